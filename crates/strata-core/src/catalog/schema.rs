@@ -1,0 +1,53 @@
+//! Schema migrations, applied in order; `PRAGMA user_version` records how many have run.
+
+pub const MIGRATIONS: &[&str] = &[
+    // 1: projects, datasets, versions and their parents and tags.
+    r#"
+    CREATE TABLE projects (
+        id   INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE
+    );
+    CREATE TABLE datasets (
+        id         INTEGER PRIMARY KEY,
+        project_id INTEGER NOT NULL REFERENCES projects(id),
+        name       TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        UNIQUE (project_id, name)
+    );
+    CREATE TABLE versions (
+        id           TEXT PRIMARY KEY,
+        dataset_id   INTEGER NOT NULL REFERENCES datasets(id),
+        semver       TEXT NOT NULL,
+        state        TEXT NOT NULL,
+        upload_state TEXT NOT NULL DEFAULT 'local',
+        description  TEXT NOT NULL DEFAULT '',
+        metadata     TEXT NOT NULL DEFAULT '{}',
+        manifest     BLOB NOT NULL,
+        file_count   INTEGER NOT NULL,
+        total_bytes  INTEGER NOT NULL,
+        created_at   INTEGER NOT NULL,
+        created_by   TEXT NOT NULL,
+        finalized_at INTEGER,
+        UNIQUE (dataset_id, semver)
+    );
+    CREATE TABLE version_parents (
+        version_id TEXT NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+        position   INTEGER NOT NULL,
+        parent_id  TEXT NOT NULL,
+        PRIMARY KEY (version_id, position)
+    );
+    CREATE INDEX version_parents_parent ON version_parents(parent_id);
+    CREATE TABLE version_tags (
+        version_id TEXT NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+        tag        TEXT NOT NULL,
+        PRIMARY KEY (version_id, tag)
+    );
+    CREATE INDEX version_tags_tag ON version_tags(tag);
+    "#,
+    // 2: versions kept in the read-only cache no matter what `cache evict` wants.
+    r#"
+    CREATE TABLE cache_pins (
+        version_id TEXT PRIMARY KEY REFERENCES versions(id) ON DELETE CASCADE
+    );
+    "#,
+];
