@@ -1,0 +1,205 @@
+//! The command line, as clap sees it. Parsing only validates; commands/ does the work.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "strata",
+    version,
+    about = "Version machine-learning datasets: store every file once, get any version back fast"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Global {
+    /// Folder holding catalog, store and cache [default: the platform data dir]
+    #[arg(long, global = true, env = "STRATA_HOME", value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    /// Forbid network use
+    #[arg(long, global = true, env = "STRATA_OFFLINE", value_parser = clap::builder::BoolishValueParser::new())]
+    pub offline: bool,
+    /// Print one JSON document on stdout and nothing else there
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// No progress bars, no warnings
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// New draft version of PROJECT/NAME; prints its id
+    Create {
+        dataset: String,
+        /// Semantic version X.Y.Z [default: next patch after the highest]
+        #[arg(long)]
+        version: Option<String>,
+        /// Parent version (repeat; later parents win on the same path)
+        #[arg(long = "parent", value_name = "REF")]
+        parents: Vec<String>,
+        #[arg(long = "tag", value_name = "T")]
+        tags: Vec<String>,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Add or replace files in a draft (folder contents go under --to)
+    Add {
+        reference: String,
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Folder inside the dataset to put the files in
+        #[arg(long, value_name = "DIR_IN_DATASET")]
+        to: Option<String>,
+        /// Only files matching (repeat); relative to each added folder
+        #[arg(long = "glob", value_name = "PATTERN")]
+        globs: Vec<String>,
+        /// Only the top level of added folders
+        #[arg(long)]
+        no_recursive: bool,
+    },
+    /// Remove entries by dataset path or glob
+    Remove {
+        reference: String,
+        #[arg(required = true)]
+        patterns: Vec<String>,
+    },
+    /// Make a draft equal to a folder (add, modify, remove)
+    Sync { reference: String, folder: PathBuf },
+    /// Freeze a draft
+    Finalize { reference: String },
+    /// Mark a final version published
+    Publish { reference: String },
+    /// Folder → new final version (child of the latest); prints its id; nothing new if unchanged
+    Snapshot {
+        dataset: String,
+        folder: PathBuf,
+        #[arg(long = "tag", value_name = "T")]
+        tags: Vec<String>,
+    },
+    /// Datasets (with --all: every version)
+    List {
+        /// PROJECT or PROJECT/NAME
+        filter: Option<String>,
+        #[arg(long = "tag", value_name = "T")]
+        tags: Vec<String>,
+        #[arg(long)]
+        all: bool,
+    },
+    /// One version in detail
+    Show { reference: String },
+    /// Entries of a version: path, size, hash
+    Files {
+        reference: String,
+        #[arg(long = "glob", value_name = "PATTERN")]
+        globs: Vec<String>,
+    },
+    /// Added, removed and modified paths between two versions
+    Diff { from: String, to: String },
+    /// The versions of a dataset as a lineage graph
+    Log { dataset: String },
+    /// A local copy of a version; prints its path
+    Get {
+        reference: String,
+        /// Target folder [default: the read-only cache]
+        #[arg(long, value_name = "DIR")]
+        to: Option<PathBuf>,
+        /// Replace a non-empty target folder
+        #[arg(long, requires = "to")]
+        overwrite: bool,
+        /// Independent writable files (needs --to)
+        #[arg(long, requires = "to")]
+        mutable: bool,
+        #[arg(long = "include", value_name = "GLOB")]
+        include: Vec<String>,
+        #[arg(long = "exclude", value_name = "GLOB")]
+        exclude: Vec<String>,
+        /// Keep this fraction of the selected files, chosen reproducibly
+        #[arg(long, value_name = "F")]
+        fraction: Option<f64>,
+        /// Seed for --fraction
+        #[arg(long, default_value_t = 0, requires = "fraction")]
+        seed: u64,
+        /// Parallel writers (accepted for compatibility; the engine picks its own)
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
+    },
+    /// New independent version of PROJECT/NAME merging the given versions
+    Squash {
+        dataset: String,
+        #[arg(required = true, num_args = 2..)]
+        references: Vec<String>,
+    },
+    /// Delete a version (a parent of others needs --force), or a whole dataset with --all
+    Delete {
+        reference: String,
+        #[arg(long)]
+        force: bool,
+        /// REF is PROJECT/NAME: delete the dataset and all its versions
+        #[arg(long)]
+        all: bool,
+    },
+    /// Rename a dataset within its project
+    Rename { dataset: String, new_name: String },
+    /// Move a dataset to another project
+    Move { dataset: String, new_project: String },
+    /// Read metadata, or set KEY=JSON (KEY= removes)
+    Meta {
+        reference: String,
+        assignments: Vec<String>,
+    },
+    /// Add (+T or T) or remove (-T) tags
+    Tag {
+        reference: String,
+        #[arg(allow_hyphen_values = true)]
+        changes: Vec<String>,
+    },
+    /// Set a draft's description
+    Describe { reference: String, description: String },
+    /// Re-hash a version's stored content and report every mismatch
+    Verify { reference: String },
+    /// Remove content no version refers to
+    Gc {
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// The local read-only cache
+    Cache {
+        #[command(subcommand)]
+        action: Option<CacheAction>,
+    },
+    /// Release a version's writer lock left by a process that is gone
+    Unlock { reference: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CacheAction {
+    /// Cached copies, most recently used first
+    List,
+    /// Remove least recently used copies until the cache fits
+    Evict {
+        /// e.g. 500MB, 2GiB
+        #[arg(long, value_name = "SIZE")]
+        max_size: String,
+    },
+    /// Keep a version's copy whatever eviction wants (and make it now)
+    Pin { reference: String },
+    /// Let eviction remove a version's copies again
+    Unpin { reference: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,44 @@
+use std::process::ExitCode;
+
+use strata_core::Result;
+use strata_engine::CreateOptions;
+
+use super::Ctx;
+
+pub fn run(
+    ctx: &mut Ctx<'_>,
+    dataset: &str,
+    version: Option<String>,
+    parents: Vec<String>,
+    tags: Vec<String>,
+    description: String,
+) -> Result<ExitCode> {
+    let v = ctx.engine.create(
+        dataset,
+        &CreateOptions {
+            version,
+            parents,
+            tags,
+            description,
+        },
+    )?;
+    ctx.out.note(&format!(
+        "created draft {} with {} files",
+        v.label(),
+        v.file_count
+    ));
+    ctx.out.emit(&v, || v.id.clone());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn squash(ctx: &mut Ctx<'_>, dataset: &str, references: &[String]) -> Result<ExitCode> {
+    let v = ctx.engine.squash(dataset, references)?;
+    ctx.out.note(&format!(
+        "squashed {} versions into {} ({} files)",
+        references.len(),
+        v.label(),
+        v.file_count
+    ));
+    ctx.out.emit(&v, || v.id.clone());
+    Ok(ExitCode::SUCCESS)
+}

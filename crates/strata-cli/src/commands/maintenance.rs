@@ -1,0 +1,65 @@
+//! verify, gc, unlock.
+
+use std::process::ExitCode;
+
+use strata_core::{Error, Result};
+
+use super::Ctx;
+use crate::output::bytes;
+
+pub fn verify(ctx: &Ctx<'_>, reference: &str) -> Result<ExitCode> {
+    let r = ctx.engine.verify(reference, &ctx.bars, ctx.cancel)?;
+    ctx.out.emit(&r, || {
+        let mut s = String::new();
+        for m in &r.mismatches {
+            s.push_str(&format!("MISMATCH {}: {}\n", m.path, m.problem));
+        }
+        if r.mismatches.is_empty() {
+            s.push_str(&format!(
+                "ok: {} files ({}) of {} match their hashes\n",
+                r.files,
+                bytes(r.bytes),
+                r.version
+            ));
+        }
+        s
+    });
+    if r.mismatches.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Err(Error::Corrupt {
+            what: r.version.clone(),
+            detail: format!(
+                "{} of {} files failed verification",
+                r.mismatches.len(),
+                r.files
+            ),
+        })
+    }
+}
+
+pub fn gc(ctx: &mut Ctx<'_>, dry_run: bool) -> Result<ExitCode> {
+    let r = ctx.engine.gc(dry_run, &ctx.bars)?;
+    ctx.out.emit(&r, || {
+        format!(
+            "{} {} objects ({}), {} packs rewritten, {} manifests, {} cached files",
+            if dry_run { "would remove" } else { "removed" },
+            r.objects_removed,
+            bytes(r.bytes_removed),
+            r.packs_rewritten,
+            r.manifests_removed,
+            r.cache_files_removed
+        )
+    });
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn unlock(ctx: &Ctx<'_>, reference: &str) -> Result<ExitCode> {
+    let who = ctx.engine.unlock(reference)?;
+    let doc = serde_json::json!({ "released": who });
+    ctx.out.emit(&doc, || match &who {
+        Some(w) => format!("released the lock held by {w}"),
+        None => "no lock was held".into(),
+    });
+    Ok(ExitCode::SUCCESS)
+}

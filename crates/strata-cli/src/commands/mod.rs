@@ -1,0 +1,142 @@
+//! One module per command; `run` opens the engine and dispatches.
+
+mod cache;
+mod create;
+mod delete;
+mod diff;
+mod edit;
+mod get;
+mod list;
+mod log;
+mod maintenance;
+mod relocate;
+mod show;
+mod snapshot;
+mod update;
+
+use std::process::ExitCode;
+
+use strata_core::{Cancel, Result};
+use strata_engine::{Change, Engine};
+
+use crate::args::{Cli, Command};
+use crate::output::{bytes, Out};
+use crate::progress::Bars;
+
+/// What every command gets.
+pub struct Ctx<'a> {
+    pub engine: Engine,
+    pub out: &'a Out,
+    pub bars: Bars,
+    pub cancel: &'a Cancel,
+}
+
+pub fn run(cli: Cli, out: &Out, cancel: &Cancel) -> Result<ExitCode> {
+    let home = cli.global.home.clone().unwrap_or_else(Engine::default_home);
+    let engine = Engine::open(&home)?;
+    let mut ctx = Ctx {
+        engine,
+        out,
+        bars: Bars::new(out.bars, out.quiet || out.json),
+        cancel,
+    };
+    use Command as C;
+    match cli.command {
+        C::Create {
+            dataset,
+            version,
+            parents,
+            tags,
+            description,
+        } => create::run(&mut ctx, &dataset, version, parents, tags, description),
+        C::Add {
+            reference,
+            paths,
+            to,
+            globs,
+            no_recursive,
+        } => update::add(&mut ctx, &reference, &paths, to.as_deref(), &globs, !no_recursive),
+        C::Remove {
+            reference,
+            patterns,
+        } => update::remove(&mut ctx, &reference, &patterns),
+        C::Sync { reference, folder } => update::sync(&mut ctx, &reference, &folder),
+        C::Finalize { reference } => update::finalize(&mut ctx, &reference),
+        C::Publish { reference } => update::publish(&mut ctx, &reference),
+        C::Snapshot {
+            dataset,
+            folder,
+            tags,
+        } => snapshot::run(&mut ctx, &dataset, &folder, &tags),
+        C::List { filter, tags, all } => list::run(&ctx, filter.as_deref(), &tags, all),
+        C::Show { reference } => show::show(&ctx, &reference),
+        C::Files { reference, globs } => show::files(&ctx, &reference, &globs),
+        C::Diff { from, to } => diff::run(&ctx, &from, &to),
+        C::Log { dataset } => log::run(&ctx, &dataset),
+        C::Get {
+            reference,
+            to,
+            overwrite,
+            mutable,
+            include,
+            exclude,
+            fraction,
+            seed,
+            jobs,
+        } => {
+            let opts = strata_engine::GetOptions {
+                to,
+                overwrite,
+                mutable,
+                include,
+                exclude,
+                fraction,
+                seed,
+                jobs,
+            };
+            get::run(&mut ctx, &reference, &opts)
+        }
+        C::Squash {
+            dataset,
+            references,
+        } => create::squash(&mut ctx, &dataset, &references),
+        C::Delete {
+            reference,
+            force,
+            all,
+        } => delete::run(&mut ctx, &reference, force, all),
+        C::Rename { dataset, new_name } => relocate::rename(&mut ctx, &dataset, &new_name),
+        C::Move {
+            dataset,
+            new_project,
+        } => relocate::relocate(&mut ctx, &dataset, &new_project),
+        C::Meta {
+            reference,
+            assignments,
+        } => edit::meta(&mut ctx, &reference, &assignments),
+        C::Tag { reference, changes } => edit::tag(&mut ctx, &reference, &changes),
+        C::Describe {
+            reference,
+            description,
+        } => edit::describe(&mut ctx, &reference, &description),
+        C::Verify { reference } => maintenance::verify(&ctx, &reference),
+        C::Gc { dry_run } => maintenance::gc(&mut ctx, dry_run),
+        C::Cache { action } => cache::run(&mut ctx, action),
+        C::Unlock { reference } => maintenance::unlock(&ctx, &reference),
+    }
+}
+
+/// "vision/cats@1.0.1 (draft): 3 added, 12 modified, 0 removed · 20000 files, 180.2 MB"
+pub fn change_line(c: &Change) -> String {
+    let v = &c.version;
+    format!(
+        "{} ({}): {} added, {} modified, {} removed · {} files, {}",
+        v.label(),
+        v.state.as_str(),
+        c.changes.added,
+        c.changes.modified,
+        c.changes.removed,
+        v.file_count,
+        bytes(v.total_bytes)
+    )
+}

@@ -1,0 +1,57 @@
+use std::process::ExitCode;
+
+use strata_core::time::format_ms;
+use strata_core::Result;
+
+use super::Ctx;
+use crate::output::bytes;
+
+pub fn show(ctx: &Ctx<'_>, reference: &str) -> Result<ExitCode> {
+    let v = ctx.engine.resolve(reference)?;
+    ctx.out.emit(&v, || {
+        let mut parents = Vec::new();
+        for p in &v.parents {
+            match ctx.engine.catalog().version(p) {
+                Ok(pv) => parents.push(format!("{} ({})", pv.label(), pv.short_id())),
+                Err(_) => parents.push(format!("{p} (deleted)")),
+            }
+        }
+        let meta = if v.metadata.is_empty() {
+            "-".to_string()
+        } else {
+            serde_json::to_string(&v.metadata).unwrap_or_default()
+        };
+        [
+            format!("version:      {}", v.label()),
+            format!("id:           {}", v.id),
+            format!("state:        {}", v.state.as_str()),
+            format!("upload:       {}", v.upload_state.as_str()),
+            format!("files:        {}", v.file_count),
+            format!("size:         {} ({} bytes)", bytes(v.total_bytes), v.total_bytes),
+            format!("parents:      {}", if parents.is_empty() { "-".into() } else { parents.join(", ") }),
+            format!("tags:         {}", if v.tags.is_empty() { "-".into() } else { v.tags.join(", ") }),
+            format!("description:  {}", if v.description.is_empty() { "-" } else { &v.description }),
+            format!("metadata:     {meta}"),
+            format!("created:      {} by {}", format_ms(v.created_at), v.created_by),
+            format!(
+                "finalized:    {}",
+                v.finalized_at.map(format_ms).unwrap_or_else(|| "-".into())
+            ),
+            format!("manifest:     {}", v.manifest),
+        ]
+        .join("\n")
+    });
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn files(ctx: &Ctx<'_>, reference: &str, globs: &[String]) -> Result<ExitCode> {
+    let entries = ctx.engine.files(reference, globs)?;
+    ctx.out.emit(&entries, || {
+        let mut s = String::with_capacity(entries.len() * 100);
+        for e in &entries {
+            s.push_str(&format!("{}\t{}\t{}\n", e.path, e.size, e.hash));
+        }
+        s
+    });
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,49 @@
+//! add, remove, sync, finalize, publish.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use strata_core::Result;
+
+use super::{change_line, Ctx};
+
+pub fn add(
+    ctx: &mut Ctx<'_>,
+    reference: &str,
+    paths: &[PathBuf],
+    to: Option<&str>,
+    globs: &[String],
+    recursive: bool,
+) -> Result<ExitCode> {
+    let c = ctx
+        .engine
+        .add(reference, paths, to, globs, recursive, &ctx.bars, ctx.cancel)?;
+    ctx.out.emit(&c, || change_line(&c));
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn remove(ctx: &mut Ctx<'_>, reference: &str, patterns: &[String]) -> Result<ExitCode> {
+    let c = ctx.engine.remove(reference, patterns)?;
+    ctx.out.emit(&c, || change_line(&c));
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn sync(ctx: &mut Ctx<'_>, reference: &str, folder: &Path) -> Result<ExitCode> {
+    let c = ctx.engine.sync(reference, folder, &ctx.bars, ctx.cancel)?;
+    ctx.out.emit(&c, || change_line(&c));
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn finalize(ctx: &mut Ctx<'_>, reference: &str) -> Result<ExitCode> {
+    let v = ctx.engine.finalize(reference)?;
+    ctx.out
+        .emit(&v, || format!("{} is {}", v.label(), v.state.as_str()));
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn publish(ctx: &mut Ctx<'_>, reference: &str) -> Result<ExitCode> {
+    let v = ctx.engine.publish(reference)?;
+    ctx.out
+        .emit(&v, || format!("{} is {}", v.label(), v.state.as_str()));
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,195 @@
+//! The read-only cache: copies under `cache/views/`, each described by a small JSON file whose
+//! modification time says when it was last used, and a pool of extracted objects they link to.
+
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use strata_core::{IoContext, Result, Version};
+
+use crate::copy::GetOptions;
+use crate::Engine;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ViewMeta {
+    pub key: String,
+    pub version_id: String,
+    pub label: String,
+    pub files: u64,
+    pub bytes: u64,
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    pub fraction: Option<f64>,
+    pub seed: Option<u64>,
+}
+
+impl ViewMeta {
+    pub fn new(key: &str, v: &Version, o: &GetOptions, files: u64, bytes: u64) -> Self {
+        ViewMeta {
+            key: key.into(),
+            version_id: v.id.clone(),
+            label: v.label(),
+            files,
+            bytes,
+            include: o.include.clone(),
+            exclude: o.exclude.clone(),
+            fraction: o.fraction,
+            seed: o.fraction.map(|_| o.seed),
+        }
+    }
+
+    /// Writes (or touches) the description; its mtime is the last use.
+    pub fn save(&self, views: &Path) -> Result<()> {
+        let p = views.join(format!("{}.json", self.key));
+        let body = serde_json::to_vec_pretty(self)
+            .map_err(|e| strata_core::Error::Internal(e.to_string()))?;
+        let tmp = views.join(format!(".{}.json.{}", self.key, std::process::id()));
+        fs::write(&tmp, body).ctx("write", &tmp)?;
+        fs::rename(&tmp, &p).ctx("rename into place", &p)
+    }
+}
+
+/// One copy in the read-only cache.
+#[derive(Clone, Debug, Serialize)]
+pub struct CachedCopy {
+    #[serde(flatten)]
+    pub meta: ViewMeta,
+    pub path: PathBuf,
+    pub last_used: i64,
+    pub pinned: bool,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct CacheReport {
+    pub copies: Vec<CachedCopy>,
+    /// Bytes the cache takes on disk (extracted objects; links to the store cost nothing).
+    pub disk_bytes: u64,
+    pub evicted: Vec<String>,
+}
+
+impl Engine {
+    fn views_dir(&self) -> PathBuf {
+        self.cache_dir().join("views")
+    }
+
+    pub fn cache_list(&self) -> Result<CacheReport> {
+        let pinned = self.catalog.pinned()?;
+        let mut copies = Vec::new();
+        let views = self.views_dir();
+        if let Ok(items) = fs::read_dir(&views) {
+            for item in items.flatten() {
+                let p = item.path();
+                if p.extension().and_then(|e| e.to_str()) != Some("json")
+                    || item.file_name().to_string_lossy().starts_with('.')
+                {
+                    continue;
+                }
+                let Some(meta) = fs::read(&p)
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<ViewMeta>(&b).ok())
+                else {
+                    continue;
+                };
+                let last_used = item
+                    .metadata()
+                    .map(|m| m.mtime() * 1000 + m.mtime_nsec() / 1_000_000)
+                    .unwrap_or(0);
+                copies.push(CachedCopy {
+                    path: views.join(&meta.key),
+                    pinned: pinned.contains(&meta.version_id),
+                    meta,
+                    last_used,
+                });
+            }
+        }
+        copies.sort_by(|a, b| b.last_used.cmp(&a.last_used));
+        Ok(CacheReport {
+            copies,
+            disk_bytes: self.pool_bytes(),
+            evicted: Vec::new(),
+        })
+    }
+
+    fn pool_bytes(&self) -> u64 {
+        strata_store::gc::hashed_files(&self.pool_dir())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|(p, _)| fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum()
+    }
+
+    /// Removes least recently used, unpinned copies until the cache takes at most `max_bytes`.
+    pub fn cache_evict(&mut self, max_bytes: u64) -> Result<CacheReport> {
+        let _guard = self.store.gc_guard()?;
+        let mut report = self.cache_list()?;
+        let mut evicted = Vec::new();
+        let mut order: Vec<CachedCopy> = report.copies.clone();
+        order.sort_by_key(|c| c.last_used);
+        for c in order {
+            if report.disk_bytes <= max_bytes {
+                break;
+            }
+            if c.pinned {
+                continue;
+            }
+            self.remove_view(&c.meta.key)?;
+            self.release_unlinked_pool()?;
+            report.disk_bytes = self.pool_bytes();
+            evicted.push(c.meta.key);
+        }
+        let mut after = self.cache_list()?;
+        after.evicted = evicted;
+        Ok(after)
+    }
+
+    /// Pins (or unpins) a version so eviction keeps its copies; pinning also makes the full copy.
+    pub fn cache_pin(&mut self, reference: &str, on: bool) -> Result<Version> {
+        let v = self.resolve(reference)?;
+        self.catalog.write(|w| w.pin(&v.id, on))?;
+        if on {
+            self.get(
+                &v.id,
+                &GetOptions::default(),
+                &strata_core::NoProgress,
+                &strata_core::Cancel::new(),
+            )?;
+        }
+        self.catalog.version(&v.id)
+    }
+
+    fn remove_view(&self, key: &str) -> Result<()> {
+        let views = self.views_dir();
+        let dir = views.join(key);
+        // Rename first so a half-removed copy is never taken for a whole one.
+        let doomed = self.cache_dir().join("tmp").join(format!("evict-{key}"));
+        if dir.exists() {
+            fs::create_dir_all(self.cache_dir().join("tmp")).ctx("create", &doomed)?;
+            fs::rename(&dir, &doomed).ctx("remove", &dir)?;
+            fs::remove_dir_all(&doomed).ctx("remove", &doomed)?;
+        }
+        let _ = fs::remove_file(views.join(format!("{key}.json")));
+        Ok(())
+    }
+
+    /// Pool files no copy links to any more.
+    fn release_unlinked_pool(&self) -> Result<()> {
+        for (p, _) in strata_store::gc::hashed_files(&self.pool_dir())? {
+            if fs::metadata(&p).map(|m| m.nlink() <= 1).unwrap_or(false) {
+                let _ = fs::remove_file(&p);
+            }
+        }
+        Ok(())
+    }
+
+    /// Drops every cached copy of a version (after it is deleted).
+    pub(crate) fn drop_cached_copies(&self, version_id: &str) -> Result<()> {
+        for c in self.cache_list()?.copies {
+            if c.meta.version_id == version_id {
+                self.remove_view(&c.meta.key)?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,277 @@
+//! `get`: a version's files on disk, whole or as a reproducible subset. Without a target the copy
+//! lives in the read-only cache (hard links into a pool of extracted objects); with one it is
+//! built in a staging folder beside the target and renamed into place, so it appears whole or
+//! not at all. Asking twice for the same thing returns the existing copy.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use strata_core::manifest::sample;
+use strata_core::{Cancel, Entry, Error, IoContext, Progress, Result, Selection};
+use strata_store::materialize::{self, Mode};
+use strata_store::scan::{scan_folder, ScanOptions};
+use strata_store::StatCache;
+
+use crate::cache::ViewMeta;
+use crate::Engine;
+
+#[derive(Clone, Debug, Default)]
+pub struct GetOptions {
+    pub to: Option<PathBuf>,
+    pub overwrite: bool,
+    pub mutable: bool,
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    pub fraction: Option<f64>,
+    pub seed: u64,
+    /// Parallel writers [default: 8; file creation, not CPU, is the limit].
+    pub jobs: Option<usize>,
+}
+
+impl GetOptions {
+    fn is_subset(&self) -> bool {
+        !self.include.is_empty() || !self.exclude.is_empty() || self.fraction.is_some()
+    }
+
+    /// Names the selection, so equal requests share one cached copy.
+    fn selection_key(&self) -> String {
+        let mut h = blake3::Hasher::new();
+        for p in &self.include {
+            h.update(b"+");
+            h.update(p.as_bytes());
+        }
+        for p in &self.exclude {
+            h.update(b"-");
+            h.update(p.as_bytes());
+        }
+        if let Some(f) = self.fraction {
+            h.update(&f.to_le_bytes());
+            h.update(&self.seed.to_le_bytes());
+        }
+        h.finalize().to_hex()[..12].to_string()
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct GetOutcome {
+    pub path: PathBuf,
+    pub version: String,
+    pub id: String,
+    pub files: u64,
+    pub bytes: u64,
+    pub mutable: bool,
+    /// True when an existing copy already matched and nothing was written.
+    pub reused: bool,
+}
+
+impl Engine {
+    /// The entries a `get` with these options selects.
+    pub fn select(&self, reference: &str, opts: &GetOptions) -> Result<(strata_core::Version, Vec<Entry>)> {
+        let v = self.resolve(reference)?;
+        let sel = Selection::new(&opts.include, &opts.exclude)?;
+        let mut entries: Vec<Entry> = self
+            .manifest_of(&v)?
+            .into_entries()
+            .into_iter()
+            .filter(|e| sel.matches(&e.path))
+            .collect();
+        if let Some(f) = opts.fraction {
+            entries = sample(entries, f, opts.seed)?;
+        }
+        Ok((v, entries))
+    }
+
+    pub fn get(
+        &mut self,
+        reference: &str,
+        opts: &GetOptions,
+        progress: &dyn Progress,
+        cancel: &Cancel,
+    ) -> Result<GetOutcome> {
+        if opts.mutable && opts.to.is_none() {
+            return Err(Error::invalid(
+                "a mutable copy needs a target folder: add --to DIR",
+            ));
+        }
+        if opts.overwrite && opts.to.is_none() {
+            return Err(Error::invalid("--overwrite goes with --to DIR"));
+        }
+        let (v, entries) = self.select(reference, opts)?;
+        let files = entries.len() as u64;
+        let bytes = entries.iter().map(|e| e.size).sum();
+        let outcome = |path: PathBuf, reused: bool| GetOutcome {
+            path,
+            version: v.label(),
+            id: v.id.clone(),
+            files,
+            bytes,
+            mutable: opts.mutable,
+            reused,
+        };
+        let _guard = self.store.writer_guard()?;
+        match &opts.to {
+            None => {
+                let key = if opts.is_subset() {
+                    format!("{}-{}", v.id, opts.selection_key())
+                } else {
+                    v.id.clone()
+                };
+                let views = self.cache_dir().join("views");
+                let dest = views.join(&key);
+                let meta = ViewMeta::new(&key, &v, opts, files, bytes);
+                if dest.is_dir() {
+                    meta.save(&views)?;
+                    return Ok(outcome(dest, true));
+                }
+                let tmp = self.cache_dir().join("tmp");
+                fs::create_dir_all(&tmp).ctx("create", &tmp)?;
+                fs::create_dir_all(&views).ctx("create", &views)?;
+                sweep_stale(&tmp, "g-");
+                let staged = tmp.join(strata_store_unique("g-"));
+                fs::create_dir(&staged).ctx("create", &staged)?;
+                let written = materialize::write_tree(
+                    &self.store,
+                    &entries,
+                    &staged,
+                    Mode::ReadOnly,
+                    &self.pool_dir(),
+                    opts.jobs,
+                    progress,
+                    cancel,
+                );
+                if let Err(e) = written {
+                    let _ = fs::remove_dir_all(&staged);
+                    return Err(e);
+                }
+                if let Err(e) = fs::rename(&staged, &dest) {
+                    let _ = fs::remove_dir_all(&staged);
+                    // Another process finished the same copy first: use it.
+                    if !dest.is_dir() {
+                        return Err(e).ctx("rename into place", &dest);
+                    }
+                }
+                meta.save(&views)?;
+                Ok(outcome(dest, false))
+            }
+            Some(to) => {
+                let dest = std::path::absolute(to).ctx("resolve", to)?;
+                if let Some(parent) = dest.parent() {
+                    sweep_stale_beside(parent);
+                }
+                if dest.is_dir() && !materialize::is_empty_dir(&dest)? {
+                    if self.folder_matches(&dest, &entries)? {
+                        return Ok(outcome(dest, true));
+                    }
+                    if !opts.overwrite {
+                        return Err(Error::Conflict(format!(
+                            "'{}' exists and is not empty; pass --overwrite to replace it",
+                            dest.display()
+                        )));
+                    }
+                } else if dest.exists() && !dest.is_dir() {
+                    return Err(Error::Conflict(format!(
+                        "'{}' is a file; give a folder",
+                        dest.display()
+                    )));
+                }
+                let staged = materialize::staging_for(&dest)?;
+                let mode = if opts.mutable { Mode::Mutable } else { Mode::ReadOnly };
+                let written = materialize::write_tree(
+                    &self.store,
+                    &entries,
+                    &staged,
+                    mode,
+                    &self.pool_dir(),
+                    opts.jobs,
+                    progress,
+                    cancel,
+                )
+                .and_then(|_| materialize::place(&staged, &dest, opts.overwrite));
+                if let Err(e) = written {
+                    let _ = fs::remove_dir_all(&staged);
+                    return Err(e);
+                }
+                self.remember_folder(&dest, &entries);
+                Ok(outcome(dest, false))
+            }
+        }
+    }
+
+    /// True when `dir` holds exactly `entries` (same paths, same content). Uses the stat cache,
+    /// so checking a copy we wrote reads no file.
+    fn folder_matches(&self, dir: &Path, entries: &[Entry]) -> Result<bool> {
+        let scan = scan_folder(dir, &ScanOptions::default(), &strata_core::NoProgress)?;
+        if scan.files.len() != entries.len() {
+            return Ok(false);
+        }
+        let cache = StatCache::load(self.store.root(), &scan.root);
+        let mut files = scan.files;
+        files.sort_by(|a, b| a.dataset_path.cmp(&b.dataset_path));
+        for (f, e) in files.iter().zip(entries) {
+            if f.dataset_path != e.path || f.stat.size != e.size {
+                return Ok(false);
+            }
+            let h = match cache.lookup(&f.rel, &f.stat) {
+                Some(h) => h,
+                None => strata_store::verify::hash_file(&f.abs)?,
+            };
+            if h != e.hash {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Records the stat of files we just wrote, so the next `get` into the same folder can tell
+    /// they are unchanged without reading them. Best effort: a failure only costs a re-hash later.
+    fn remember_folder(&self, dir: &Path, entries: &[Entry]) {
+        let mut cache = StatCache::load(self.store.root(), dir);
+        for e in entries {
+            if let Ok(m) = fs::metadata(dir.join(&e.path)) {
+                let stat = strata_store::scan::stat_of(&m);
+                cache.record(&e.path, stat, e.hash, i64::MAX);
+            }
+        }
+        let _ = cache.save(true);
+    }
+}
+
+fn strata_store_unique(prefix: &str) -> String {
+    format!(
+        "{prefix}{}-{:x}",
+        std::process::id(),
+        strata_store::scan::now_ns()
+    )
+}
+
+/// Removes staging folders left by killed processes (`<prefix><pid>-...`).
+fn sweep_stale(dir: &Path, prefix: &str) {
+    let Ok(items) = fs::read_dir(dir) else { return };
+    for item in items.flatten() {
+        let name = item.file_name().to_string_lossy().to_string();
+        let Some(rest) = name.strip_prefix(prefix) else {
+            continue;
+        };
+        let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
+        if let Some(pid) = pid {
+            if !strata_core::lock::pid_alive(pid) {
+                let _ = fs::remove_dir_all(item.path());
+            }
+        }
+    }
+}
+
+/// Staging folders beside a `--to` target: `.NAME.strata-tmp-<pid>-...`.
+fn sweep_stale_beside(parent: &Path) {
+    let Ok(items) = fs::read_dir(parent) else { return };
+    for item in items.flatten() {
+        let name = item.file_name().to_string_lossy().to_string();
+        if let Some((_, rest)) = name.split_once(".strata-tmp-") {
+            let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
+            if pid.is_some_and(|p| !strata_core::lock::pid_alive(p)) {
+                let _ = fs::remove_dir_all(item.path());
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! Checking and cleaning the store: verify and gc.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+use strata_core::{Cancel, Progress, Result};
+use strata_store::gc::{self, GcReport};
+use strata_store::verify::{verify, Mismatch};
+
+use crate::Engine;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct VerifyReport {
+    pub version: String,
+    pub id: String,
+    pub files: u64,
+    pub bytes: u64,
+    pub mismatches: Vec<Mismatch>,
+}
+
+impl Engine {
+    /// Re-hashes every stored file of a version; lists every mismatch.
+    pub fn verify(
+        &self,
+        reference: &str,
+        progress: &dyn Progress,
+        cancel: &Cancel,
+    ) -> Result<VerifyReport> {
+        let v = self.resolve(reference)?;
+        let m = self.manifest_of(&v)?;
+        let mismatches = verify(&self.store, m.entries(), progress, cancel)?;
+        Ok(VerifyReport {
+            version: v.label(),
+            id: v.id.clone(),
+            files: m.len() as u64,
+            bytes: m.total_bytes(),
+            mismatches,
+        })
+    }
+
+    /// Removes content no version refers to, and cached copies of deleted versions.
+    pub fn gc(&mut self, dry_run: bool, progress: &dyn Progress) -> Result<GcReport> {
+        let _guard = self.store.gc_guard()?;
+        let versions = self.catalog.all_versions()?;
+        let mut live = HashSet::new();
+        let mut manifests = HashSet::new();
+        for v in &versions {
+            manifests.insert(v.manifest);
+            for e in self.manifest_of(v)?.entries() {
+                live.insert(e.hash);
+            }
+        }
+        let ids: HashSet<&str> = versions.iter().map(|v| v.id.as_str()).collect();
+        let mut report = GcReport::default();
+        for c in self.cache_list()?.copies {
+            if !ids.contains(c.meta.version_id.as_str()) {
+                if !dry_run {
+                    self.drop_cached_copies(&c.meta.version_id)?;
+                }
+                report.cache_files_removed += c.meta.files;
+            }
+        }
+        let r = gc::collect(&self.store, &live, &manifests, &self.pool_dir(), dry_run, progress)?;
+        Ok(GcReport {
+            cache_files_removed: report.cache_files_removed + r.cache_files_removed,
+            ..r
+        })
+    }
+}

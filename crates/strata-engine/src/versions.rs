@@ -1,0 +1,475 @@
+//! Making and changing versions: create, add, remove, sync, finalize, publish, snapshot, squash,
+//! delete, rename, move.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use serde::Serialize;
+use strata_core::semver;
+use strata_core::names::{parse_semver, validate_segment, validate_project};
+use strata_core::time::now_ms;
+use strata_core::{
+    Cancel, DatasetName, Diff, DiffTotals, Error, Manifest, NewVersion, PathFilter,
+    Progress, Result, State, Version,
+};
+use strata_store::scan::{dataset_dir, scan_folder, ScanOptions};
+use strata_store::{ingest, StatCache};
+
+use crate::{hashes_of, new_version_id, not_draft_error, who, Engine};
+
+#[derive(Clone, Debug, Default)]
+pub struct CreateOptions {
+    pub version: Option<String>,
+    pub parents: Vec<String>,
+    pub tags: Vec<String>,
+    pub description: String,
+}
+
+/// The outcome of an operation that changed (or could have changed) a version's content.
+#[derive(Clone, Debug, Serialize)]
+pub struct Change {
+    pub version: Version,
+    /// False when nothing changed (a snapshot of an unchanged folder makes no version).
+    pub created: bool,
+    /// Against the version's previous content (or its parent, for new versions).
+    pub changes: DiffTotals,
+    pub hashed_files: u64,
+    pub hashed_bytes: u64,
+    pub stored_bytes: u64,
+}
+
+impl Engine {
+    fn next_semver(&self, d: &DatasetName) -> Result<semver::Version> {
+        Ok(match self.catalog.versions_of(d)?.last() {
+            Some(v) => {
+                let s = v.semver();
+                semver::Version::new(s.major, s.minor, s.patch + 1)
+            }
+            None => semver::Version::new(1, 0, 0),
+        })
+    }
+
+    pub fn create(&mut self, dataset: &str, opts: &CreateOptions) -> Result<Version> {
+        let d = DatasetName::parse(dataset)?;
+        for t in &opts.tags {
+            validate_tag(t)?;
+        }
+        let semver = match &opts.version {
+            Some(s) => parse_semver(s)?,
+            None => self.next_semver(&d)?,
+        };
+        let mut parents = Vec::new();
+        let mut manifests = Vec::new();
+        for r in &opts.parents {
+            let p = self.resolve(r)?;
+            if parents.contains(&p.id) {
+                continue;
+            }
+            manifests.push(self.manifest_of(&p)?);
+            parents.push(p.id);
+        }
+        let manifest = Manifest::merge(manifests.iter());
+        let hash = self.store.put_manifest(&manifest)?;
+        let id = new_version_id(&d.to_string(), &semver);
+        let by = who();
+        self.catalog.write(|w| {
+            w.insert_version(&NewVersion {
+                id: &id,
+                dataset: &d,
+                semver: &semver,
+                parents: &parents,
+                state: State::Draft,
+                tags: &opts.tags,
+                description: &opts.description,
+                metadata: &Default::default(),
+                manifest: hash,
+                file_count: manifest.len() as u64,
+                total_bytes: manifest.total_bytes(),
+                created_at: now_ms(),
+                created_by: &by,
+            })
+        })?;
+        self.catalog.version(&id)
+    }
+
+    /// Adds files and folders (folder contents go under `to`); a changed file replaces its entry.
+    pub fn add(
+        &mut self,
+        reference: &str,
+        paths: &[PathBuf],
+        to: Option<&str>,
+        globs: &[String],
+        recursive: bool,
+        progress: &dyn Progress,
+        cancel: &Cancel,
+    ) -> Result<Change> {
+        if paths.is_empty() {
+            return Err(Error::invalid("nothing to add: give at least one path"));
+        }
+        let prefix = dataset_dir(to.unwrap_or(""))?;
+        let filter = PathFilter::new(globs)?;
+        let v = self.resolve(reference)?;
+        v.ensure_draft()?;
+        let _lock = self.lock(&v.id, "add", progress)?;
+        let _guard = self.store.writer_guard()?;
+        let old = self.manifest_of(&v)?;
+        let known = hashes_of(&old);
+        // Scan everything first so a bad path fails before any content is written.
+        let mut scans = Vec::new();
+        for p in paths {
+            let opts = ScanOptions {
+                filter: (!filter.is_empty()).then_some(&filter),
+                recursive,
+                prefix: &prefix,
+                allow_file: true,
+            };
+            scans.push(scan_folder(p, &opts, progress)?);
+        }
+        let mut new = old.clone();
+        let mut all = Vec::new();
+        let mut caches = Vec::new();
+        let mut stats = (0, 0, 0);
+        for scan in &scans {
+            cancel.check()?;
+            let mut cache = StatCache::load(self.store.root(), &scan.root);
+            let got = ingest::ingest(&self.store, scan, &mut cache, &known, progress, cancel);
+            let got = match got {
+                Ok(g) => g,
+                Err(e) => {
+                    all.into_iter().for_each(strata_store::Ingested::abort);
+                    return Err(e);
+                }
+            };
+            stats.0 += got.hashed_files;
+            stats.1 += got.hashed_bytes;
+            stats.2 += got.stored_bytes;
+            new.upsert(got.entries.clone());
+            caches.push((cache, scan.complete));
+            all.push(got);
+        }
+        self.commit_content(&v, &old, new, all, caches, stats)
+    }
+
+    /// Removes entries matching any of the patterns (dataset paths or globs).
+    pub fn remove(&mut self, reference: &str, patterns: &[String]) -> Result<Change> {
+        if patterns.is_empty() {
+            return Err(Error::invalid("nothing to remove: give paths or globs"));
+        }
+        let filter = PathFilter::new(patterns)?;
+        let v = self.resolve(reference)?;
+        v.ensure_draft()?;
+        let _lock = self.lock(&v.id, "remove", &strata_core::NoProgress)?;
+        let old = self.manifest_of(&v)?;
+        let mut new = old.clone();
+        let exact: HashSet<&str> = patterns.iter().map(|p| p.trim_matches('/')).collect();
+        let gone = new.remove_where(|e| {
+            exact.contains(e.path.as_str())
+                || filter.matches(&e.path)
+                || exact
+                    .iter()
+                    .any(|p| e.path.starts_with(p) && e.path[p.len()..].starts_with('/'))
+        });
+        if gone.is_empty() {
+            return Err(Error::not_found(
+                "entries matching",
+                patterns.join(" "),
+            ));
+        }
+        self.commit_content(&v, &old, new, Vec::new(), Vec::new(), (0, 0, 0))
+    }
+
+    /// Makes the draft equal to a folder: adds new files, replaces changed ones, removes the rest.
+    pub fn sync(
+        &mut self,
+        reference: &str,
+        folder: &std::path::Path,
+        progress: &dyn Progress,
+        cancel: &Cancel,
+    ) -> Result<Change> {
+        let v = self.resolve(reference)?;
+        v.ensure_draft()?;
+        let _lock = self.lock(&v.id, "sync", progress)?;
+        let _guard = self.store.writer_guard()?;
+        let old = self.manifest_of(&v)?;
+        let (new, got, cache, complete) = self.scan_and_ingest(folder, &old, progress, cancel)?;
+        let stats = (got.hashed_files, got.hashed_bytes, got.stored_bytes);
+        self.commit_content(&v, &old, new, vec![got], vec![(cache, complete)], stats)
+    }
+
+    fn scan_and_ingest(
+        &self,
+        folder: &std::path::Path,
+        base: &Manifest,
+        progress: &dyn Progress,
+        cancel: &Cancel,
+    ) -> Result<(Manifest, strata_store::Ingested, StatCache, bool)> {
+        let scan = scan_folder(folder, &ScanOptions::default(), progress)?;
+        let mut cache = StatCache::load(self.store.root(), &scan.root);
+        let got = ingest::ingest(
+            &self.store,
+            &scan,
+            &mut cache,
+            &hashes_of(base),
+            progress,
+            cancel,
+        )?;
+        let new = Manifest::from_entries(got.entries.clone());
+        Ok((new, got, cache, scan.complete))
+    }
+
+    /// Index the new content, store the manifest, then point the catalog at it: in that order, so
+    /// the catalog never names content the store lacks.
+    fn commit_content(
+        &mut self,
+        v: &Version,
+        old: &Manifest,
+        new: Manifest,
+        ingested: Vec<strata_store::Ingested>,
+        caches: Vec<(StatCache, bool)>,
+        stats: (u64, u64, u64),
+    ) -> Result<Change> {
+        let result = (|| {
+            for g in &ingested {
+                self.store.commit(g)?;
+            }
+            let hash = self.store.put_manifest(&new)?;
+            self.catalog.write(|w| {
+                let cur = w.version(&v.id)?;
+                if cur.state != State::Draft {
+                    return Err(not_draft_error(&cur));
+                }
+                w.set_manifest(&v.id, hash, new.len() as u64, new.total_bytes())
+            })
+        })();
+        if let Err(e) = result {
+            ingested.into_iter().for_each(strata_store::Ingested::abort);
+            return Err(e);
+        }
+        for (c, complete) in caches {
+            c.save(complete)?;
+        }
+        let changes = Diff::between(old, &new).totals(new.len());
+        Ok(Change {
+            version: self.catalog.version(&v.id)?,
+            created: false,
+            changes,
+            hashed_files: stats.0,
+            hashed_bytes: stats.1,
+            stored_bytes: stats.2,
+        })
+    }
+
+    pub fn finalize(&mut self, reference: &str) -> Result<Version> {
+        let v = self.resolve(reference)?;
+        if v.state != State::Draft {
+            return Ok(v);
+        }
+        let _lock = self.lock(&v.id, "finalize", &strata_core::NoProgress)?;
+        self.catalog
+            .write(|w| w.set_state(&v.id, State::Final, now_ms()))?;
+        self.catalog.version(&v.id)
+    }
+
+    pub fn publish(&mut self, reference: &str) -> Result<Version> {
+        let v = self.resolve(reference)?;
+        match v.state {
+            State::Draft => Err(Error::Conflict(format!(
+                "{} is a draft; finalize it before publishing",
+                v.label()
+            ))),
+            State::Published => Ok(v),
+            State::Final => {
+                self.catalog
+                    .write(|w| w.set_state(&v.id, State::Published, now_ms()))?;
+                self.catalog.version(&v.id)
+            }
+        }
+    }
+
+    /// One step: the folder becomes a final child of the dataset's latest version (or its first
+    /// version). Nothing is created when the folder equals the latest version.
+    pub fn snapshot(
+        &mut self,
+        dataset: &str,
+        folder: &std::path::Path,
+        tags: &[String],
+        progress: &dyn Progress,
+        cancel: &Cancel,
+    ) -> Result<Change> {
+        let d = DatasetName::parse(dataset)?;
+        for t in tags {
+            validate_tag(t)?;
+        }
+        let key = format!("ds-{}", &blake3::hash(d.to_string().as_bytes()).to_hex()[..16]);
+        let _lock = self.lock(&key, "snapshot", progress)?;
+        let _guard = self.store.writer_guard()?;
+        let latest = self.catalog.versions_of(&d)?.pop();
+        let base = match &latest {
+            Some(v) => self.manifest_of(v)?,
+            None => Manifest::default(),
+        };
+        let (new, got, cache, complete) = self.scan_and_ingest(folder, &base, progress, cancel)?;
+        if let Some(l) = &latest {
+            if new.hash() == l.manifest {
+                got.abort();
+                cache.save(complete)?;
+                return Ok(Change {
+                    version: l.clone(),
+                    created: false,
+                    changes: Diff::default().totals(new.len()),
+                    hashed_files: 0,
+                    hashed_bytes: 0,
+                    stored_bytes: 0,
+                });
+            }
+        }
+        let semver = match &latest {
+            Some(v) => {
+                let s = v.semver();
+                semver::Version::new(s.major, s.minor, s.patch + 1)
+            }
+            None => semver::Version::new(1, 0, 0),
+        };
+        let parents: Vec<String> = latest.iter().map(|v| v.id.clone()).collect();
+        let stats = (got.hashed_files, got.hashed_bytes, got.stored_bytes);
+        let id = self.insert_final(&d, &semver, &parents, tags, "", &new, Some(got), Default::default())?;
+        cache.save(complete)?;
+        Ok(Change {
+            version: self.catalog.version(&id)?,
+            created: true,
+            changes: Diff::between(&base, &new).totals(new.len()),
+            hashed_files: stats.0,
+            hashed_bytes: stats.1,
+            stored_bytes: stats.2,
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn insert_final(
+        &mut self,
+        d: &DatasetName,
+        semver: &semver::Version,
+        parents: &[String],
+        tags: &[String],
+        description: &str,
+        manifest: &Manifest,
+        ingested: Option<strata_store::Ingested>,
+        metadata: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<String> {
+        let id = new_version_id(&d.to_string(), semver);
+        let by = who();
+        let result = (|| {
+            if let Some(g) = &ingested {
+                self.store.commit(g)?;
+            }
+            let hash = self.store.put_manifest(manifest)?;
+            self.catalog.write(|w| {
+                w.insert_version(&NewVersion {
+                    id: &id,
+                    dataset: d,
+                    semver,
+                    parents,
+                    state: State::Final,
+                    tags,
+                    description,
+                    metadata: &metadata,
+                    manifest: hash,
+                    file_count: manifest.len() as u64,
+                    total_bytes: manifest.total_bytes(),
+                    created_at: now_ms(),
+                    created_by: &by,
+                })
+            })
+        })();
+        if let Err(e) = result {
+            if let Some(g) = ingested {
+                g.abort();
+            }
+            return Err(e);
+        }
+        Ok(id)
+    }
+
+    /// A new, independent, final version of `dataset` holding the given versions' content merged
+    /// in order (later ones win on the same path).
+    pub fn squash(&mut self, dataset: &str, references: &[String]) -> Result<Version> {
+        if references.len() < 2 {
+            return Err(Error::invalid("squash needs at least two versions"));
+        }
+        let d = DatasetName::parse(dataset)?;
+        let mut manifests = Vec::new();
+        let mut labels = Vec::new();
+        for r in references {
+            let v = self.resolve(r)?;
+            manifests.push(self.manifest_of(&v)?);
+            labels.push(serde_json::Value::String(v.id.clone()));
+        }
+        let merged = Manifest::merge(manifests.iter());
+        let semver = self.next_semver(&d)?;
+        let mut meta = serde_json::Map::new();
+        meta.insert("squashed_from".into(), serde_json::Value::Array(labels));
+        let id = self.insert_final(&d, &semver, &[], &[], "squash", &merged, None, meta)?;
+        self.catalog.version(&id)
+    }
+
+    /// Deletes a version from the catalog; its content stays in the store until `gc`.
+    pub fn delete(&mut self, reference: &str, force: bool) -> Result<Version> {
+        let v = self.resolve(reference)?;
+        let children = self.catalog.children_of(&v.id)?;
+        if !children.is_empty() && !force {
+            let names: Vec<String> = children.iter().map(Version::label).collect();
+            return Err(Error::Conflict(format!(
+                "{} is a parent of {}; pass --force to delete it anyway",
+                v.label(),
+                names.join(", ")
+            )));
+        }
+        let _lock = self.lock(&v.id, "delete", &strata_core::NoProgress)?;
+        self.catalog.write(|w| w.delete_version(&v.id))?;
+        self.drop_cached_copies(&v.id)?;
+        Ok(v)
+    }
+
+    pub fn delete_dataset(&mut self, dataset: &str) -> Result<Vec<Version>> {
+        let d = DatasetName::parse(dataset)?;
+        self.catalog.require_dataset(&d)?;
+        let versions = self.catalog.versions_of(&d)?;
+        self.catalog.write(|w| w.delete_dataset(&d))?;
+        for v in &versions {
+            self.drop_cached_copies(&v.id)?;
+        }
+        Ok(versions)
+    }
+
+    pub fn rename(&mut self, dataset: &str, new_name: &str) -> Result<DatasetName> {
+        let from = DatasetName::parse(dataset)?;
+        validate_segment(new_name, "dataset name")?;
+        let to = DatasetName {
+            project: from.project.clone(),
+            name: new_name.to_string(),
+        };
+        self.catalog.write(|w| w.relocate_dataset(&from, &to))?;
+        Ok(to)
+    }
+
+    pub fn move_dataset(&mut self, dataset: &str, new_project: &str) -> Result<DatasetName> {
+        let from = DatasetName::parse(dataset)?;
+        let project = new_project.trim_matches('/');
+        validate_project(project)?;
+        let to = DatasetName {
+            project: project.to_string(),
+            name: from.name.clone(),
+        };
+        self.catalog.write(|w| w.relocate_dataset(&from, &to))?;
+        Ok(to)
+    }
+}
+
+pub fn validate_tag(t: &str) -> Result<()> {
+    if t.is_empty() || t.chars().any(|c| c.is_control() || c == ',') || t.len() > 128 {
+        return Err(Error::invalid(format!(
+            "invalid tag '{t}': use up to 128 printable characters, no commas"
+        )));
+    }
+    Ok(())
+}

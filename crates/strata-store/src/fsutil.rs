@@ -1,0 +1,94 @@
+//! Small filesystem helpers: atomic writes, unique temp names, advisory locks.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::io::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use strata_core::{Error, IoContext, Result};
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A name unique across processes and threads: pid, time and a counter.
+pub fn unique_name(prefix: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{prefix}{}-{t:x}-{n}", std::process::id())
+}
+
+/// Writes via a temp file, fsync and rename, so readers see the old file or the whole new one.
+pub fn write_atomic(tmp_dir: &Path, dest: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(parent) = dest.parent() {
+        fs::create_dir_all(parent).ctx("create", parent)?;
+    }
+    let tmp = tmp_dir.join(unique_name("w-"));
+    let mut f = File::create(&tmp).ctx("create", &tmp)?;
+    f.write_all(bytes).ctx("write", &tmp)?;
+    f.sync_data().ctx("sync", &tmp)?;
+    drop(f);
+    fs::rename(&tmp, dest).ctx("rename into place", dest)?;
+    Ok(())
+}
+
+/// `chmod a-w`: content in the store and the read-only cache must not be edited in place.
+pub fn make_read_only(path: &Path) -> Result<()> {
+    let mut perm = fs::metadata(path).ctx("stat", path)?.permissions();
+    perm.set_readonly(true);
+    fs::set_permissions(path, perm).ctx("set permissions of", path)
+}
+
+/// Removes a tree, making read-only directories writable first where needed.
+pub fn remove_tree(path: &Path) -> Result<()> {
+    match fs::remove_dir_all(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e).ctx("remove", path),
+    }
+}
+
+/// An advisory `flock` on a file, released when dropped (or when the process dies).
+pub struct FileLock {
+    _file: File,
+}
+
+impl FileLock {
+    pub fn shared(path: &Path) -> Result<Self> {
+        Self::take(path, libc::LOCK_SH)
+    }
+
+    pub fn exclusive(path: &Path) -> Result<Self> {
+        Self::take(path, libc::LOCK_EX | libc::LOCK_NB)
+    }
+
+    fn take(path: &Path, how: libc::c_int) -> Result<Self> {
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .ctx("open lock", path)?;
+        // SAFETY: flock on a descriptor we own.
+        let r = unsafe { libc::flock(file.as_raw_fd(), how) };
+        if r != 0 {
+            let e = std::io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+                return Err(Error::Locked(format!("{} is locked", path.display())));
+            }
+            return Err(e).ctx("lock", path);
+        }
+        Ok(FileLock { _file: file })
+    }
+}
+
+/// The parent folder of `p`, created if missing.
+pub fn ensure_parent(p: &Path) -> Result<PathBuf> {
+    let parent = p
+        .parent()
+        .ok_or_else(|| Error::invalid(format!("'{}' has no parent folder", p.display())))?;
+    fs::create_dir_all(parent).ctx("create", parent)?;
+    Ok(parent.to_path_buf())
+}

@@ -1,0 +1,141 @@
+//! Where packed objects live: hash → (pack, offset, length), in SQLite.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use strata_core::{Error, Hash, Result};
+
+use crate::pack::FinishedPack;
+
+/// Behind a mutex so the store can be shared by worker threads; each query is short.
+pub struct Index {
+    conn: Mutex<Connection>,
+}
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS packs (
+    id   INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS objects (
+    hash   BLOB PRIMARY KEY,
+    pack   INTEGER NOT NULL REFERENCES packs(id),
+    offset INTEGER NOT NULL,
+    len    INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS objects_pack ON objects(pack);
+"#;
+
+impl Index {
+    pub fn open(path: &Path) -> Result<Self> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Index {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> Result<MutexGuard<'_, Connection>> {
+        self.conn
+            .lock()
+            .map_err(|_| Error::Internal("store index poisoned".into()))
+    }
+
+    pub fn get(&self, h: &Hash) -> Result<Option<(String, u64, u64)>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT p.name, o.offset, o.len FROM objects o JOIN packs p ON p.id = o.pack
+             WHERE o.hash = ?1",
+        )?;
+        Ok(stmt
+            .query_row([&h.0[..]], |r| {
+                Ok((r.get(0)?, r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64))
+            })
+            .optional()?)
+    }
+
+    pub fn contains(&self, h: &Hash) -> Result<bool> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached("SELECT 1 FROM objects WHERE hash = ?1")?;
+        Ok(stmt.exists([&h.0[..]])?)
+    }
+
+    pub fn insert(&self, packs: &[FinishedPack]) -> Result<()> {
+        if packs.is_empty() {
+            return Ok(());
+        }
+        let conn = self.conn()?;
+        let tx = rusqlite::Transaction::new_unchecked(&conn, TransactionBehavior::Immediate)?;
+        {
+            let mut add_pack = tx.prepare_cached("INSERT INTO packs(name) VALUES (?1)")?;
+            let mut add_obj = tx.prepare_cached(
+                "INSERT OR IGNORE INTO objects(hash, pack, offset, len) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for p in packs {
+                add_pack.execute([&p.name])?;
+                let id = tx.last_insert_rowid();
+                for (h, off, len) in &p.records {
+                    add_obj.execute(params![&h.0[..], id, *off as i64, *len as i64])?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every pack with its objects.
+    pub fn packs(&self) -> Result<Vec<(i64, String, Vec<(Hash, u64, u64)>)>> {
+        let mut out: Vec<(i64, String, Vec<(Hash, u64, u64)>)> = Vec::new();
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare("SELECT id, name FROM packs ORDER BY id")?;
+        let packs: Vec<(i64, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut objs = conn.prepare("SELECT hash, offset, len FROM objects WHERE pack = ?1 ORDER BY offset")?;
+        for (id, name) in packs {
+            let rows: Vec<(Vec<u8>, i64, i64)> = objs
+                .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut recs = Vec::with_capacity(rows.len());
+            for (h, off, len) in rows {
+                let h: [u8; 32] = h.try_into().map_err(|_| Error::Corrupt {
+                    what: "store index".into(),
+                    detail: "bad hash".into(),
+                })?;
+                recs.push((Hash(h), off as u64, len as u64));
+            }
+            out.push((id, name, recs));
+        }
+        Ok(out)
+    }
+
+    /// Replaces packs `old` by `new` (live objects moved there) and drops dead objects, atomically.
+    pub fn replace_packs(&self, old: &[i64], new: &[FinishedPack]) -> Result<()> {
+        let conn = self.conn()?;
+        let tx = rusqlite::Transaction::new_unchecked(&conn, TransactionBehavior::Immediate)?;
+        for id in old {
+            tx.execute("DELETE FROM objects WHERE pack = ?1", [id])?;
+            tx.execute("DELETE FROM packs WHERE id = ?1", [id])?;
+        }
+        {
+            let mut add_pack = tx.prepare_cached("INSERT INTO packs(name) VALUES (?1)")?;
+            let mut add_obj = tx.prepare_cached(
+                "INSERT OR REPLACE INTO objects(hash, pack, offset, len) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for p in new {
+                add_pack.execute([&p.name])?;
+                let id = tx.last_insert_rowid();
+                for (h, off, len) in &p.records {
+                    add_obj.execute(params![&h.0[..], id, *off as i64, *len as i64])?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,134 @@
+//! Packs: many small objects in one file, so a dataset of 20,000 files is a handful of files in
+//! the store. Objects are written back to back; a footer lists (hash, offset, length) so a pack
+//! can be checked or re-indexed on its own. A pack is written under `tmp/`, synced, then renamed
+//! into `packs/`; only then does the index learn about it.
+
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+
+use strata_core::{Hash, IoContext, Result};
+
+use crate::fsutil::unique_name;
+
+const MAGIC: &[u8; 8] = b"STRATAP1";
+/// A pack is closed once it holds this much.
+pub const PACK_TARGET: u64 = 256 << 20;
+
+#[derive(Debug, Clone)]
+pub struct FinishedPack {
+    pub name: String,
+    pub path: PathBuf,
+    pub records: Vec<(Hash, u64, u64)>,
+    pub bytes: u64,
+}
+
+pub struct PackWriter {
+    tmp_dir: PathBuf,
+    packs_dir: PathBuf,
+    current: Option<Open>,
+    pub finished: Vec<FinishedPack>,
+    durable: bool,
+}
+
+struct Open {
+    name: String,
+    tmp: PathBuf,
+    out: BufWriter<File>,
+    offset: u64,
+    records: Vec<(Hash, u64, u64)>,
+}
+
+impl PackWriter {
+    pub fn new(tmp_dir: PathBuf, packs_dir: PathBuf, durable: bool) -> Self {
+        PackWriter {
+            tmp_dir,
+            packs_dir,
+            current: None,
+            finished: Vec::new(),
+            durable,
+        }
+    }
+
+    pub fn append(&mut self, h: Hash, bytes: &[u8]) -> Result<()> {
+        if self.current.is_none() {
+            let name = unique_name("p");
+            let tmp = self.tmp_dir.join(format!("{name}.pack"));
+            let f = File::create(&tmp).ctx("create", &tmp)?;
+            let mut out = BufWriter::with_capacity(1 << 20, f);
+            out.write_all(MAGIC).ctx("write", &tmp)?;
+            self.current = Some(Open {
+                name,
+                tmp,
+                out,
+                offset: MAGIC.len() as u64,
+                records: Vec::new(),
+            });
+        }
+        let Some(cur) = self.current.as_mut() else {
+            return Ok(());
+        };
+        cur.out.write_all(bytes).ctx("write", &cur.tmp)?;
+        cur.records.push((h, cur.offset, bytes.len() as u64));
+        cur.offset += bytes.len() as u64;
+        if cur.offset >= PACK_TARGET {
+            self.close_current()?;
+        }
+        Ok(())
+    }
+
+    fn close_current(&mut self) -> Result<()> {
+        let Some(mut cur) = self.current.take() else {
+            return Ok(());
+        };
+        for (h, off, len) in &cur.records {
+            cur.out.write_all(&h.0).ctx("write", &cur.tmp)?;
+            cur.out.write_all(&off.to_le_bytes()).ctx("write", &cur.tmp)?;
+            cur.out.write_all(&len.to_le_bytes()).ctx("write", &cur.tmp)?;
+        }
+        cur.out
+            .write_all(&(cur.records.len() as u64).to_le_bytes())
+            .ctx("write", &cur.tmp)?;
+        cur.out.write_all(MAGIC).ctx("write", &cur.tmp)?;
+        let f = cur
+            .out
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .ctx("write", &cur.tmp)?;
+        if self.durable {
+            f.sync_data().ctx("sync", &cur.tmp)?;
+        }
+        let dest = self.packs_dir.join(format!("{}.pack", cur.name));
+        fs::rename(&cur.tmp, &dest).ctx("rename into place", &dest)?;
+        self.finished.push(FinishedPack {
+            name: cur.name,
+            path: dest,
+            bytes: cur.offset,
+            records: cur.records,
+        });
+        Ok(())
+    }
+
+    /// Closes the open pack; returns every pack written.
+    pub fn finish(mut self) -> Result<Vec<FinishedPack>> {
+        self.close_current()?;
+        if self.durable && !self.finished.is_empty() {
+            // Make the renames themselves durable.
+            if let Ok(d) = File::open(&self.packs_dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(std::mem::take(&mut self.finished))
+    }
+
+    /// Removes everything written (used when the operation fails or is cancelled).
+    pub fn abort(mut self) {
+        if let Some(cur) = self.current.take() {
+            drop(cur.out);
+            let _ = fs::remove_file(&cur.tmp);
+        }
+        for p in self.finished.drain(..) {
+            let _ = fs::remove_file(&p.path);
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! The stat cache: for each scanned folder, path → (size, mtime, inode, hash), so a re-scan
+//! hashes only files whose stat changed. One binary file per folder, rewritten atomically.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use strata_core::{Hash, Result};
+
+use crate::fsutil::write_atomic;
+
+const MAGIC: &[u8; 8] = b"STRATAS1";
+
+/// A file changed within this window of a scan may change again within the same timestamp tick;
+/// such entries are not trusted later (git calls this "racy").
+const RACY_NS: i64 = 100_000_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stat {
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub ino: u64,
+}
+
+pub struct StatCache {
+    path: PathBuf,
+    tmp_dir: PathBuf,
+    entries: HashMap<String, (Stat, Hash)>,
+    seen: HashMap<String, (Stat, Hash)>,
+    changed: bool,
+}
+
+impl StatCache {
+    /// Loads the cache for `folder` (absolute); a missing or unreadable cache is simply empty.
+    pub fn load(store_root: &Path, folder: &Path) -> Self {
+        let key = Hash::of(folder.as_os_str().as_encoded_bytes()).to_hex();
+        let path = store_root.join("stat").join(format!("{}.bin", &key[..32]));
+        let entries = fs::read(&path)
+            .ok()
+            .and_then(|b| decode(&b))
+            .unwrap_or_default();
+        StatCache {
+            path,
+            tmp_dir: store_root.join("tmp"),
+            entries,
+            seen: HashMap::new(),
+            changed: false,
+        }
+    }
+
+    pub fn lookup(&self, rel: &str, stat: &Stat) -> Option<Hash> {
+        match self.entries.get(rel) {
+            Some((s, h)) if s == stat => Some(*h),
+            _ => None,
+        }
+    }
+
+    /// Records a hash for the next scan; racy files are remembered but never trusted.
+    pub fn record(&mut self, rel: &str, stat: Stat, hash: Hash, scan_start_ns: i64) {
+        let trusted = stat.mtime_ns < scan_start_ns - RACY_NS;
+        let stat = if trusted {
+            stat
+        } else {
+            Stat { mtime_ns: -1, ..stat }
+        };
+        if self.entries.get(rel) != Some(&(stat, hash)) {
+            self.changed = true;
+        }
+        self.seen.insert(rel.to_string(), (stat, hash));
+    }
+
+    /// Writes the cache. With `complete`, only files seen in this scan are kept (the scan covered
+    /// the whole folder); otherwise seen files are merged into what was there.
+    pub fn save(mut self, complete: bool) -> Result<()> {
+        let dropped = complete && self.entries.len() != self.seen.len();
+        if !self.changed && !dropped {
+            return Ok(());
+        }
+        let all = if complete {
+            self.seen
+        } else {
+            self.entries.extend(self.seen);
+            self.entries
+        };
+        write_atomic(&self.tmp_dir, &self.path, &encode(&all))
+    }
+}
+
+fn encode(m: &HashMap<String, (Stat, Hash)>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16 + m.len() * 80);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&(m.len() as u64).to_le_bytes());
+    for (k, (s, h)) in m {
+        out.extend_from_slice(&(k.len() as u32).to_le_bytes());
+        out.extend_from_slice(k.as_bytes());
+        out.extend_from_slice(&s.size.to_le_bytes());
+        out.extend_from_slice(&s.mtime_ns.to_le_bytes());
+        out.extend_from_slice(&s.ino.to_le_bytes());
+        out.extend_from_slice(&h.0);
+    }
+    out
+}
+
+fn decode(b: &[u8]) -> Option<HashMap<String, (Stat, Hash)>> {
+    if b.get(..8)? != MAGIC {
+        return None;
+    }
+    let mut pos = 8;
+    let mut take = |n: usize| -> Option<&[u8]> {
+        let s = b.get(pos..pos + n)?;
+        pos += n;
+        Some(s)
+    };
+    let u64_of = |s: &[u8]| -> Option<u64> { Some(u64::from_le_bytes(s.try_into().ok()?)) };
+    let n = u64_of(take(8)?)? as usize;
+    let mut m = HashMap::with_capacity(n.min(1 << 24));
+    for _ in 0..n {
+        let kl = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
+        let k = std::str::from_utf8(take(kl)?).ok()?.to_string();
+        let size = u64_of(take(8)?)?;
+        let mtime_ns = u64_of(take(8)?)? as i64;
+        let ino = u64_of(take(8)?)?;
+        let h: [u8; 32] = take(32)?.try_into().ok()?;
+        m.insert(k, (Stat { size, mtime_ns, ino }, Hash(h)));
+    }
+    Some(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_distrusts_racy_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("stat")).unwrap();
+        fs::create_dir_all(dir.path().join("tmp")).unwrap();
+        let folder = Path::new("/data/cats");
+        let mut c = StatCache::load(dir.path(), folder);
+        let old = Stat { size: 3, mtime_ns: 1_000, ino: 7 };
+        let fresh = Stat { size: 4, mtime_ns: 10_000_000_000, ino: 8 };
+        c.record("a", old, Hash([1; 32]), 10_000_000_000);
+        c.record("b", fresh, Hash([2; 32]), 10_000_000_000);
+        c.save(true).unwrap();
+        let c = StatCache::load(dir.path(), folder);
+        assert_eq!(c.lookup("a", &old), Some(Hash([1; 32])));
+        assert_eq!(c.lookup("b", &fresh), None);
+    }
+}

@@ -1,0 +1,86 @@
+//! Re-hashing stored content against the manifest.
+
+use std::fs::File;
+use std::io::Read;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use strata_core::{Cancel, Entry, Hash, Progress, Result};
+
+use crate::{Location, Store};
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Mismatch {
+    pub path: String,
+    pub expected: Hash,
+    /// `None` when the content is missing.
+    pub actual: Option<Hash>,
+    pub problem: String,
+}
+
+pub fn verify(
+    store: &Store,
+    entries: &[Entry],
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<Vec<Mismatch>> {
+    let total = entries.iter().map(|e| e.size).sum();
+    progress.begin("verifying", entries.len() as u64, total);
+    let found: Result<Vec<Option<Mismatch>>> = entries
+        .par_iter()
+        .filter(|e| e.link.is_none())
+        .map(|e| {
+            cancel.check()?;
+            let r = check(store, e);
+            progress.advance(1, e.size);
+            Ok(r)
+        })
+        .collect();
+    progress.end();
+    let mut out: Vec<Mismatch> = found?.into_iter().flatten().collect();
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
+
+fn check(store: &Store, e: &Entry) -> Option<Mismatch> {
+    let missing = |problem: String| Mismatch {
+        path: e.path.clone(),
+        expected: e.hash,
+        actual: None,
+        problem,
+    };
+    let loc = match store.locate(&e.hash, e.size) {
+        Ok(Some(l)) => l,
+        Ok(None) => return Some(missing("content is missing from the store".into())),
+        Err(err) => return Some(missing(err.to_string())),
+    };
+    let actual = match &loc {
+        Location::Packed { .. } => store.read(&loc).map(|b| Hash::of(&b)),
+        Location::Loose(p) => hash_file(p),
+    };
+    match actual {
+        Ok(h) if h == e.hash => None,
+        Ok(h) => Some(Mismatch {
+            path: e.path.clone(),
+            expected: e.hash,
+            actual: Some(h),
+            problem: "content does not match its hash".into(),
+        }),
+        Err(err) => Some(missing(err.to_string())),
+    }
+}
+
+pub fn hash_file(p: &std::path::Path) -> Result<Hash> {
+    use strata_core::IoContext;
+    let mut f = File::open(p).ctx("read", p)?;
+    let mut h = blake3::Hasher::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).ctx("read", p)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().into())
+}
