@@ -1,1 +1,12 @@
-fn main(){}
+//! Black-box tests of the `strata` binary: real processes, real files, a fresh home each.
+
+mod support;
+
+mod bad_input;
+mod cache;
+mod crash;
+mod get;
+mod locks;
+mod output;
+mod store;
+mod versions;

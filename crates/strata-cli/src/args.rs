@@ -148,7 +148,10 @@ pub enum Command {
     /// Rename a dataset within its project
     Rename { dataset: String, new_name: String },
     /// Move a dataset to another project
-    Move { dataset: String, new_project: String },
+    Move {
+        dataset: String,
+        new_project: String,
+    },
     /// Read metadata, or set KEY=JSON (KEY= removes)
     Meta {
         reference: String,
@@ -161,7 +164,10 @@ pub enum Command {
         changes: Vec<String>,
     },
     /// Set a draft's description
-    Describe { reference: String, description: String },
+    Describe {
+        reference: String,
+        description: String,
+    },
     /// Re-hash a version's stored content and report every mismatch
     Verify { reference: String },
     /// Remove content no version refers to

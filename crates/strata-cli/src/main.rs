@@ -29,7 +29,7 @@ extern "C" fn on_signal(_: libc::c_int) {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(hoist_global_flags(std::env::args_os().collect()));
     let cancel = CANCEL.get_or_init(Cancel::new).clone();
     // SAFETY: installing a handler that only stores to an atomic.
     unsafe {
@@ -44,4 +44,24 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `strata tag REF -old` takes values that look like flags, so a global flag written after them
+/// (`strata tag REF -old --json`) would be read as a tag. Global flags are moved to the front.
+fn hoist_global_flags(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    const GLOBAL: [&str; 4] = ["--json", "-q", "--quiet", "--offline"];
+    if !args.iter().any(|a| a == "tag") {
+        return args;
+    }
+    let mut front = Vec::with_capacity(args.len());
+    let mut rest = Vec::new();
+    for (i, a) in args.into_iter().enumerate() {
+        if i == 0 || a.to_str().is_some_and(|s| GLOBAL.contains(&s)) {
+            front.push(a);
+        } else {
+            rest.push(a);
+        }
+    }
+    front.extend(rest);
+    front
 }

@@ -1,5 +1,6 @@
 //! Everything the CLI prints: human text, or one JSON document with `--json`.
 
+use std::cell::Cell;
 use std::io::{IsTerminal, Write};
 
 use serde::Serialize;
@@ -11,6 +12,9 @@ pub struct Out {
     pub json: bool,
     pub quiet: bool,
     pub bars: bool,
+    /// A document went to stdout already: an error after it (verify's mismatches) must not add a
+    /// second one.
+    emitted: Cell<bool>,
 }
 
 impl Out {
@@ -19,11 +23,13 @@ impl Out {
             json: g.json,
             quiet: g.quiet,
             bars: !g.json && !g.quiet && std::io::stderr().is_terminal(),
+            emitted: Cell::new(false),
         }
     }
 
     /// The JSON document (with `--json`) or the human text.
     pub fn emit<T: Serialize>(&self, value: &T, human: impl FnOnce() -> String) {
+        self.emitted.set(true);
         let mut stdout = std::io::stdout().lock();
         let text = if self.json {
             serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
@@ -45,7 +51,7 @@ impl Out {
     pub fn error(&self, e: &Error) {
         let msg = e.to_string().replace('\n', " ");
         eprintln!("error: {msg}");
-        if self.json {
+        if self.json && !self.emitted.get() {
             let doc = serde_json::json!({"error": {"code": e.code(), "message": msg}});
             println!("{doc}");
         }

@@ -15,7 +15,10 @@ pub enum Error {
     NotFound { what: &'static str, name: String },
     /// A short reference matched more than one version.
     #[error("reference '{reference}' is ambiguous: it matches {candidates}")]
-    Ambiguous { reference: String, candidates: String },
+    Ambiguous {
+        reference: String,
+        candidates: String,
+    },
     /// The request collides with existing state (duplicate version, non-empty target, parent of others).
     #[error("{0}")]
     Conflict(String),

@@ -18,5 +18,5 @@ pub use manifest::{Diff, DiffTotals, Entry, Manifest};
 pub use names::{DatasetName, Reference};
 pub use pattern::{PathFilter, Selection};
 pub use progress::{Cancel, NoProgress, Progress};
-pub use version::{DatasetSummary, State, UploadState, Version};
 pub use semver;
+pub use version::{DatasetSummary, State, UploadState, Version};

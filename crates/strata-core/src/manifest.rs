@@ -106,8 +106,9 @@ impl Manifest {
 
     /// Removes entries for which `remove` is true; returns them.
     pub fn remove_where(&mut self, mut remove: impl FnMut(&Entry) -> bool) -> Vec<Entry> {
-        let (gone, kept): (Vec<_>, Vec<_>) =
-            std::mem::take(&mut self.entries).into_iter().partition(|e| remove(e));
+        let (gone, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.entries)
+            .into_iter()
+            .partition(|e| remove(e));
         self.entries = kept;
         gone
     }

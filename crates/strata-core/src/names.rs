@@ -80,7 +80,10 @@ impl Reference {
     pub fn parse(s: &str) -> Result<Self> {
         let s = s.trim();
         if let Some((name, ver)) = s.split_once('@') {
-            return Ok(Reference::Exact(DatasetName::parse(name)?, parse_semver(ver)?));
+            return Ok(Reference::Exact(
+                DatasetName::parse(name)?,
+                parse_semver(ver)?,
+            ));
         }
         if s.contains('/') {
             return Ok(Reference::Latest(DatasetName::parse(s)?));
@@ -127,9 +130,18 @@ mod tests {
 
     #[test]
     fn references_parse_by_shape() {
-        assert!(matches!(Reference::parse("a1b2c3").unwrap(), Reference::Id(_)));
-        assert!(matches!(Reference::parse("v/c").unwrap(), Reference::Latest(_)));
-        assert!(matches!(Reference::parse("v/c@1.2.3").unwrap(), Reference::Exact(..)));
+        assert!(matches!(
+            Reference::parse("a1b2c3").unwrap(),
+            Reference::Id(_)
+        ));
+        assert!(matches!(
+            Reference::parse("v/c").unwrap(),
+            Reference::Latest(_)
+        ));
+        assert!(matches!(
+            Reference::parse("v/c@1.2.3").unwrap(),
+            Reference::Exact(..)
+        ));
         assert!(Reference::parse("v/c@1.2").is_err());
         assert!(Reference::parse("abc").is_err());
         assert!(Reference::parse("cats").is_err());

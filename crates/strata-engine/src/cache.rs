@@ -103,7 +103,7 @@ impl Engine {
                 });
             }
         }
-        copies.sort_by(|a, b| b.last_used.cmp(&a.last_used));
+        copies.sort_by_key(|c| std::cmp::Reverse(c.last_used));
         Ok(CacheReport {
             copies,
             disk_bytes: self.pool_bytes(),

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use strata_core::manifest::sample;
 use strata_core::{Cancel, Entry, Error, IoContext, Progress, Result, Selection};
-use strata_store::materialize::{self, Mode};
+use strata_store::materialize::{self, Mode, Target};
 use strata_store::scan::{scan_folder, ScanOptions};
 use strata_store::StatCache;
 
@@ -67,7 +67,11 @@ pub struct GetOutcome {
 
 impl Engine {
     /// The entries a `get` with these options selects.
-    pub fn select(&self, reference: &str, opts: &GetOptions) -> Result<(strata_core::Version, Vec<Entry>)> {
+    pub fn select(
+        &self,
+        reference: &str,
+        opts: &GetOptions,
+    ) -> Result<(strata_core::Version, Vec<Entry>)> {
         let v = self.resolve(reference)?;
         let sel = Selection::new(&opts.include, &opts.exclude)?;
         let mut entries: Vec<Entry> = self
@@ -133,10 +137,12 @@ impl Engine {
                 let written = materialize::write_tree(
                     &self.store,
                     &entries,
-                    &staged,
-                    Mode::ReadOnly,
-                    &self.pool_dir(),
-                    opts.jobs,
+                    &Target {
+                        dest: &staged,
+                        mode: Mode::ReadOnly,
+                        pool: &self.pool_dir(),
+                        jobs: opts.jobs,
+                    },
                     progress,
                     cancel,
                 );
@@ -176,14 +182,20 @@ impl Engine {
                     )));
                 }
                 let staged = materialize::staging_for(&dest)?;
-                let mode = if opts.mutable { Mode::Mutable } else { Mode::ReadOnly };
+                let mode = if opts.mutable {
+                    Mode::Mutable
+                } else {
+                    Mode::ReadOnly
+                };
                 let written = materialize::write_tree(
                     &self.store,
                     &entries,
-                    &staged,
-                    mode,
-                    &self.pool_dir(),
-                    opts.jobs,
+                    &Target {
+                        dest: &staged,
+                        mode,
+                        pool: &self.pool_dir(),
+                        jobs: opts.jobs,
+                    },
                     progress,
                     cancel,
                 )
@@ -264,7 +276,9 @@ fn sweep_stale(dir: &Path, prefix: &str) {
 
 /// Staging folders beside a `--to` target: `.NAME.strata-tmp-<pid>-...`.
 fn sweep_stale_beside(parent: &Path) {
-    let Ok(items) = fs::read_dir(parent) else { return };
+    let Ok(items) = fs::read_dir(parent) else {
+        return;
+    };
     for item in items.flatten() {
         let name = item.file_name().to_string_lossy().to_string();
         if let Some((_, rest)) = name.split_once(".strata-tmp-") {

@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 
 use strata_core::lock::WriterLock;
 use strata_core::semver;
-use strata_core::{Catalog, Error, Hash, IoContext, Manifest, Progress, Reference, Result, Version};
+use strata_core::{
+    Catalog, Error, Hash, IoContext, Manifest, Progress, Reference, Result, Version,
+};
 use strata_store::Store;
 
 pub use cache::CachedCopy;
@@ -23,7 +25,7 @@ pub use maintenance::VerifyReport;
 pub use strata_core;
 pub use strata_store::gc::GcReport;
 pub use strata_store::verify::Mismatch;
-pub use versions::{Change, CreateOptions};
+pub use versions::{AddOptions, Change, CreateOptions};
 
 pub struct Engine {
     home: PathBuf,

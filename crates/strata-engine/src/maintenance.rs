@@ -60,7 +60,14 @@ impl Engine {
                 report.cache_files_removed += c.meta.files;
             }
         }
-        let r = gc::collect(&self.store, &live, &manifests, &self.pool_dir(), dry_run, progress)?;
+        let r = gc::collect(
+            &self.store,
+            &live,
+            &manifests,
+            &self.pool_dir(),
+            dry_run,
+            progress,
+        )?;
         Ok(GcReport {
             cache_files_removed: report.cache_files_removed + r.cache_files_removed,
             ..r

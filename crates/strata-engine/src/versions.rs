@@ -5,17 +5,37 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 
 use serde::Serialize;
+use strata_core::names::{parse_semver, validate_project, validate_segment};
 use strata_core::semver;
-use strata_core::names::{parse_semver, validate_segment, validate_project};
 use strata_core::time::now_ms;
 use strata_core::{
-    Cancel, DatasetName, Diff, DiffTotals, Error, Manifest, NewVersion, PathFilter,
-    Progress, Result, State, Version,
+    Cancel, DatasetName, Diff, DiffTotals, Error, Manifest, NewVersion, PathFilter, Progress,
+    Result, State, Version,
 };
 use strata_store::scan::{dataset_dir, scan_folder, ScanOptions};
 use strata_store::{ingest, StatCache};
 
 use crate::{hashes_of, new_version_id, not_draft_error, who, Engine};
+
+/// How `add` takes files: under which dataset folder, which ones, how deep.
+#[derive(Clone, Debug)]
+pub struct AddOptions {
+    /// Dataset folder to put files under (`--to`).
+    pub to: Option<String>,
+    /// Only files matching one of these (relative to each added folder).
+    pub globs: Vec<String>,
+    pub recursive: bool,
+}
+
+impl Default for AddOptions {
+    fn default() -> Self {
+        AddOptions {
+            to: None,
+            globs: Vec::new(),
+            recursive: true,
+        }
+    }
+}
 
 #[derive(Clone, Debug, Default)]
 pub struct CreateOptions {
@@ -97,17 +117,15 @@ impl Engine {
         &mut self,
         reference: &str,
         paths: &[PathBuf],
-        to: Option<&str>,
-        globs: &[String],
-        recursive: bool,
+        opts: &AddOptions,
         progress: &dyn Progress,
         cancel: &Cancel,
     ) -> Result<Change> {
         if paths.is_empty() {
             return Err(Error::invalid("nothing to add: give at least one path"));
         }
-        let prefix = dataset_dir(to.unwrap_or(""))?;
-        let filter = PathFilter::new(globs)?;
+        let prefix = dataset_dir(opts.to.as_deref().unwrap_or(""))?;
+        let filter = PathFilter::new(&opts.globs)?;
         let v = self.resolve(reference)?;
         v.ensure_draft()?;
         let _lock = self.lock(&v.id, "add", progress)?;
@@ -117,13 +135,13 @@ impl Engine {
         // Scan everything first so a bad path fails before any content is written.
         let mut scans = Vec::new();
         for p in paths {
-            let opts = ScanOptions {
+            let scan_opts = ScanOptions {
                 filter: (!filter.is_empty()).then_some(&filter),
-                recursive,
+                recursive: opts.recursive,
                 prefix: &prefix,
                 allow_file: true,
             };
-            scans.push(scan_folder(p, &opts, progress)?);
+            scans.push(scan_folder(p, &scan_opts, progress)?);
         }
         let mut new = old.clone();
         let mut all = Vec::new();
@@ -170,10 +188,7 @@ impl Engine {
                     .any(|p| e.path.starts_with(p) && e.path[p.len()..].starts_with('/'))
         });
         if gone.is_empty() {
-            return Err(Error::not_found(
-                "entries matching",
-                patterns.join(" "),
-            ));
+            return Err(Error::not_found("entries matching", patterns.join(" ")));
         }
         self.commit_content(&v, &old, new, Vec::new(), Vec::new(), (0, 0, 0))
     }
@@ -300,7 +315,10 @@ impl Engine {
         for t in tags {
             validate_tag(t)?;
         }
-        let key = format!("ds-{}", &blake3::hash(d.to_string().as_bytes()).to_hex()[..16]);
+        let key = format!(
+            "ds-{}",
+            &blake3::hash(d.to_string().as_bytes()).to_hex()[..16]
+        );
         let _lock = self.lock(&key, "snapshot", progress)?;
         let _guard = self.store.writer_guard()?;
         let latest = self.catalog.versions_of(&d)?.pop();
@@ -332,7 +350,16 @@ impl Engine {
         };
         let parents: Vec<String> = latest.iter().map(|v| v.id.clone()).collect();
         let stats = (got.hashed_files, got.hashed_bytes, got.stored_bytes);
-        let id = self.insert_final(&d, &semver, &parents, tags, "", &new, Some(got), Default::default())?;
+        let id = self.insert_final(
+            &d,
+            &semver,
+            &parents,
+            tags,
+            "",
+            &new,
+            Some(got),
+            Default::default(),
+        )?;
         cache.save(complete)?;
         Ok(Change {
             version: self.catalog.version(&id)?,

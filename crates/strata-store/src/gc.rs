@@ -58,7 +58,12 @@ pub fn collect(
     let mut old_ids = Vec::new();
     let mut old_files = Vec::new();
     let mut writer = PackWriter::new(store.tmp_dir(), store.packs_dir(), true);
-    for (id, name, recs) in &packs {
+    for crate::index::IndexedPack {
+        id,
+        name,
+        records: recs,
+    } in &packs
+    {
         known_packs.insert(format!("{name}.pack"));
         let dead: Vec<_> = recs.iter().filter(|(h, _, _)| !live.contains(h)).collect();
         if dead.is_empty() {

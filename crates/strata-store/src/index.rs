@@ -10,6 +10,13 @@ use strata_core::{Error, Hash, Result};
 use crate::pack::FinishedPack;
 
 /// Behind a mutex so the store can be shared by worker threads; each query is short.
+/// One pack and the objects the index places in it.
+pub struct IndexedPack {
+    pub id: i64,
+    pub name: String,
+    pub records: Vec<(Hash, u64, u64)>,
+}
+
 pub struct Index {
     conn: Mutex<Connection>,
 }
@@ -54,7 +61,11 @@ impl Index {
         )?;
         Ok(stmt
             .query_row([&h.0[..]], |r| {
-                Ok((r.get(0)?, r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64))
+                Ok((
+                    r.get(0)?,
+                    r.get::<_, i64>(1)? as u64,
+                    r.get::<_, i64>(2)? as u64,
+                ))
             })
             .optional()?)
     }
@@ -89,14 +100,15 @@ impl Index {
     }
 
     /// Every pack with its objects.
-    pub fn packs(&self) -> Result<Vec<(i64, String, Vec<(Hash, u64, u64)>)>> {
-        let mut out: Vec<(i64, String, Vec<(Hash, u64, u64)>)> = Vec::new();
+    pub fn packs(&self) -> Result<Vec<IndexedPack>> {
+        let mut out = Vec::new();
         let conn = self.conn()?;
         let mut stmt = conn.prepare("SELECT id, name FROM packs ORDER BY id")?;
         let packs: Vec<(i64, String)> = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
-        let mut objs = conn.prepare("SELECT hash, offset, len FROM objects WHERE pack = ?1 ORDER BY offset")?;
+        let mut objs =
+            conn.prepare("SELECT hash, offset, len FROM objects WHERE pack = ?1 ORDER BY offset")?;
         for (id, name) in packs {
             let rows: Vec<(Vec<u8>, i64, i64)> = objs
                 .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
@@ -109,7 +121,11 @@ impl Index {
                 })?;
                 recs.push((Hash(h), off as u64, len as u64));
             }
-            out.push((id, name, recs));
+            out.push(IndexedPack {
+                id,
+                name,
+                records: recs,
+            });
         }
         Ok(out)
     }

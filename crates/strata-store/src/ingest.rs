@@ -12,8 +12,8 @@ use rayon::prelude::*;
 use strata_core::{Cancel, Entry, Error, Hash, IoContext, Progress, Result};
 
 use crate::pack::{FinishedPack, PackWriter};
-use crate::scan::{stat_of, Scan};
 pub use crate::scan::Source;
+use crate::scan::{stat_of, Scan};
 use crate::statcache::StatCache;
 use crate::{fsutil, Store, LOOSE_MIN};
 
@@ -57,9 +57,9 @@ pub fn ingest(
     let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(scan.files.len());
     let mut to_hash = Vec::new();
     for (i, f) in scan.files.iter().enumerate() {
-        let cached = cache.lookup(&f.rel, &f.stat).filter(|h| {
-            known.contains(h) || matches!(store.locate(h, f.stat.size), Ok(Some(_)))
-        });
+        let cached = cache
+            .lookup(&f.rel, &f.stat)
+            .filter(|h| known.contains(h) || matches!(store.locate(h, f.stat.size), Ok(Some(_))));
         match cached {
             Some(h) => outcomes.push(Some(Outcome::Known(h))),
             None => {

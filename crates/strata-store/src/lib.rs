@@ -18,12 +18,12 @@ pub mod scan;
 mod statcache;
 pub mod verify;
 
+use std::collections::HashMap;
 use std::fs::{self, File};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::Mutex;
 
 use strata_core::{Error, Hash, IoContext, Manifest, Result};
 

@@ -60,10 +60,8 @@ pub fn plan<'a>(store: &Store, entries: &'a [Entry]) -> Result<Vec<(&'a Entry, L
 /// Joins a dataset path under `root`, refusing anything that could leave it.
 pub fn safe_join(root: &Path, dataset_path: &str) -> Result<PathBuf> {
     let rel = Path::new(dataset_path);
-    let ok = !dataset_path.is_empty()
-        && rel
-            .components()
-            .all(|c| matches!(c, Component::Normal(_)));
+    let ok =
+        !dataset_path.is_empty() && rel.components().all(|c| matches!(c, Component::Normal(_)));
     if !ok {
         return Err(Error::invalid(format!(
             "unsafe dataset path '{dataset_path}' refused"
@@ -78,17 +76,31 @@ pub fn pool_path(pool: &Path, h: &Hash) -> PathBuf {
     pool.join(&hex[..2]).join(hex)
 }
 
-/// Fills `dest` (a fresh, empty folder) with `entries`.
+/// How and where [`write_tree`] writes.
+pub struct Target<'a> {
+    /// A fresh, empty folder.
+    pub dest: &'a Path,
+    pub mode: Mode,
+    /// The pool of extracted objects read-only copies link to.
+    pub pool: &'a Path,
+    /// Parallel writers [default: 8].
+    pub jobs: Option<usize>,
+}
+
+/// Fills `target.dest` with `entries`.
 pub fn write_tree(
     store: &Store,
     entries: &[Entry],
-    dest: &Path,
-    mode: Mode,
-    pool: &Path,
-    jobs: Option<usize>,
+    target: &Target<'_>,
     progress: &dyn Progress,
     cancel: &Cancel,
 ) -> Result<Written> {
+    let Target {
+        dest,
+        mode,
+        pool,
+        jobs,
+    } = *target;
     let planned = plan(store, entries)?;
     let mut dirs = BTreeSet::new();
     for (e, _) in &planned {
@@ -147,7 +159,13 @@ pub fn write_tree(
 }
 
 /// The pool file for a packed object, extracted on first use (atomically: temp + rename).
-fn pooled(store: &Store, pool: &Path, pool_tmp: &Path, h: &Hash, loc: &Location) -> Result<PathBuf> {
+fn pooled(
+    store: &Store,
+    pool: &Path,
+    pool_tmp: &Path,
+    h: &Hash,
+    loc: &Location,
+) -> Result<PathBuf> {
     let p = pool_path(pool, h);
     if p.exists() {
         return Ok(p);

@@ -83,8 +83,12 @@ impl PackWriter {
         };
         for (h, off, len) in &cur.records {
             cur.out.write_all(&h.0).ctx("write", &cur.tmp)?;
-            cur.out.write_all(&off.to_le_bytes()).ctx("write", &cur.tmp)?;
-            cur.out.write_all(&len.to_le_bytes()).ctx("write", &cur.tmp)?;
+            cur.out
+                .write_all(&off.to_le_bytes())
+                .ctx("write", &cur.tmp)?;
+            cur.out
+                .write_all(&len.to_le_bytes())
+                .ctx("write", &cur.tmp)?;
         }
         cur.out
             .write_all(&(cur.records.len() as u64).to_le_bytes())

@@ -158,12 +158,9 @@ fn utf8_name(p: &Path) -> Result<String> {
     let name = p
         .file_name()
         .ok_or_else(|| Error::invalid(format!("'{}' has no file name", p.display())))?;
-    name.to_str().map(str::to_string).ok_or_else(|| {
-        Error::invalid(format!(
-            "file name is not valid UTF-8: '{}'",
-            p.display()
-        ))
-    })
+    name.to_str()
+        .map(str::to_string)
+        .ok_or_else(|| Error::invalid(format!("file name is not valid UTF-8: '{}'", p.display())))
 }
 
 fn utf8_rel(rel: &Path, full: &Path) -> Result<String> {
@@ -187,7 +184,10 @@ fn join(prefix: &str, rel: &str) -> String {
 /// Normalizes a dataset folder given by a user (`--to`): no leading or trailing `/`, no `.` or
 /// `..` segments, so nothing can point outside the dataset.
 pub fn dataset_dir(s: &str) -> Result<String> {
-    let parts: Vec<&str> = s.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    let parts: Vec<&str> = s
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
     if parts.contains(&"..") {
         return Err(Error::invalid(format!(
             "dataset folder '{s}' must not contain '..'"

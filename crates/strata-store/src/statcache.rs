@@ -61,7 +61,10 @@ impl StatCache {
         let stat = if trusted {
             stat
         } else {
-            Stat { mtime_ns: -1, ..stat }
+            Stat {
+                mtime_ns: -1,
+                ..stat
+            }
         };
         if self.entries.get(rel) != Some(&(stat, hash)) {
             self.changed = true;
@@ -121,7 +124,17 @@ fn decode(b: &[u8]) -> Option<HashMap<String, (Stat, Hash)>> {
         let mtime_ns = u64_of(take(8)?)? as i64;
         let ino = u64_of(take(8)?)?;
         let h: [u8; 32] = take(32)?.try_into().ok()?;
-        m.insert(k, (Stat { size, mtime_ns, ino }, Hash(h)));
+        m.insert(
+            k,
+            (
+                Stat {
+                    size,
+                    mtime_ns,
+                    ino,
+                },
+                Hash(h),
+            ),
+        );
     }
     Some(m)
 }
@@ -137,8 +150,16 @@ mod tests {
         fs::create_dir_all(dir.path().join("tmp")).unwrap();
         let folder = Path::new("/data/cats");
         let mut c = StatCache::load(dir.path(), folder);
-        let old = Stat { size: 3, mtime_ns: 1_000, ino: 7 };
-        let fresh = Stat { size: 4, mtime_ns: 10_000_000_000, ino: 8 };
+        let old = Stat {
+            size: 3,
+            mtime_ns: 1_000,
+            ino: 7,
+        };
+        let fresh = Stat {
+            size: 4,
+            mtime_ns: 10_000_000_000,
+            ino: 8,
+        };
         c.record("a", old, Hash([1; 32]), 10_000_000_000);
         c.record("b", fresh, Hash([2; 32]), 10_000_000_000);
         c.save(true).unwrap();

@@ -30,7 +30,11 @@ pub fn meta(ctx: &mut Ctx<'_>, reference: &str, args: &[String]) -> Result<ExitC
     }
     ctx.out.emit(&picked, || {
         if picked.len() == 1 {
-            picked.values().next().map(|v| v.to_string()).unwrap_or_default()
+            picked
+                .values()
+                .next()
+                .map(|v| v.to_string())
+                .unwrap_or_default()
         } else {
             serde_json::to_string_pretty(&picked).unwrap_or_default()
         }

@@ -14,7 +14,11 @@ pub fn run(ctx: &mut Ctx<'_>, reference: &str, opts: &GetOptions) -> Result<Exit
         g.version,
         g.files,
         bytes(g.bytes),
-        if g.mutable { " (mutable)" } else { " (read-only)" }
+        if g.mutable {
+            " (mutable)"
+        } else {
+            " (read-only)"
+        }
     ));
     ctx.out.emit(&g, || g.path.display().to_string());
     Ok(ExitCode::SUCCESS)

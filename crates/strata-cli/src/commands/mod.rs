@@ -55,7 +55,14 @@ pub fn run(cli: Cli, out: &Out, cancel: &Cancel) -> Result<ExitCode> {
             to,
             globs,
             no_recursive,
-        } => update::add(&mut ctx, &reference, &paths, to.as_deref(), &globs, !no_recursive),
+        } => update::add(
+            &mut ctx,
+            &reference,
+            &paths,
+            to.as_deref(),
+            &globs,
+            !no_recursive,
+        ),
         C::Remove {
             reference,
             patterns,

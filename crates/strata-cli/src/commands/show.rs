@@ -27,12 +27,41 @@ pub fn show(ctx: &Ctx<'_>, reference: &str) -> Result<ExitCode> {
             format!("state:        {}", v.state.as_str()),
             format!("upload:       {}", v.upload_state.as_str()),
             format!("files:        {}", v.file_count),
-            format!("size:         {} ({} bytes)", bytes(v.total_bytes), v.total_bytes),
-            format!("parents:      {}", if parents.is_empty() { "-".into() } else { parents.join(", ") }),
-            format!("tags:         {}", if v.tags.is_empty() { "-".into() } else { v.tags.join(", ") }),
-            format!("description:  {}", if v.description.is_empty() { "-" } else { &v.description }),
+            format!(
+                "size:         {} ({} bytes)",
+                bytes(v.total_bytes),
+                v.total_bytes
+            ),
+            format!(
+                "parents:      {}",
+                if parents.is_empty() {
+                    "-".into()
+                } else {
+                    parents.join(", ")
+                }
+            ),
+            format!(
+                "tags:         {}",
+                if v.tags.is_empty() {
+                    "-".into()
+                } else {
+                    v.tags.join(", ")
+                }
+            ),
+            format!(
+                "description:  {}",
+                if v.description.is_empty() {
+                    "-"
+                } else {
+                    &v.description
+                }
+            ),
             format!("metadata:     {meta}"),
-            format!("created:      {} by {}", format_ms(v.created_at), v.created_by),
+            format!(
+                "created:      {} by {}",
+                format_ms(v.created_at),
+                v.created_by
+            ),
             format!(
                 "finalized:    {}",
                 v.finalized_at.map(format_ms).unwrap_or_else(|| "-".into())

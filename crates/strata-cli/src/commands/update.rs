@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use strata_core::Result;
+use strata_engine::AddOptions;
 
 use super::{change_line, Ctx};
 
@@ -15,9 +16,14 @@ pub fn add(
     globs: &[String],
     recursive: bool,
 ) -> Result<ExitCode> {
+    let opts = AddOptions {
+        to: to.map(str::to_string),
+        globs: globs.to_vec(),
+        recursive,
+    };
     let c = ctx
         .engine
-        .add(reference, paths, to, globs, recursive, &ctx.bars, ctx.cancel)?;
+        .add(reference, paths, &opts, &ctx.bars, ctx.cancel)?;
     ctx.out.emit(&c, || change_line(&c));
     Ok(ExitCode::SUCCESS)
 }

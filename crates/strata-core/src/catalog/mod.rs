@@ -201,14 +201,20 @@ impl Catalog {
     }
 
     pub fn pinned(&self) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare_cached("SELECT version_id FROM cache_pins")?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT version_id FROM cache_pins")?;
         let ids = stmt
             .query_map([], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         Ok(ids)
     }
 
-    fn query_versions(&self, filter: &str, params: &[&dyn rusqlite::ToSql]) -> Result<Vec<Version>> {
+    fn query_versions(
+        &self,
+        filter: &str,
+        params: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<Version>> {
         query_versions(&self.conn, filter, params)
     }
 }
@@ -231,11 +237,11 @@ impl Writer<'_> {
             "INSERT OR IGNORE INTO projects(name) VALUES (?1)",
             [&d.project],
         )?;
-        let pid: i64 =
-            self.tx
-                .query_row("SELECT id FROM projects WHERE name = ?1", [&d.project], |r| {
-                    r.get(0)
-                })?;
+        let pid: i64 = self.tx.query_row(
+            "SELECT id FROM projects WHERE name = ?1",
+            [&d.project],
+            |r| r.get(0),
+        )?;
         self.tx.execute(
             "INSERT INTO datasets(project_id, name, created_at) VALUES (?1, ?2, ?3)",
             params![pid, d.name, now],
@@ -377,7 +383,8 @@ impl Writer<'_> {
     pub fn delete_version(&self, id: &str) -> Result<()> {
         self.tx
             .execute("DELETE FROM version_parents WHERE parent_id = ?1", [id])?;
-        self.tx.execute("DELETE FROM versions WHERE id = ?1", [id])?;
+        self.tx
+            .execute("DELETE FROM versions WHERE id = ?1", [id])?;
         Ok(())
     }
 
@@ -397,7 +404,8 @@ impl Writer<'_> {
         for id in &ids {
             self.delete_version(id)?;
         }
-        self.tx.execute("DELETE FROM datasets WHERE id = ?1", [ds])?;
+        self.tx
+            .execute("DELETE FROM datasets WHERE id = ?1", [ds])?;
         self.drop_empty_projects()?;
         Ok(())
     }
@@ -414,11 +422,11 @@ impl Writer<'_> {
             "INSERT OR IGNORE INTO projects(name) VALUES (?1)",
             [&to.project],
         )?;
-        let pid: i64 =
-            self.tx
-                .query_row("SELECT id FROM projects WHERE name = ?1", [&to.project], |r| {
-                    r.get(0)
-                })?;
+        let pid: i64 = self.tx.query_row(
+            "SELECT id FROM projects WHERE name = ?1",
+            [&to.project],
+            |r| r.get(0),
+        )?;
         self.tx.execute(
             "UPDATE datasets SET project_id = ?2, name = ?3 WHERE id = ?1",
             params![ds, pid, to.name],
@@ -486,8 +494,22 @@ fn query_versions(
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, project, dataset, semver, state, upload, desc, meta, manifest, files, bytes, at, by, fin) =
-            row?;
+        let (
+            id,
+            project,
+            dataset,
+            semver,
+            state,
+            upload,
+            desc,
+            meta,
+            manifest,
+            files,
+            bytes,
+            at,
+            by,
+            fin,
+        ) = row?;
         let metadata = serde_json::from_str(&meta).map_err(|e| Error::Corrupt {
             what: "catalog".into(),
             detail: format!("metadata of {id}: {e}"),
@@ -497,8 +519,16 @@ fn query_versions(
             detail: format!("manifest hash of {id}"),
         })?;
         out.push(Version {
-            parents: list(conn, "SELECT parent_id FROM version_parents WHERE version_id = ?1 ORDER BY position", &id)?,
-            tags: list(conn, "SELECT tag FROM version_tags WHERE version_id = ?1 ORDER BY tag", &id)?,
+            parents: list(
+                conn,
+                "SELECT parent_id FROM version_parents WHERE version_id = ?1 ORDER BY position",
+                &id,
+            )?,
+            tags: list(
+                conn,
+                "SELECT tag FROM version_tags WHERE version_id = ?1 ORDER BY tag",
+                &id,
+            )?,
             id,
             project,
             dataset,

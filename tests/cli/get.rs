@@ -1,0 +1,113 @@
+//! get: read-only cache, mutable copies, subsets, idempotence.
+
+use std::os::unix::fs::MetadataExt;
+
+use crate::support::{tree, Env};
+
+#[test]
+fn read_only_cache_is_hard_linked_read_only_and_reused() {
+    let env = Env::new();
+    env.images("data", 3, 30);
+    env.write("data/big.bin", &vec![7u8; 3 << 20]);
+    env.ok(&["snapshot", "d/x", "data"]);
+    let first = env.json(&["get", "d/x"]);
+    assert_eq!(first["reused"], false);
+    let path = std::path::PathBuf::from(first["path"].as_str().unwrap());
+    assert!(path.starts_with(env.home().join("cache")));
+    assert_eq!(tree(&path), tree(&env.path("data")));
+    let m = std::fs::metadata(path.join("class0/img00000.jpg")).unwrap();
+    assert!(m.permissions().readonly(), "cached files are read-only");
+    assert!(m.nlink() >= 2, "cached files are hard links");
+    assert!(std::fs::metadata(path.join("big.bin"))
+        .unwrap()
+        .permissions()
+        .readonly());
+    let again = env.json(&["get", "d/x"]);
+    assert_eq!(again["reused"], true);
+    assert_eq!(again["path"], first["path"]);
+    // Without --json only the path is printed.
+    assert_eq!(env.ok(&["get", "d/x"]).line(), path.display().to_string());
+}
+
+#[test]
+fn mutable_copy_is_independent_and_never_clobbers_without_overwrite() {
+    let env = Env::new();
+    env.images("data", 2, 8);
+    env.write("data/big.bin", &vec![1u8; 2 << 20]);
+    env.ok(&["snapshot", "d/x", "data"]);
+    let out = env.path("work");
+    let o = out.to_str().unwrap();
+    env.ok(&["get", "d/x", "--to", o, "--mutable"]);
+    assert_eq!(tree(&out), tree(&env.path("data")));
+    let big = out.join("big.bin");
+    assert!(!std::fs::metadata(&big).unwrap().permissions().readonly());
+    // Editing the copy changes neither the store nor the cache.
+    std::fs::write(&big, b"edited").unwrap();
+    std::fs::write(out.join("class0/img00000.jpg"), b"edited").unwrap();
+    env.ok(&["verify", "d/x"]);
+    // Same arguments on an untouched copy: nothing to do.
+    let fresh = env.path("fresh");
+    let f = fresh.to_str().unwrap();
+    env.ok(&["get", "d/x", "--to", f, "--mutable"]);
+    assert_eq!(
+        env.json(&["get", "d/x", "--to", f, "--mutable"])["reused"],
+        true
+    );
+    // An edited copy is not silently replaced.
+    let r = env.run(&["get", "d/x", "--to", o, "--mutable"]).fails();
+    assert!(r.error().contains("--overwrite"), "{}", r.error());
+    assert_eq!(std::fs::read(&big).unwrap(), b"edited");
+    env.ok(&["get", "d/x", "--to", o, "--mutable", "--overwrite"]);
+    assert_eq!(tree(&out), tree(&env.path("data")));
+    // No staging folders are left beside the target.
+    let leftovers: Vec<_> = std::fs::read_dir(env.dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains("strata-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let nomut = env.run(&["get", "d/x", "--mutable"]).fails();
+    assert!(nomut.stderr().contains("--to"), "{}", nomut.stderr());
+}
+
+#[test]
+fn subsets_by_glob_and_seeded_fraction_are_reproducible() {
+    let env = Env::new();
+    env.images("data/train", 4, 200);
+    env.images("data/val", 4, 40);
+    env.ok(&["snapshot", "d/x", "data"]);
+    let inc = env.json(&["get", "d/x", "--include", "train/**", "--exclude", "class3"]);
+    assert_eq!(inc["files"], 150);
+    let a = env.json(&["get", "d/x", "--fraction", "0.1", "--seed", "42"]);
+    assert_eq!(a["files"], 24);
+    let b = env.path("b");
+    env.ok(&[
+        "get",
+        "d/x",
+        "--fraction",
+        "0.1",
+        "--seed",
+        "42",
+        "--to",
+        b.to_str().unwrap(),
+    ]);
+    let a_tree = tree(std::path::Path::new(a["path"].as_str().unwrap()));
+    assert_eq!(a_tree, tree(&b), "same seed, same files");
+    let c = env.json(&["get", "d/x", "--fraction", "0.1", "--seed", "7"]);
+    assert_ne!(
+        a_tree,
+        tree(std::path::Path::new(c["path"].as_str().unwrap()))
+    );
+    // Fraction after filters, and the same subset in a fresh home given the same content.
+    let other = Env::new();
+    other.images("data/train", 4, 200);
+    other.images("data/val", 4, 40);
+    other.ok(&["snapshot", "d/x", "data"]);
+    let o = other.json(&["get", "d/x", "--fraction", "0.1", "--seed", "42"]);
+    assert_eq!(
+        a_tree,
+        tree(std::path::Path::new(o["path"].as_str().unwrap()))
+    );
+    let bad = env.run(&["get", "d/x", "--fraction", "1.5"]).fails();
+    assert!(bad.error().contains("--fraction"), "{}", bad.error());
+}
