@@ -31,14 +31,18 @@ pub struct Manifest {
 
 impl Manifest {
     /// Builds from entries in any order; a later entry for the same path wins.
-    pub fn from_entries(entries: Vec<Entry>) -> Self {
-        let mut map = BTreeMap::new();
+    pub fn from_entries(mut entries: Vec<Entry>) -> Self {
+        // A stable sort keeps equal paths in input order; keeping the last of each run makes the
+        // later entry win without cloning any path.
+        entries.sort_by(|a, b| a.path.cmp(&b.path));
+        let mut out: Vec<Entry> = Vec::with_capacity(entries.len());
         for e in entries {
-            map.insert(e.path.clone(), e);
+            match out.last_mut() {
+                Some(last) if last.path == e.path => *last = e,
+                _ => out.push(e),
+            }
         }
-        Manifest {
-            entries: map.into_values().collect(),
-        }
+        Manifest { entries: out }
     }
 
     /// Builds from entries already sorted by path with no duplicates.

@@ -151,7 +151,7 @@ impl Engine {
             cancel.check()?;
             let mut cache = StatCache::load(self.store.root(), &scan.root);
             let got = ingest::ingest(&self.store, scan, &mut cache, &known, progress, cancel);
-            let got = match got {
+            let mut got = match got {
                 Ok(g) => g,
                 Err(e) => {
                     all.into_iter().for_each(strata_store::Ingested::abort);
@@ -161,7 +161,7 @@ impl Engine {
             stats.0 += got.hashed_files;
             stats.1 += got.hashed_bytes;
             stats.2 += got.stored_bytes;
-            new.upsert(got.entries.clone());
+            new.upsert(std::mem::take(&mut got.entries));
             caches.push((cache, scan.complete));
             all.push(got);
         }
@@ -228,7 +228,8 @@ impl Engine {
             progress,
             cancel,
         )?;
-        let new = Manifest::from_entries(got.entries.clone());
+        let mut got = got;
+        let new = Manifest::from_entries(std::mem::take(&mut got.entries));
         Ok((new, got, cache, scan.complete))
     }
 

@@ -5,9 +5,9 @@
 //! file creation, not bandwidth, is the bottleneck.
 
 use std::collections::BTreeSet;
-use std::fs::{self, File};
+use std::fs;
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 
 use rayon::prelude::*;
@@ -114,9 +114,8 @@ pub fn write_tree(
     }
     let total: u64 = planned.iter().map(|(e, _)| e.size).sum();
     progress.begin("writing", planned.len() as u64, total);
-    let pool_tmp = pool.join("tmp");
     if mode == Mode::ReadOnly {
-        fs::create_dir_all(&pool_tmp).ctx("create", &pool_tmp)?;
+        ensure_pool_dirs(pool)?;
     }
     let workers = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.unwrap_or(WRITERS).clamp(1, 64))
@@ -127,24 +126,29 @@ pub fn write_tree(
             cancel.check()?;
             let target = dest.join(&e.path);
             match mode {
-                Mode::ReadOnly => {
-                    let src = match loc {
-                        Location::Loose(p) => p.clone(),
-                        Location::Packed { .. } => pooled(store, pool, &pool_tmp, &e.hash, loc)?,
-                    };
-                    link_or_copy(&src, &target)?;
-                }
+                Mode::ReadOnly => match loc {
+                    Location::Loose(p) => link_or_copy(p, &target)?,
+                    Location::Packed { .. } => {
+                        let pooled = pool_path(pool, &e.hash);
+                        match fs::hard_link(&pooled, &target) {
+                            Ok(()) => {}
+                            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                                // First use: write the copy itself, read-only from birth, then
+                                // offer it to the pool. Only whole files are ever linked there.
+                                write_new(&target, &store.read(loc)?, 0o444)?;
+                                let _ = fs::hard_link(&target, &pooled);
+                            }
+                            Err(_) => link_or_copy(&pooled, &target)?,
+                        }
+                    }
+                },
                 Mode::Mutable => match loc {
                     Location::Loose(p) => {
                         fs::copy(p, &target).ctx("copy to", &target)?;
                         fs::set_permissions(&target, fs::Permissions::from_mode(0o644))
                             .ctx("set permissions of", &target)?;
                     }
-                    Location::Packed { .. } => {
-                        let data = store.read(loc)?;
-                        let mut f = File::create(&target).ctx("create", &target)?;
-                        f.write_all(&data).ctx("write", &target)?;
-                    }
+                    Location::Packed { .. } => write_new(&target, &store.read(loc)?, 0o644)?,
                 },
             }
             progress.advance(1, e.size);
@@ -158,27 +162,26 @@ pub fn write_tree(
     })
 }
 
-/// The pool file for a packed object, extracted on first use (atomically: temp + rename).
-fn pooled(
-    store: &Store,
-    pool: &Path,
-    pool_tmp: &Path,
-    h: &Hash,
-    loc: &Location,
-) -> Result<PathBuf> {
-    let p = pool_path(pool, h);
-    if p.exists() {
-        return Ok(p);
+fn write_new(target: &Path, data: &[u8], mode: u32) -> Result<()> {
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(target)
+        .ctx("create", target)?;
+    f.write_all(data).ctx("write", target)
+}
+
+/// The 256 fan-out folders of the pool, made once.
+fn ensure_pool_dirs(pool: &Path) -> Result<()> {
+    if pool.join("ff").is_dir() {
+        return Ok(());
     }
-    let data = store.read(loc)?;
-    let tmp = pool_tmp.join(fsutil::unique_name("x-"));
-    let mut f = File::create(&tmp).ctx("create", &tmp)?;
-    f.write_all(&data).ctx("write", &tmp)?;
-    drop(f);
-    fs::set_permissions(&tmp, fs::Permissions::from_mode(0o444)).ctx("set permissions of", &tmp)?;
-    fsutil::ensure_parent(&p)?;
-    fs::rename(&tmp, &p).ctx("rename into place", &p)?;
-    Ok(p)
+    for i in 0..=255u8 {
+        let d = pool.join(format!("{i:02x}"));
+        fs::create_dir_all(&d).ctx("create", &d)?;
+    }
+    Ok(())
 }
 
 fn link_or_copy(src: &Path, target: &Path) -> Result<()> {

@@ -4,6 +4,7 @@
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use strata_core::{Error, IoContext, PathFilter, Progress, Result};
 
@@ -89,39 +90,7 @@ pub fn scan_folder(path: &Path, opts: &ScanOptions<'_>, progress: &dyn Progress)
         )));
     }
     progress.begin("scanning", 0, 0);
-    let mut walker = walkdir::WalkDir::new(&root).follow_links(true).min_depth(1);
-    if !opts.recursive {
-        walker = walker.max_depth(1);
-    }
-    let mut files = Vec::new();
-    for item in walker {
-        let item = item.map_err(|e| walk_error(e, &root))?;
-        let ft = item.file_type();
-        if ft.is_dir() {
-            continue;
-        }
-        let rel_path = item.path().strip_prefix(&root).unwrap_or(item.path());
-        let rel = utf8_rel(rel_path, item.path())?;
-        if !ft.is_file() {
-            progress.warn(&format!("skipped '{rel}': not a regular file"));
-            continue;
-        }
-        if let Some(f) = opts.filter {
-            if !f.matches(&rel) {
-                continue;
-            }
-        }
-        let meta = item.metadata().map_err(|e| walk_error(e, &root))?;
-        files.push(Source {
-            dataset_path: join(opts.prefix, &rel),
-            rel,
-            abs: item.into_path(),
-            stat: stat_of(&meta),
-        });
-        if files.len() % 4096 == 0 {
-            progress.advance(4096, 0);
-        }
-    }
+    let files = walk(&root, opts)?;
     progress.end();
     Ok(Scan {
         root,
@@ -131,19 +100,193 @@ pub fn scan_folder(path: &Path, opts: &ScanOptions<'_>, progress: &dyn Progress)
     })
 }
 
-fn walk_error(e: walkdir::Error, root: &Path) -> Error {
-    let path = e.path().unwrap_or(root).to_path_buf();
-    if e.loop_ancestor().is_some() {
-        return Error::invalid(format!("symlink loop at '{}'", path.display()));
+/// Walks `root` with one task per folder on the thread pool. Entries are stat'ed relative to
+/// their folder (no full-path lookup per file), which is most of a re-scan's cost.
+fn walk(root: &Path, opts: &ScanOptions<'_>) -> Result<Vec<Source>> {
+    let found = Mutex::new(Vec::new());
+    let failed: Mutex<Option<Error>> = Mutex::new(None);
+    let root_meta = std::fs::metadata(root).ctx("read", root)?;
+    let chain = vec![(root_meta.dev(), root_meta.ino())];
+    rayon::scope(|s| {
+        walk_dir(
+            s,
+            root.to_path_buf(),
+            String::new(),
+            chain,
+            opts,
+            &found,
+            &failed,
+        );
+    });
+    if let Some(e) = failed.into_inner().unwrap_or(None) {
+        return Err(e);
     }
-    match e.into_io_error() {
-        Some(io) => Error::Io {
-            action: "read",
-            path,
-            source: io,
+    Ok(found.into_inner().unwrap_or_default())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn walk_dir<'s>(
+    scope: &rayon::Scope<'s>,
+    dir: PathBuf,
+    rel: String,
+    chain: Vec<(u64, u64)>,
+    opts: &'s ScanOptions<'s>,
+    found: &'s Mutex<Vec<Source>>,
+    failed: &'s Mutex<Option<Error>>,
+) {
+    let fail = |e: Error| {
+        if let Ok(mut f) = failed.lock() {
+            f.get_or_insert(e);
+        }
+    };
+    if failed.lock().map(|f| f.is_some()).unwrap_or(true) {
+        return;
+    }
+    let items = match std::fs::read_dir(&dir) {
+        Ok(i) => i,
+        Err(e) => {
+            return fail(Error::Io {
+                action: "read",
+                path: dir,
+                source: e,
+            })
+        }
+    };
+    let mut local = Vec::new();
+    for item in items {
+        let item = match item {
+            Ok(i) => i,
+            Err(e) => {
+                return fail(Error::Io {
+                    action: "read",
+                    path: dir,
+                    source: e,
+                })
+            }
+        };
+        let name = item.file_name();
+        let Some(name) = name.to_str() else {
+            return fail(Error::invalid(format!(
+                "file name is not valid UTF-8: '{}'",
+                item.path().display()
+            )));
+        };
+        let child_rel = if rel.is_empty() {
+            name.to_string()
+        } else {
+            format!("{rel}/{name}")
+        };
+        let ft = match item.file_type() {
+            Ok(t) => t,
+            Err(e) => {
+                return fail(Error::Io {
+                    action: "read",
+                    path: item.path(),
+                    source: e,
+                })
+            }
+        };
+        // Symlinks are followed: stat the target by full path (rare, so the cost is fine).
+        let (meta, is_link) = if ft.is_symlink() {
+            match std::fs::metadata(item.path()) {
+                Ok(m) => (m, true),
+                Err(e) => {
+                    return fail(Error::Io {
+                        action: "read",
+                        path: item.path(),
+                        source: e,
+                    })
+                }
+            }
+        } else if ft.is_dir() {
+            if opts.recursive {
+                spawn_dir(
+                    scope,
+                    item.path(),
+                    child_rel,
+                    &chain,
+                    None,
+                    opts,
+                    found,
+                    failed,
+                );
+            }
+            continue;
+        } else {
+            match item.metadata() {
+                Ok(m) => (m, false),
+                Err(e) => {
+                    return fail(Error::Io {
+                        action: "read",
+                        path: item.path(),
+                        source: e,
+                    })
+                }
+            }
+        };
+        if meta.is_dir() {
+            if opts.recursive {
+                let id = (meta.dev(), meta.ino());
+                if is_link && chain.contains(&id) {
+                    return fail(Error::invalid(format!(
+                        "symlink loop at '{}'",
+                        item.path().display()
+                    )));
+                }
+                spawn_dir(
+                    scope,
+                    item.path(),
+                    child_rel,
+                    &chain,
+                    Some(id),
+                    opts,
+                    found,
+                    failed,
+                );
+            }
+            continue;
+        }
+        if !meta.is_file() {
+            continue; // sockets, fifos, devices: not dataset content
+        }
+        if let Some(f) = opts.filter {
+            if !f.matches(&child_rel) {
+                continue;
+            }
+        }
+        local.push(Source {
+            dataset_path: join(opts.prefix, &child_rel),
+            rel: child_rel,
+            abs: item.path(),
+            stat: stat_of(&meta),
+        });
+    }
+    if let Ok(mut f) = found.lock() {
+        f.append(&mut local);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn spawn_dir<'s>(
+    scope: &rayon::Scope<'s>,
+    dir: PathBuf,
+    rel: String,
+    chain: &[(u64, u64)],
+    id: Option<(u64, u64)>,
+    opts: &'s ScanOptions<'s>,
+    found: &'s Mutex<Vec<Source>>,
+    failed: &'s Mutex<Option<Error>>,
+) {
+    let id = match id {
+        Some(i) => i,
+        None => match std::fs::symlink_metadata(&dir) {
+            Ok(m) => (m.dev(), m.ino()),
+            Err(_) => (0, 0),
         },
-        None => Error::invalid(format!("cannot walk '{}'", path.display())),
-    }
+    };
+    let mut chain = chain.to_vec();
+    chain.push(id);
+    scope.spawn(move |s| walk_dir(s, dir, rel, chain, opts, found, failed));
 }
 
 pub fn stat_of(meta: &std::fs::Metadata) -> Stat {
@@ -161,16 +304,6 @@ fn utf8_name(p: &Path) -> Result<String> {
     name.to_str()
         .map(str::to_string)
         .ok_or_else(|| Error::invalid(format!("file name is not valid UTF-8: '{}'", p.display())))
-}
-
-fn utf8_rel(rel: &Path, full: &Path) -> Result<String> {
-    let s = rel.to_str().ok_or_else(|| {
-        Error::invalid(format!(
-            "file name is not valid UTF-8: '{}'",
-            full.display()
-        ))
-    })?;
-    Ok(s.replace(std::path::MAIN_SEPARATOR, "/"))
 }
 
 fn join(prefix: &str, rel: &str) -> String {

@@ -25,8 +25,8 @@ pub struct Stat {
 pub struct StatCache {
     path: PathBuf,
     tmp_dir: PathBuf,
-    entries: HashMap<String, (Stat, Hash)>,
-    seen: HashMap<String, (Stat, Hash)>,
+    /// path → (stat, hash, seen in this scan)
+    entries: HashMap<String, (Stat, Hash, bool)>,
     changed: bool,
 }
 
@@ -43,14 +43,13 @@ impl StatCache {
             path,
             tmp_dir: store_root.join("tmp"),
             entries,
-            seen: HashMap::new(),
             changed: false,
         }
     }
 
     pub fn lookup(&self, rel: &str, stat: &Stat) -> Option<Hash> {
         match self.entries.get(rel) {
-            Some((s, h)) if s == stat => Some(*h),
+            Some((s, h, _)) if s == stat => Some(*h),
             _ => None,
         }
     }
@@ -66,34 +65,43 @@ impl StatCache {
                 ..stat
             }
         };
-        if self.entries.get(rel) != Some(&(stat, hash)) {
-            self.changed = true;
+        // Unchanged files (the common case) cost one lookup and no allocation.
+        match self.entries.get_mut(rel) {
+            Some(e) => {
+                if e.0 != stat || e.1 != hash {
+                    e.0 = stat;
+                    e.1 = hash;
+                    self.changed = true;
+                }
+                e.2 = true;
+            }
+            None => {
+                self.entries.insert(rel.to_string(), (stat, hash, true));
+                self.changed = true;
+            }
         }
-        self.seen.insert(rel.to_string(), (stat, hash));
     }
 
     /// Writes the cache. With `complete`, only files seen in this scan are kept (the scan covered
     /// the whole folder); otherwise seen files are merged into what was there.
     pub fn save(mut self, complete: bool) -> Result<()> {
-        let dropped = complete && self.entries.len() != self.seen.len();
-        if !self.changed && !dropped {
+        if complete {
+            let before = self.entries.len();
+            self.entries.retain(|_, e| e.2);
+            self.changed |= self.entries.len() != before;
+        }
+        if !self.changed {
             return Ok(());
         }
-        let all = if complete {
-            self.seen
-        } else {
-            self.entries.extend(self.seen);
-            self.entries
-        };
-        write_atomic(&self.tmp_dir, &self.path, &encode(&all))
+        write_atomic(&self.tmp_dir, &self.path, &encode(&self.entries))
     }
 }
 
-fn encode(m: &HashMap<String, (Stat, Hash)>) -> Vec<u8> {
+fn encode(m: &HashMap<String, (Stat, Hash, bool)>) -> Vec<u8> {
     let mut out = Vec::with_capacity(16 + m.len() * 80);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&(m.len() as u64).to_le_bytes());
-    for (k, (s, h)) in m {
+    for (k, (s, h, _)) in m {
         out.extend_from_slice(&(k.len() as u32).to_le_bytes());
         out.extend_from_slice(k.as_bytes());
         out.extend_from_slice(&s.size.to_le_bytes());
@@ -104,7 +112,7 @@ fn encode(m: &HashMap<String, (Stat, Hash)>) -> Vec<u8> {
     out
 }
 
-fn decode(b: &[u8]) -> Option<HashMap<String, (Stat, Hash)>> {
+fn decode(b: &[u8]) -> Option<HashMap<String, (Stat, Hash, bool)>> {
     if b.get(..8)? != MAGIC {
         return None;
     }
@@ -133,6 +141,7 @@ fn decode(b: &[u8]) -> Option<HashMap<String, (Stat, Hash)>> {
                     ino,
                 },
                 Hash(h),
+                false,
             ),
         );
     }
