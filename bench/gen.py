@@ -16,7 +16,7 @@ def small(root, files=20000, classes=100, seed=1):
     rows = ["path,label"]
     for i in range(files):
         c = i % classes
-        split = "train" if i % 10 < 8 else "val"
+        split = "train" if (i // classes) % 10 < 8 else "val"
         d = os.path.join(root, split, f"class{c:03d}")
         os.makedirs(d, exist_ok=True)
         size = rng.randint(2048, 16384)

@@ -111,3 +111,18 @@ fn subsets_by_glob_and_seeded_fraction_are_reproducible() {
     let bad = env.run(&["get", "d/x", "--fraction", "1.5"]).fails();
     assert!(bad.error().contains("--fraction"), "{}", bad.error());
 }
+
+#[test]
+fn a_changed_draft_gets_a_fresh_cached_copy() {
+    let env = Env::new();
+    env.write("data/a.txt", b"a");
+    env.ok(&["create", "d/x"]);
+    env.ok(&["add", "d/x", "data"]);
+    let first = env.json(&["get", "d/x"]);
+    env.write("data/b.txt", b"b");
+    env.ok(&["add", "d/x", "data"]);
+    let second = env.json(&["get", "d/x"]);
+    assert_eq!(second["reused"], false);
+    assert_ne!(first["path"], second["path"]);
+    assert_eq!(tree(std::path::Path::new(second["path"].as_str().unwrap())), tree(&env.path("data")));
+}

@@ -116,11 +116,14 @@ impl Engine {
         let _guard = self.store.writer_guard()?;
         match &opts.to {
             None => {
-                let key = if opts.is_subset() {
-                    format!("{}-{}", v.id, opts.selection_key())
-                } else {
-                    v.id.clone()
-                };
+                // A draft's content can change under the same id: its copies are keyed by content.
+                let mut key = v.id.clone();
+                if v.state == strata_core::State::Draft {
+                    key = format!("{key}-{}", &v.manifest.to_hex()[..12]);
+                }
+                if opts.is_subset() {
+                    key = format!("{key}-{}", opts.selection_key());
+                }
                 let views = self.cache_dir().join("views");
                 let dest = views.join(&key);
                 let meta = ViewMeta::new(&key, &v, opts, files, bytes);
