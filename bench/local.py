@@ -37,18 +37,29 @@ TARGETS = {  # seconds, from the issue
 }
 
 
+GNU_TIME = "/usr/bin/time" if os.path.exists("/usr/bin/time") else None
+
+
 def run(cmd, env=None, shell=False):
-    """Runs a command; returns (seconds, peak RSS in MB)."""
+    """Runs a command; returns (seconds, peak RSS in MB of the measured process).
+
+    Peak memory comes from GNU time: a child forked from this Python process would report
+    Python's own size as its maximum."""
+    rss_file = os.path.join(OUT, ".rss")
+    if GNU_TIME:
+        inner = cmd if not shell else ["sh", "-c", cmd]
+        cmd, shell = [GNU_TIME, "-f", "%M", "-o", rss_file, *inner], False
     t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, env=env, shell=shell, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE)
-    _, status, ru = os.wait4(p.pid, 0)
+    p = subprocess.run(cmd, env=env, shell=shell, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE)
     dt = time.perf_counter() - t0
-    err = p.stderr.read().decode(errors="replace")
-    p.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"failed: {cmd}\n{err}")
-    return dt, ru.ru_maxrss / 1024.0
+    if p.returncode != 0:
+        sys.exit(f"failed: {cmd}\n{p.stderr.decode(errors='replace')}")
+    rss = 0.0
+    if GNU_TIME:
+        with open(rss_file) as f:
+            rss = float(f.read().split()[-1]) / 1024.0
+    return dt, rss
 
 
 def strata(home, *args):
@@ -112,6 +123,10 @@ def parallel_copy(src, dst):
             subs.extend(os.path.join(t, s) for s in sorted(os.listdir(p)))
         else:
             subs.append(t)
+    for sub in subs:  # parents first: concurrent `cp --parents` race to create them
+        parent = os.path.dirname(sub)
+        if parent:
+            os.makedirs(os.path.join(dst, parent), exist_ok=True)
     cmd = f"cd {src} && printf '%s\\n' {' '.join(subs)} | xargs -P8 -I{{}} cp -r --parents {{}} {dst}/"
     return run(cmd, shell=True)
 

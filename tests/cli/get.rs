@@ -124,5 +124,8 @@ fn a_changed_draft_gets_a_fresh_cached_copy() {
     let second = env.json(&["get", "d/x"]);
     assert_eq!(second["reused"], false);
     assert_ne!(first["path"], second["path"]);
-    assert_eq!(tree(std::path::Path::new(second["path"].as_str().unwrap())), tree(&env.path("data")));
+    assert_eq!(
+        tree(std::path::Path::new(second["path"].as_str().unwrap())),
+        tree(&env.path("data"))
+    );
 }

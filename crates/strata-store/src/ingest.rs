@@ -68,6 +68,10 @@ pub fn ingest(
             }
         }
     }
+    if to_hash.is_empty() {
+        // Nothing to read: the common re-scan of an unchanged folder.
+        return finish(scan, cache, outcomes, Vec::new(), Ingested::default());
+    }
     let total: u64 = to_hash.iter().map(|&i| scan.files[i].stat.size).sum();
     progress.begin("hashing", to_hash.len() as u64, total);
 
@@ -136,12 +140,23 @@ pub fn ingest(
         (_, Err(e)) => return Err(e),
     };
 
-    let mut out = Ingested {
+    let out = Ingested {
         packs,
         stored_objects: packed_n,
         stored_bytes: packed_bytes,
         ..Default::default()
     };
+    finish(scan, cache, outcomes, hashed, out)
+}
+
+/// Fills in the entries, in scan order, and records every hash in the stat cache.
+fn finish(
+    scan: &Scan,
+    cache: &mut StatCache,
+    mut outcomes: Vec<Option<Outcome>>,
+    hashed: Vec<(usize, Outcome)>,
+    mut out: Ingested,
+) -> Result<Ingested> {
     for (i, o) in hashed {
         outcomes[i] = Some(o);
     }
@@ -211,19 +226,8 @@ fn hash_small(f: &Source, tx: &crossbeam_channel::Sender<(Hash, Vec<u8>)>) -> Re
 /// Hashes a large file by streaming it, then copies it into the store unless it is there. The
 /// copy is checked against the file's stat so a file rewritten meanwhile is not stored wrongly.
 fn hash_large(store: &Store, f: &Source, known: &HashSet<Hash>) -> Result<Outcome> {
-    let mut file = open_source(f)?;
-    let mut hasher = blake3::Hasher::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut size = 0u64;
-    loop {
-        let n = file.read(&mut buf).ctx("read", &f.abs)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        size += n as u64;
-    }
-    let hash = Hash::from(hasher.finalize());
+    let file = open_source(f)?;
+    let (hash, size) = hash_mapped(&file, &f.abs)?;
     if size < LOOSE_MIN {
         // Shrank since the scan: store it like any small file would be.
         return Err(Error::Conflict(format!(
@@ -245,6 +249,31 @@ fn hash_large(store: &Store, f: &Source, known: &HashSet<Hash>) -> Result<Outcom
         size,
         stored: size,
     })
+}
+
+/// Hashes a file through memory-mapped windows: no copy into a buffer, and never more than one
+/// window resident, so peak memory stays small whatever the file size.
+pub fn hash_mapped(file: &File, path: &Path) -> Result<(Hash, u64)> {
+    const WINDOW: u64 = 16 << 20;
+    let size = file.metadata().ctx("stat", path)?.len();
+    let mut hasher = blake3::Hasher::new();
+    let mut offset = 0;
+    while offset < size {
+        let len = WINDOW.min(size - offset) as usize;
+        // SAFETY: the map is read-only and dropped before the next one. A file truncated while
+        // mapped would fault; the stat check after the copy rejects files changed meanwhile.
+        let map = unsafe {
+            memmap2::MmapOptions::new()
+                .offset(offset)
+                .len(len)
+                .map(file)
+                .ctx("map", path)?
+        };
+        let _ = map.advise(memmap2::Advice::Sequential);
+        hasher.update(&map);
+        offset += len as u64;
+    }
+    Ok((hasher.finalize().into(), size))
 }
 
 fn store_large(

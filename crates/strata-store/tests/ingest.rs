@@ -19,10 +19,22 @@ fn a_file_vanishing_mid_scan_is_reported_and_nothing_is_kept() {
     let scan = scan_folder(&data, &ScanOptions::default(), &NoProgress).unwrap();
     std::fs::remove_file(data.join("7.txt")).unwrap();
     let mut cache = StatCache::load(store.root(), &scan.root);
-    let err = ingest::ingest(&store, &scan, &mut cache, &HashSet::new(), &NoProgress, &Cancel::new())
-        .unwrap_err();
+    let err = ingest::ingest(
+        &store,
+        &scan,
+        &mut cache,
+        &HashSet::new(),
+        &NoProgress,
+        &Cancel::new(),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("7.txt' disappeared"), "{err}");
-    assert_eq!(std::fs::read_dir(dir.path().join("store/packs")).unwrap().count(), 0);
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("store/packs"))
+            .unwrap()
+            .count(),
+        0
+    );
 }
 
 #[test]
@@ -36,7 +48,15 @@ fn equal_content_is_stored_once() {
     let store = Store::open(&dir.path().join("store")).unwrap();
     let scan = scan_folder(&data, &ScanOptions::default(), &NoProgress).unwrap();
     let mut cache = StatCache::load(store.root(), &scan.root);
-    let got = ingest::ingest(&store, &scan, &mut cache, &HashSet::new(), &NoProgress, &Cancel::new()).unwrap();
+    let got = ingest::ingest(
+        &store,
+        &scan,
+        &mut cache,
+        &HashSet::new(),
+        &NoProgress,
+        &Cancel::new(),
+    )
+    .unwrap();
     assert_eq!(got.entries.len(), 20);
     assert_eq!(got.stored_objects, 1);
     assert_eq!(got.stored_bytes, 10);
