@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what building Strata needs on Debian/Ubuntu, skipping whatever is already there.
-# Sourced by scripts/start.sh and scripts/test.sh.
+# Installs what building and testing Strata needs on Debian/Ubuntu, skipping whatever is already
+# there so a warm machine starts at once. Sourced by scripts/start.sh and scripts/test.sh.
 set -euo pipefail
 
 apt_install() {
@@ -16,15 +16,35 @@ apt_install() {
     --no-install-recommends "${missing[@]}"
 }
 
-if command -v dpkg >/dev/null 2>&1; then
-  apt_install build-essential pkg-config curl ca-certificates python3
-fi
+# Build tools and the desktop app's system libraries (WebKitGTK and friends).
+APP_PACKAGES=(build-essential pkg-config curl wget file ca-certificates python3 nodejs npm
+  libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev xdg-utils)
+# What the tests add: a virtual display and the WebDriver for WebKit.
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver x11-utils)
 
-if ! command -v cargo >/dev/null 2>&1; then
-  [ -x "$HOME/.cargo/bin/cargo" ] || curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
-  export PATH="$HOME/.cargo/bin:$PATH"
-fi
-if command -v rustup >/dev/null 2>&1; then
-  rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
-  rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
-fi
+setup_system() {
+  command -v dpkg >/dev/null 2>&1 || return 0
+  local want=()
+  for p in "${APP_PACKAGES[@]}" "$@"; do
+    # A node from elsewhere (nvm, nodesource) is fine: don't pull Debian's over it.
+    if { [ "$p" = nodejs ] || [ "$p" = npm ]; } && command -v node >/dev/null 2>&1; then continue; fi
+    want+=("$p")
+  done
+  apt_install "${want[@]}"
+}
+
+setup_rust() {
+  if ! command -v cargo >/dev/null 2>&1; then
+    [ -x "$HOME/.cargo/bin/cargo" ] || curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
+    export PATH="$HOME/.cargo/bin:$PATH"
+  fi
+  if command -v rustup >/dev/null 2>&1; then
+    rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
+    rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+  fi
+}
+
+# The front end: dependencies from the lock file, then the build the app embeds.
+setup_ui() {
+  (cd ui && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } && npm run build --silent)
+}

@@ -1,0 +1,34 @@
+/// The app's own commands, so the capability file can allow exactly these (`allow-<name>`).
+const COMMANDS: &[&str] = &[
+    "catalog",
+    "dataset_versions",
+    "version_detail",
+    "version_files",
+    "diff_versions",
+    "snapshot_folder",
+    "create_version",
+    "add_paths",
+    "remove_entries",
+    "sync_folder",
+    "finalize_version",
+    "publish_version",
+    "get_copy",
+    "cancel_task",
+    "squash_versions",
+    "delete_version",
+    "delete_dataset",
+    "rename_dataset",
+    "move_dataset",
+    "set_metadata",
+    "set_tags",
+    "set_description",
+    "reveal",
+];
+
+fn main() {
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("tauri build step");
+}

@@ -1,0 +1,328 @@
+//! What crosses the IPC boundary. camelCase, numbers as JS numbers, and TypeScript types generated
+//! from here (see `bindings` test): the UI can never drift from the backend silently.
+
+use serde::{Deserialize, Serialize};
+use strata_core::{DatasetSummary, DiffTotals, Entry, Error, Version};
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct VersionDto {
+    pub id: String,
+    pub project: String,
+    pub dataset: String,
+    pub semver: String,
+    pub parents: Vec<String>,
+    pub state: String,
+    pub upload_state: String,
+    pub tags: Vec<String>,
+    pub description: String,
+    #[ts(type = "Record<string, unknown>")]
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+    #[ts(type = "number")]
+    pub file_count: u64,
+    #[ts(type = "number")]
+    pub total_bytes: u64,
+    #[ts(type = "number")]
+    pub created_at: i64,
+    pub created_by: String,
+    #[ts(type = "number | null")]
+    pub finalized_at: Option<i64>,
+}
+
+impl From<Version> for VersionDto {
+    fn from(v: Version) -> Self {
+        VersionDto {
+            id: v.id,
+            project: v.project,
+            dataset: v.dataset,
+            semver: v.semver,
+            parents: v.parents,
+            state: v.state.as_str().into(),
+            upload_state: v.upload_state.as_str().into(),
+            tags: v.tags,
+            description: v.description,
+            metadata: v.metadata,
+            file_count: v.file_count,
+            total_bytes: v.total_bytes,
+            created_at: v.created_at,
+            created_by: v.created_by,
+            finalized_at: v.finalized_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DatasetDto {
+    pub project: String,
+    pub name: String,
+    #[ts(type = "number")]
+    pub version_count: u64,
+    pub latest: Option<VersionDto>,
+}
+
+impl From<DatasetSummary> for DatasetDto {
+    fn from(d: DatasetSummary) -> Self {
+        DatasetDto {
+            project: d.project,
+            name: d.name,
+            version_count: d.version_count,
+            latest: d.latest.map(Into::into),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CatalogDto {
+    pub home: String,
+    pub datasets: Vec<DatasetDto>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TotalsDto {
+    #[ts(type = "number")]
+    pub added: u64,
+    #[ts(type = "number")]
+    pub removed: u64,
+    #[ts(type = "number")]
+    pub modified: u64,
+    #[ts(type = "number")]
+    pub unchanged: u64,
+    #[ts(type = "number")]
+    pub added_bytes: u64,
+    #[ts(type = "number")]
+    pub removed_bytes: u64,
+    #[ts(type = "number")]
+    pub modified_bytes: u64,
+}
+
+impl From<DiffTotals> for TotalsDto {
+    fn from(t: DiffTotals) -> Self {
+        TotalsDto {
+            added: t.added,
+            removed: t.removed,
+            modified: t.modified,
+            unchanged: t.unchanged,
+            added_bytes: t.added_bytes,
+            removed_bytes: t.removed_bytes,
+            modified_bytes: t.modified_bytes,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct VersionDetailDto {
+    pub version: VersionDto,
+    /// Parents as versions (deleted ones are left out).
+    pub parents: Vec<VersionDto>,
+    /// Against the first parent, when there is one.
+    pub against_parent: Option<TotalsDto>,
+    pub children: Vec<VersionDto>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct FileDto {
+    pub path: String,
+    #[ts(type = "number")]
+    pub size: u64,
+    pub hash: String,
+}
+
+impl From<Entry> for FileDto {
+    fn from(e: Entry) -> Self {
+        FileDto {
+            path: e.path,
+            size: e.size,
+            hash: e.hash.to_hex(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct FilePageDto {
+    /// Entries matching the filter.
+    #[ts(type = "number")]
+    pub total: u64,
+    #[ts(type = "number")]
+    pub offset: u64,
+    pub files: Vec<FileDto>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ModifiedDto {
+    pub path: String,
+    #[ts(type = "number")]
+    pub old_size: u64,
+    #[ts(type = "number")]
+    pub new_size: u64,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DiffDto {
+    pub from: VersionDto,
+    pub to: VersionDto,
+    pub totals: TotalsDto,
+    /// At most `limit` of each; `totals` has the full counts.
+    pub added: Vec<FileDto>,
+    pub removed: Vec<FileDto>,
+    pub modified: Vec<ModifiedDto>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeDto {
+    pub version: VersionDto,
+    pub created: bool,
+    pub changes: TotalsDto,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CopyDto {
+    pub path: String,
+    pub version: String,
+    #[ts(type = "number")]
+    pub files: u64,
+    #[ts(type = "number")]
+    pub bytes: u64,
+    pub mutable: bool,
+    pub reused: bool,
+}
+
+/// How to get a copy, from the UI.
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CopyRequest {
+    pub to: Option<String>,
+    pub mutable: bool,
+    pub overwrite: bool,
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    pub fraction: Option<f64>,
+    #[ts(type = "number")]
+    pub seed: u64,
+}
+
+/// Sent while long work runs.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ProgressDto {
+    pub phase: String,
+    #[ts(type = "number")]
+    pub files: u64,
+    #[ts(type = "number")]
+    pub total_files: u64,
+    #[ts(type = "number")]
+    pub bytes: u64,
+    #[ts(type = "number")]
+    pub total_bytes: u64,
+    /// Bytes per second over the phase so far.
+    pub rate: f64,
+    pub warning: Option<String>,
+}
+
+/// Every failure the UI sees: `code` to branch on, `message` to show.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ApiError {
+    pub code: String,
+    pub message: String,
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        ApiError {
+            code: e.code().into(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// Dispatched to the window when the catalog changed (`catalog://changed`).
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CatalogChanged {
+    pub dataset: Option<String>,
+    pub version: Option<String>,
+}
+
+#[cfg(test)]
+mod bindings {
+    use std::path::{Path, PathBuf};
+
+    use ts_rs::TS;
+
+    use super::*;
+
+    /// The UI's TypeScript types are generated from these DTOs. This test fails when the committed
+    /// files under ui/src/bindings differ from what the Rust types say; run it with
+    /// `STRATA_UPDATE_BINDINGS=1` to rewrite them.
+    #[test]
+    fn typescript_bindings_are_current() {
+        let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/bindings");
+        let fresh = std::env::temp_dir().join(format!("strata-bindings-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&fresh);
+        export_all(&fresh);
+        for f in files(&fresh) {
+            let p = fresh.join(&f);
+            let text = std::fs::read_to_string(&p).unwrap();
+            let body: Vec<&str> = text
+                .lines()
+                .filter(|l| !l.starts_with("// This file was generated"))
+                .collect();
+            let header =
+                "// Generated from src-tauri/src/dto.rs by its bindings test; do not edit.\n";
+            std::fs::write(&p, format!("{header}{}\n", body.join("\n").trim())).unwrap();
+        }
+        if std::env::var_os("STRATA_UPDATE_BINDINGS").is_some() {
+            let _ = std::fs::remove_dir_all(&committed);
+            std::fs::create_dir_all(&committed).unwrap();
+            for f in files(&fresh) {
+                std::fs::copy(fresh.join(&f), committed.join(&f)).unwrap();
+            }
+        }
+        let (want, have) = (files(&fresh), files(&committed));
+        assert_eq!(
+            want, have,
+            "binding files differ; run with STRATA_UPDATE_BINDINGS=1"
+        );
+        for f in want {
+            let a = std::fs::read_to_string(fresh.join(&f)).unwrap();
+            let b = std::fs::read_to_string(committed.join(&f)).unwrap();
+            assert_eq!(a, b, "{f} is stale; run with STRATA_UPDATE_BINDINGS=1");
+        }
+        let _ = std::fs::remove_dir_all(&fresh);
+    }
+
+    fn export_all(dir: &PathBuf) {
+        CatalogDto::export_all_to(dir).unwrap();
+        VersionDetailDto::export_all_to(dir).unwrap();
+        FilePageDto::export_all_to(dir).unwrap();
+        DiffDto::export_all_to(dir).unwrap();
+        ChangeDto::export_all_to(dir).unwrap();
+        CopyDto::export_all_to(dir).unwrap();
+        CopyRequest::export_all_to(dir).unwrap();
+        ProgressDto::export_all_to(dir).unwrap();
+        ApiError::export_all_to(dir).unwrap();
+        CatalogChanged::export_all_to(dir).unwrap();
+    }
+
+    fn files(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .map(|r| {
+                r.flatten()
+                    .map(|e| e.file_name().to_string_lossy().to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+}

@@ -1,0 +1,62 @@
+//! The Strata desktop app: builds the window, manages state and registers the commands. The
+//! engine does the work; see `commands.rs`.
+
+pub mod commands;
+pub mod dto;
+mod progress;
+
+use std::path::PathBuf;
+
+use commands::AppState;
+
+/// Every command the window may call; `build.rs` lists the same names so the capability file can
+/// allow exactly these.
+#[macro_export]
+macro_rules! handlers {
+    () => {
+        tauri::generate_handler![
+            $crate::commands::catalog,
+            $crate::commands::dataset_versions,
+            $crate::commands::version_detail,
+            $crate::commands::version_files,
+            $crate::commands::diff_versions,
+            $crate::commands::snapshot_folder,
+            $crate::commands::create_version,
+            $crate::commands::add_paths,
+            $crate::commands::remove_entries,
+            $crate::commands::sync_folder,
+            $crate::commands::finalize_version,
+            $crate::commands::publish_version,
+            $crate::commands::get_copy,
+            $crate::commands::cancel_task,
+            $crate::commands::squash_versions,
+            $crate::commands::delete_version,
+            $crate::commands::delete_dataset,
+            $crate::commands::rename_dataset,
+            $crate::commands::move_dataset,
+            $crate::commands::set_metadata,
+            $crate::commands::set_tags,
+            $crate::commands::set_description,
+            $crate::commands::reveal,
+        ]
+    };
+}
+
+/// `STRATA_HOME`, or the platform data dir: the same catalog the CLI uses.
+pub fn home() -> PathBuf {
+    std::env::var_os("STRATA_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(strata_engine::Engine::default_home)
+}
+
+pub fn run() {
+    let result = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .manage(AppState::new(home()))
+        .invoke_handler(handlers!())
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        eprintln!("error: strata could not start: {e}");
+        std::process::exit(1);
+    }
+}

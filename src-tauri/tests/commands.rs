@@ -1,0 +1,184 @@
+//! The app's commands without a display: a mock runtime, real engine, real files.
+
+use std::sync::{Arc, Mutex};
+
+use strata_app::commands::{self, AppState};
+use strata_app::dto::{CopyRequest, ProgressDto};
+use tauri::ipc::{CallbackFn, Channel, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
+use tauri::Manager;
+
+fn app(home: &std::path::Path) -> tauri::App<tauri::test::MockRuntime> {
+    mock_builder()
+        .manage(AppState::new(home.to_path_buf()))
+        .invoke_handler(strata_app::handlers!())
+        .build(mock_context(noop_assets()))
+        .expect("mock app")
+}
+
+fn folder(root: &std::path::Path, n: usize) {
+    for i in 0..n {
+        let p = root.join(format!("c{}/{i}.txt", i % 3));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, format!("file {i}")).unwrap();
+    }
+}
+
+fn recorder() -> (Channel<ProgressDto>, Arc<Mutex<Vec<ProgressDto>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    let ch = Channel::new(move |body| {
+        if let tauri::ipc::InvokeResponseBody::Json(j) = body {
+            if let Ok(p) = serde_json::from_str::<serde_json::Value>(&j) {
+                s.lock().unwrap().push(ProgressDto {
+                    phase: p["phase"].as_str().unwrap_or_default().into(),
+                    files: p["files"].as_u64().unwrap_or(0),
+                    total_files: p["totalFiles"].as_u64().unwrap_or(0),
+                    bytes: p["bytes"].as_u64().unwrap_or(0),
+                    total_bytes: p["totalBytes"].as_u64().unwrap_or(0),
+                    rate: 0.0,
+                    warning: None,
+                });
+            }
+        }
+        Ok(())
+    });
+    (ch, seen)
+}
+
+#[test]
+fn snapshot_browse_diff_and_copy_through_the_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    folder(&data, 30);
+    let app = app(&dir.path().join("home"));
+    let h = app.handle().clone();
+
+    let (ch, seen) = recorder();
+    let first = tauri::async_runtime::block_on(commands::snapshot_folder(
+        h.clone(),
+        app.state(),
+        1,
+        "p/d".into(),
+        data.display().to_string(),
+        ch,
+    ))
+    .unwrap();
+    assert!(first.created);
+    assert_eq!(first.version.file_count, 30);
+    assert!(seen
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|p| p.phase == "hashing" && p.total_files == 30));
+
+    let cat = commands::catalog(app.state()).unwrap();
+    assert_eq!(cat.datasets.len(), 1);
+    let page =
+        commands::version_files(app.state(), "p/d".into(), Some("c1/*".into()), 0, 5).unwrap();
+    assert_eq!(page.total, 10);
+    assert_eq!(page.files.len(), 5);
+
+    std::fs::write(data.join("c0/new.txt"), "new").unwrap();
+    let (ch, _) = recorder();
+    let second = tauri::async_runtime::block_on(commands::snapshot_folder(
+        h.clone(),
+        app.state(),
+        2,
+        "p/d".into(),
+        data.display().to_string(),
+        ch,
+    ))
+    .unwrap();
+    assert_eq!(second.changes.added, 1);
+    let detail = commands::version_detail(app.state(), second.version.id.clone()).unwrap();
+    assert_eq!(detail.against_parent.unwrap().added, 1);
+    let diff = commands::diff_versions(
+        app.state(),
+        first.version.id.clone(),
+        second.version.id.clone(),
+        10,
+    )
+    .unwrap();
+    assert_eq!(diff.added[0].path, "c0/new.txt");
+
+    let out = dir.path().join("copy");
+    let (ch, _) = recorder();
+    let req = CopyRequest {
+        to: Some(out.display().to_string()),
+        mutable: true,
+        ..Default::default()
+    };
+    let copy =
+        tauri::async_runtime::block_on(commands::get_copy(app.state(), 3, "p/d".into(), req, ch))
+            .unwrap();
+    assert_eq!(copy.files, 31);
+    assert_eq!(
+        std::fs::read_to_string(out.join("c0/new.txt")).unwrap(),
+        "new"
+    );
+}
+
+#[test]
+fn errors_cross_as_code_and_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&dir.path().join("home"));
+    let err = commands::version_detail(app.state(), "nope/none".into()).unwrap_err();
+    assert_eq!(err.code, "not_found");
+    assert!(err.message.contains("nope/none"));
+    let json = serde_json::to_value(&err).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"code": "not_found", "message": "dataset not found: nope/none"})
+    );
+}
+
+type Window = tauri::WebviewWindow<tauri::test::MockRuntime>;
+
+fn window(app: &tauri::App<tauri::test::MockRuntime>) -> Window {
+    tauri::WebviewWindowBuilder::new(app, "main", Default::default())
+        .build()
+        .unwrap()
+}
+
+fn invoke(webview: &Window, cmd: &str) -> Result<serde_json::Value, serde_json::Value> {
+    get_ipc_response(
+        webview,
+        tauri::webview::InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: InvokeBody::default(),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|b| b.deserialize::<serde_json::Value>().unwrap())
+}
+
+#[test]
+fn the_window_may_call_exactly_the_commands_its_capability_allows() {
+    let dir = tempfile::tempdir().unwrap();
+    // With the app's real configuration and capability file.
+    let app = mock_builder()
+        .manage(AppState::new(dir.path().join("home")))
+        .invoke_handler(strata_app::handlers!())
+        .build(tauri::generate_context!("tauri.conf.json"))
+        .expect("app with the real capability");
+    let w = window(&app);
+    let v = invoke(&w, "catalog").expect("catalog is allowed");
+    assert_eq!(v["datasets"], serde_json::json!([]));
+    // Core abilities the capability does not grant stay closed, and no file access exists.
+    for cmd in [
+        "plugin:window|close",
+        "plugin:webview|create_webview_window",
+        "plugin:fs|read_file",
+    ] {
+        let refused = invoke(&w, cmd).unwrap_err();
+        assert!(
+            refused.to_string().contains("not allowed"),
+            "{cmd}: {refused}"
+        );
+    }
+}

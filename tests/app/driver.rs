@@ -1,0 +1,156 @@
+//! Starts tauri-driver on free ports, connects a WebDriver session to the app, and offers the
+//! few actions the tests need, each waiting (polling) for the DOM state it expects.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+const PATIENCE: Duration = Duration::from_secs(30);
+
+pub struct Session {
+    client: Client,
+    driver: Child,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn tauri_driver() -> PathBuf {
+    if let Ok(p) = std::env::var("TAURI_DRIVER") {
+        return PathBuf::from(p);
+    }
+    let home = std::env::var("HOME").unwrap_or_default();
+    let cargo_bin = Path::new(&home).join(".cargo/bin/tauri-driver");
+    if cargo_bin.exists() {
+        cargo_bin
+    } else {
+        PathBuf::from("tauri-driver")
+    }
+}
+
+impl Session {
+    pub async fn start(home: &Path) -> Session {
+        let (port, native) = (free_port(), free_port());
+        let driver = Command::new(tauri_driver())
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native.to_string(),
+            ])
+            .env("STRATA_HOME", home)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("tauri-driver must be installed (scripts/test.sh installs it)");
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(start.elapsed() < PATIENCE, "tauri-driver did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let app = PathBuf::from(env!("CARGO_BIN_EXE_strata-app"));
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": app }),
+        );
+        caps.insert("browserName".into(), serde_json::json!("wry"));
+        let client = ClientBuilder::native()
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a WebDriver session with the app");
+        Session { client, driver }
+    }
+
+    pub async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
+        let start = Instant::now();
+        loop {
+            if let Ok(e) = self.client.find(Locator::Css(css)).await {
+                return e;
+            }
+            assert!(start.elapsed() < PATIENCE, "'{css}' never appeared");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until the element's text contains `text`.
+    pub async fn wait_text(&self, css: &str, text: &str) {
+        let start = Instant::now();
+        let mut last = String::new();
+        loop {
+            if let Ok(els) = self.client.find_all(Locator::Css(css)).await {
+                for e in els {
+                    if let Ok(t) = e.text().await {
+                        if t.contains(text) {
+                            return;
+                        }
+                        last = t;
+                    }
+                }
+            }
+            if start.elapsed() > PATIENCE {
+                let err = match self.client.find(Locator::Css("[data-test=error]")).await {
+                    Ok(e) => e.text().await.unwrap_or_default(),
+                    Err(_) => String::new(),
+                };
+                panic!("'{css}' never showed '{text}' (last: '{last}'; error shown: '{err}')");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn click(&self, css: &str) {
+        let e = self.wait_for(css).await;
+        e.click()
+            .await
+            .unwrap_or_else(|err| panic!("click {css}: {err}"));
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let e = self.wait_for(css).await;
+        e.send_keys(text)
+            .await
+            .unwrap_or_else(|err| panic!("type into {css}: {err}"));
+    }
+
+    pub async fn screenshot(&self) -> Vec<u8> {
+        self.client.screenshot().await.expect("screenshot")
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        // SIGTERM lets tauri-driver stop WebKitWebDriver too (SIGKILL would orphan it).
+        // SAFETY: signalling our own child process.
+        unsafe {
+            libc::kill(self.driver.id() as libc::pid_t, libc::SIGTERM);
+        }
+        let _ = self.driver.wait();
+    }
+}
+
+/// Screenshots for the README, written to docs/screenshots.
+pub struct Shot {
+    dir: PathBuf,
+}
+
+impl Shot {
+    pub fn new() -> Shot {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
+        std::fs::create_dir_all(&dir).expect("docs/screenshots");
+        Shot { dir }
+    }
+
+    pub async fn take(&self, s: &Session, name: &str) {
+        // Let transitions and late renders settle, as a person would see it.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let png = s.screenshot().await;
+        std::fs::write(self.dir.join(format!("{name}.png")), png).expect("write screenshot");
+    }
+}

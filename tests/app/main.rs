@@ -1,0 +1,150 @@
+//! The desktop app in a real window (Xvfb), driven through WebDriver (tauri-driver +
+//! WebKitWebDriver) as a user would: make a dataset from a folder, browse it, make a second
+//! version, see what changed, get a copy, cancel a long add.
+
+mod driver;
+
+use std::path::Path;
+use std::time::Duration;
+
+use driver::{Session, Shot};
+
+fn write(root: &Path, rel: &str, body: &[u8]) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, body).unwrap();
+}
+
+fn tree(root: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().to_string();
+                out.push((rel, std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_versions_a_folder_and_gets_it_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let pets = dir.path().join("pets");
+    for i in 0..120 {
+        let class = ["cat", "dog", "bird"][i % 3];
+        write(
+            &pets,
+            &format!("train/{class}/{i:04}.jpg"),
+            format!("{class} image {i} {}", "x".repeat(i)).as_bytes(),
+        );
+    }
+    write(&pets, "labels.csv", b"path,label\n");
+
+    let s = Session::start(&home).await;
+    let shot = Shot::new();
+
+    // An empty catalog greets with one obvious action.
+    s.wait_text("[data-test=welcome-new]", "New dataset from folder")
+        .await;
+    shot.take(&s, "01-empty-catalog").await;
+    s.click("[data-test=welcome-new]").await;
+    s.type_into("input[name=folder]", pets.to_str().unwrap())
+        .await;
+    s.click("[data-test=create-dataset]").await;
+
+    // The new version, its files, and the file browser.
+    s.wait_text("[data-test=file-total]", "121").await;
+    s.wait_text("[data-test=file-count]", "121 files").await;
+    s.type_into("[data-test=file-filter]", "*.csv").await;
+    s.wait_text("[data-test=file-count]", "1 file").await;
+    shot.take(&s, "02-first-version").await;
+
+    // Change the folder, make the next version from the dataset page.
+    write(&pets, "train/cat/new-1.jpg", b"new cat");
+    write(&pets, "train/dog/new-2.jpg", b"new dog");
+    write(&pets, "train/cat/0000.jpg", b"relabelled");
+    std::fs::remove_file(pets.join("train/dog/0001.jpg")).unwrap();
+    s.click("[data-test='dataset-datasets/pets']").await;
+    s.wait_text("[data-test='version-1.0.0']", "1.0.0").await;
+    s.click("[data-test=new-version]").await;
+    s.type_into("input[name=folder]", pets.to_str().unwrap())
+        .await;
+    s.click("[data-test=create-dataset]").await;
+    s.wait_text("[data-test=parent-changes]", "+2 ~1 −1").await;
+
+    // What changed, in detail.
+    s.click("[data-test=parent-diff]").await;
+    s.wait_text("[data-test=diff-added]", "2").await;
+    s.wait_text("[data-test=diff-modified]", "1").await;
+    s.wait_text("[data-test=diff-removed]", "1").await;
+    shot.take(&s, "03-diff").await;
+
+    // The lineage on the dataset page.
+    s.click("[data-test='dataset-datasets/pets']").await;
+    s.wait_text("[data-test='version-1.0.1']", "1.0.1").await;
+    shot.take(&s, "04-lineage").await;
+
+    // A writable copy of 1.0.1 on disk, equal to the folder.
+    s.click("[data-test='version-1.0.1']").await;
+    s.click("[data-test=get-copy]").await;
+    let copy = dir.path().join("copy");
+    s.type_into("input[name=target]", copy.to_str().unwrap())
+        .await;
+    s.click("[data-test=get-copy-go]").await;
+    s.wait_text("[data-test=copy-result]", "Copied: 122 files")
+        .await;
+    assert_eq!(
+        tree(&copy),
+        tree(&pets),
+        "the copy holds exactly the version's files"
+    );
+    assert!(!std::fs::metadata(copy.join("labels.csv"))
+        .unwrap()
+        .permissions()
+        .readonly());
+
+    // A long add, cancelled: nothing half-made remains.
+    let big = dir.path().join("big");
+    for i in 0..24 {
+        write(&big, &format!("shard{i}.bin"), &vec![i as u8; 48 << 20]);
+    }
+    s.click("[data-test=new-child]").await;
+    s.wait_text("h1", "1.0.2").await;
+    s.click("[data-test=add-files]").await;
+    s.type_into("input[name=source]", big.to_str().unwrap())
+        .await;
+    s.click("[data-test=folder-go]").await;
+    s.wait_for("[data-test=cancel-task]").await;
+    shot.take(&s, "05-progress").await;
+    s.click("[data-test=cancel-task]").await;
+    s.wait_text("[data-test=notice]", "Cancelled; nothing was changed.")
+        .await;
+    s.wait_text("[data-test=file-total]", "122").await;
+    s.close().await;
+
+    let engine = strata_engine::Engine::open(&home).unwrap();
+    let draft = engine.resolve("datasets/pets@1.0.2").unwrap();
+    assert_eq!(draft.file_count, 122, "the cancelled add changed nothing");
+    let tmp: Vec<_> = std::fs::read_dir(home.join("store/tmp"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert!(tmp.is_empty(), "no half-written files: {tmp:?}");
+    let report = engine
+        .verify(
+            "datasets/pets@1.0.2",
+            &strata_core::NoProgress,
+            &strata_core::Cancel::new(),
+        )
+        .unwrap();
+    assert!(report.mismatches.is_empty());
+    let _ = Duration::from_secs(0);
+}

@@ -1,0 +1,146 @@
+import { useCallback, useEffect, useRef, useState } from "react";
+import { listen } from "@tauri-apps/api/event";
+import { getCurrentWebview } from "@tauri-apps/api/webview";
+import { api, asApiError, type CatalogDto, type ProgressDto, type Task } from "./api";
+import { changeSummary } from "./lib/format";
+import { DatasetPage } from "./components/DatasetPage";
+import { DiffView } from "./components/DiffView";
+import { NewDataset } from "./components/NewDataset";
+import { Sidebar } from "./components/Sidebar";
+import { TaskPanel, type RunningTask } from "./components/TaskPanel";
+import { VersionPage } from "./components/VersionPage";
+import { Welcome } from "./components/Welcome";
+
+type Route =
+  | { page: "home" }
+  | { page: "dataset"; dataset: string }
+  | { page: "version"; id: string }
+  | { page: "diff"; from: string; to: string };
+
+export function App() {
+  const [route, setRoute] = useState<Route>({ page: "home" });
+  const [catalog, setCatalog] = useState<CatalogDto | null>(null);
+  const [refresh, setRefresh] = useState(0);
+  const [task, setTask] = useState<RunningTask | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [newFor, setNewFor] = useState<null | { dataset?: string; folder?: string }>(null);
+  const busy = useRef(false);
+
+  const reload = useCallback(() => {
+    api.catalog().then(setCatalog, (e) => setError(asApiError(e).message));
+    setRefresh((r) => r + 1);
+  }, []);
+
+  useEffect(() => {
+    reload();
+    const un = listen("catalog://changed", () => reload());
+    // A folder dropped on the window starts "new dataset from folder" with it.
+    const drop = getCurrentWebview().onDragDropEvent((e) => {
+      if (e.payload.type === "drop" && e.payload.paths.length > 0) setNewFor({ folder: e.payload.paths[0] });
+    });
+    return () => {
+      un.then((f) => f());
+      drop.then((f) => f());
+    };
+  }, [reload]);
+
+  /** Runs one long task at a time with the progress panel; returns null when cancelled or failed. */
+  const run = useCallback(async <T,>(title: string, start: (onProgress: (p: ProgressDto) => void) => Task<T>): Promise<T | null> => {
+    if (busy.current) {
+      setError("Another task is running; wait for it or cancel it first.");
+      return null;
+    }
+    busy.current = true;
+    setError(null);
+    const t = start((p) => setTask((cur) => (cur ? { ...cur, progress: p } : cur)));
+    setTask({
+      title,
+      progress: null,
+      cancelling: false,
+      cancel: () => {
+        setTask((cur) => (cur ? { ...cur, cancelling: true } : cur));
+        t.cancel();
+      },
+    });
+    try {
+      return await t.done;
+    } catch (e) {
+      const err = asApiError(e);
+      if (err.code === "cancelled") setNotice("Cancelled; nothing was changed.");
+      else setError(err.message);
+      return null;
+    } finally {
+      busy.current = false;
+      setTask(null);
+    }
+  }, []);
+
+  const snapshot = async (dataset: string, folder: string) => {
+    setNewFor(null);
+    const c = await run(`Snapshot of ${folder}`, (p) => api.snapshot(dataset, folder, p));
+    if (!c) return;
+    setNotice(c.created ? `${dataset} ${c.version.semver}: ${changeSummary(c.changes)}` : `No changes since ${c.version.semver}; no new version.`);
+    reload();
+    setRoute({ page: "version", id: c.version.id });
+  };
+
+  const current = route.page === "dataset" ? route.dataset : undefined;
+  return (
+    <div className="app">
+      <Sidebar
+        catalog={catalog}
+        current={current}
+        onOpen={(d) => setRoute({ page: "dataset", dataset: d })}
+        onNew={() => setNewFor({})}
+        onHome={() => setRoute({ page: "home" })}
+      />
+      <main>
+        {error && (
+          <div className="error" role="alert" data-test="error">
+            {error}
+            <button className="ghost small" onClick={() => setError(null)} aria-label="Dismiss">×</button>
+          </div>
+        )}
+        {notice && !error && (
+          <div className="notice" data-test="notice">
+            {notice}
+            <button className="ghost small" onClick={() => setNotice(null)} aria-label="Dismiss">×</button>
+          </div>
+        )}
+        {route.page === "home" && <Welcome catalog={catalog} onNew={() => setNewFor({})} onOpen={(d) => setRoute({ page: "dataset", dataset: d })} />}
+        {route.page === "dataset" && (
+          <DatasetPage
+            dataset={route.dataset}
+            refresh={refresh}
+            onOpenVersion={(id) => setRoute({ page: "version", id })}
+            onNewVersion={() => setNewFor({ dataset: route.dataset })}
+            onDiff={(from, to) => setRoute({ page: "diff", from, to })}
+            onError={setError}
+            onRenamed={(d) => {
+              reload();
+              setRoute(d ? { page: "dataset", dataset: d } : { page: "home" });
+            }}
+          />
+        )}
+        {route.page === "version" && (
+          <VersionPage
+            reference={route.id}
+            refresh={refresh}
+            run={run}
+            onOpenVersion={(id) => setRoute({ page: "version", id })}
+            onOpenDataset={(d) => setRoute({ page: "dataset", dataset: d })}
+            onDiff={(from, to) => setRoute({ page: "diff", from, to })}
+            onError={setError}
+            onNotice={setNotice}
+          />
+        )}
+        {route.page === "diff" && (
+          <DiffView from={route.from} to={route.to} onOpenVersion={(id) => setRoute({ page: "version", id })} onError={setError} />
+        )}
+      </main>
+      {task && <TaskPanel task={task} />}
+      {newFor && <NewDataset dataset={newFor.dataset} initialFolder={newFor.folder} onCancel={() => setNewFor(null)} onSubmit={snapshot} />}
+    </div>
+  );
+}

@@ -1,0 +1,70 @@
+// Typed calls into the app backend. Types come from ui/src/bindings (generated from Rust).
+import { Channel, invoke } from "@tauri-apps/api/core";
+import type { ApiError } from "./bindings/ApiError";
+import type { CatalogDto } from "./bindings/CatalogDto";
+import type { ChangeDto } from "./bindings/ChangeDto";
+import type { CopyDto } from "./bindings/CopyDto";
+import type { CopyRequest } from "./bindings/CopyRequest";
+import type { DiffDto } from "./bindings/DiffDto";
+import type { FilePageDto } from "./bindings/FilePageDto";
+import type { ProgressDto } from "./bindings/ProgressDto";
+import type { VersionDetailDto } from "./bindings/VersionDetailDto";
+import type { VersionDto } from "./bindings/VersionDto";
+
+export type { ApiError, CatalogDto, ChangeDto, CopyDto, CopyRequest, DiffDto, FilePageDto, ProgressDto, VersionDetailDto, VersionDto };
+
+/** Errors from the backend are `{ code, message }`; anything else becomes an internal error. */
+export function asApiError(e: unknown): ApiError {
+  if (e && typeof e === "object" && "code" in e && "message" in e) return e as ApiError;
+  return { code: "internal", message: String(e) };
+}
+
+let nextTask = 1;
+
+/** A long operation: progress arrives on `onProgress`; `cancel()` stops it cleanly. */
+export interface Task<T> {
+  id: number;
+  done: Promise<T>;
+  cancel: () => Promise<boolean>;
+}
+
+function task<T>(command: string, args: Record<string, unknown>, onProgress: (p: ProgressDto) => void): Task<T> {
+  const id = nextTask++;
+  const channel = new Channel<ProgressDto>();
+  channel.onmessage = onProgress;
+  const done = invoke<T>(command, { ...args, task: id, onProgress: channel });
+  return { id, done, cancel: () => invoke<boolean>("cancel_task", { task: id }) };
+}
+
+export const api = {
+  catalog: () => invoke<CatalogDto>("catalog"),
+  versions: (dataset: string) => invoke<VersionDto[]>("dataset_versions", { dataset }),
+  detail: (reference: string) => invoke<VersionDetailDto>("version_detail", { reference }),
+  files: (reference: string, glob: string, offset: number, limit: number) =>
+    invoke<FilePageDto>("version_files", { reference, glob, offset, limit }),
+  diff: (from: string, to: string, limit = 2000) => invoke<DiffDto>("diff_versions", { from, to, limit }),
+  snapshot: (dataset: string, folder: string, onProgress: (p: ProgressDto) => void) =>
+    task<ChangeDto>("snapshot_folder", { dataset, folder }, onProgress),
+  create: (dataset: string, parents: string[], version?: string, description?: string) =>
+    invoke<VersionDto>("create_version", { dataset, parents, version: version ?? null, description: description ?? null }),
+  addPaths: (reference: string, paths: string[], to: string | null, onProgress: (p: ProgressDto) => void) =>
+    task<ChangeDto>("add_paths", { reference, paths, to }, onProgress),
+  remove: (reference: string, patterns: string[]) => invoke<ChangeDto>("remove_entries", { reference, patterns }),
+  sync: (reference: string, folder: string, onProgress: (p: ProgressDto) => void) =>
+    task<ChangeDto>("sync_folder", { reference, folder }, onProgress),
+  finalize: (reference: string) => invoke<VersionDto>("finalize_version", { reference }),
+  publish: (reference: string) => invoke<VersionDto>("publish_version", { reference }),
+  getCopy: (reference: string, request: CopyRequest, onProgress: (p: ProgressDto) => void) =>
+    task<CopyDto>("get_copy", { reference, request }, onProgress),
+  squash: (dataset: string, references: string[]) => invoke<VersionDto>("squash_versions", { dataset, references }),
+  deleteVersion: (reference: string, force: boolean) => invoke<VersionDto>("delete_version", { reference, force }),
+  deleteDataset: (dataset: string) => invoke<number>("delete_dataset", { dataset }),
+  rename: (dataset: string, newName: string) => invoke<string>("rename_dataset", { dataset, newName }),
+  move: (dataset: string, project: string) => invoke<string>("move_dataset", { dataset, project }),
+  setMetadata: (reference: string, key: string, value: string | null) =>
+    invoke<VersionDto>("set_metadata", { reference, key, value }),
+  setTags: (reference: string, changes: string[]) => invoke<VersionDto>("set_tags", { reference, changes }),
+  setDescription: (reference: string, description: string) =>
+    invoke<VersionDto>("set_description", { reference, description }),
+  reveal: (path: string) => invoke<void>("reveal", { path }),
+};

@@ -1,0 +1,2 @@
+// Generated from src-tauri/src/dto.rs by its bindings test; do not edit.
+export type VersionDto = { id: string, project: string, dataset: string, semver: string, parents: Array<string>, state: string, uploadState: string, tags: Array<string>, description: string, metadata: Record<string, unknown>, fileCount: number, totalBytes: number, createdAt: number, createdBy: string, finalizedAt: number | null, };

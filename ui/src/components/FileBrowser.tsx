@@ -1,0 +1,85 @@
+import { useEffect, useRef, useState } from "react";
+import { api, asApiError, type FilePageDto } from "../api";
+import { bytes } from "../lib/format";
+import { pageOf, visibleRows } from "../lib/virtual";
+
+const ROW = 28;
+const PAGE = 500;
+
+/** A version's files, virtualized: rows are fetched a page at a time as they scroll into view,
+ *  so a million entries scroll like a hundred. */
+export function FileBrowser(props: { reference: string; refresh: number; onError: (m: string) => void }) {
+  const [glob, setGlob] = useState("");
+  const [total, setTotal] = useState(0);
+  const [pages, setPages] = useState<Map<number, FilePageDto>>(new Map());
+  const [scrollTop, setScrollTop] = useState(0);
+  const [viewHeight, setViewHeight] = useState(480);
+  const box = useRef<HTMLDivElement>(null);
+  const loading = useRef<Set<number>>(new Set());
+
+  useEffect(() => {
+    setPages(new Map());
+    loading.current.clear();
+    setTotal(0);
+    const t = setTimeout(() => {
+      api.files(props.reference, glob, 0, PAGE).then(
+        (p) => {
+          setTotal(p.total);
+          setPages(new Map([[0, p]]));
+        },
+        (e) => props.onError(asApiError(e).message),
+      );
+    }, 150);
+    return () => clearTimeout(t);
+  }, [props.reference, glob, props.refresh]);
+
+  useEffect(() => {
+    if (box.current) setViewHeight(box.current.clientHeight || 480);
+  }, []);
+
+  const w = visibleRows(total, ROW, scrollTop, viewHeight);
+  useEffect(() => {
+    for (let i = pageOf(w.first, PAGE); i < w.last; i += PAGE) {
+      if (pages.has(i) || loading.current.has(i)) continue;
+      loading.current.add(i);
+      api.files(props.reference, glob, i, PAGE).then(
+        (p) => setPages((old) => new Map(old).set(i, p)),
+        (e) => props.onError(asApiError(e).message),
+      );
+    }
+  }, [w.first, w.last, pages]);
+
+  const rows = [];
+  for (let i = w.first; i < w.last; i++) {
+    const page = pages.get(pageOf(i, PAGE));
+    const f = page?.files[i - pageOf(i, PAGE)];
+    rows.push(
+      <div className="file-row" key={i} style={{ height: ROW }}>
+        <span className="file-path">{f ? f.path : "…"}</span>
+        <span className="file-size">{f ? bytes(f.size) : ""}</span>
+        <span className="file-hash" title={f?.hash}>{f ? f.hash.slice(0, 12) : ""}</span>
+      </div>,
+    );
+  }
+  return (
+    <div className="file-browser">
+      <div className="file-toolbar">
+        <input
+          placeholder="Filter by glob, e.g. *.jpg or train/**"
+          value={glob}
+          onChange={(e) => setGlob(e.target.value)}
+          aria-label="Filter files"
+          data-test="file-filter"
+        />
+        <span className="muted" data-test="file-count">
+          {total.toLocaleString("en-US")} {total === 1 ? "file" : "files"}
+        </span>
+      </div>
+      <div className="file-list" ref={box} onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)} data-test="file-list">
+        <div style={{ height: w.padTop }} />
+        {rows}
+        <div style={{ height: w.padBottom }} />
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,90 @@
+import { useMemo, useState } from "react";
+import type { CatalogDto } from "../api";
+
+export interface Selection {
+  dataset?: string;
+}
+
+/** Projects (nested) and their datasets, with a search box and a tag filter. */
+export function Sidebar(props: {
+  catalog: CatalogDto | null;
+  current?: string;
+  onOpen: (dataset: string) => void;
+  onNew: () => void;
+  onHome: () => void;
+}) {
+  const [query, setQuery] = useState("");
+  const [tag, setTag] = useState("");
+  const datasets = props.catalog?.datasets ?? [];
+  const tags = useMemo(() => {
+    const all = new Set<string>();
+    for (const d of datasets) for (const t of d.latest?.tags ?? []) all.add(t);
+    return [...all].sort();
+  }, [datasets]);
+  const shown = datasets.filter((d) => {
+    const full = `${d.project}/${d.name}`.toLowerCase();
+    return full.includes(query.toLowerCase()) && (!tag || (d.latest?.tags ?? []).includes(tag));
+  });
+  const byProject = new Map<string, typeof shown>();
+  for (const d of shown) byProject.set(d.project, [...(byProject.get(d.project) ?? []), d]);
+  return (
+    <nav className="sidebar">
+      <button className="brand" onClick={props.onHome}>
+        <span className="logo" aria-hidden>
+          <i />
+          <i />
+          <i />
+        </span>
+        Strata
+      </button>
+      <button className="primary wide" onClick={props.onNew} data-test="new-dataset">
+        + New dataset from folder
+      </button>
+      <input
+        className="search"
+        placeholder="Search datasets"
+        value={query}
+        onChange={(e) => setQuery(e.target.value)}
+        aria-label="Search datasets"
+      />
+      {tags.length > 0 && (
+        <select value={tag} onChange={(e) => setTag(e.target.value)} aria-label="Filter by tag">
+          <option value="">All tags</option>
+          {tags.map((t) => (
+            <option key={t}>{t}</option>
+          ))}
+        </select>
+      )}
+      <div className="tree">
+        {[...byProject.entries()].map(([project, ds]) => (
+          <div key={project} className="project">
+            <div className="project-name" style={{ paddingLeft: 8 + 10 * (project.split("/").length - 1) }}>
+              {project}
+            </div>
+            {ds.map((d) => {
+              const full = `${d.project}/${d.name}`;
+              return (
+                <button
+                  key={full}
+                  className={`dataset-link ${props.current === full ? "active" : ""}`}
+                  style={{ paddingLeft: 20 + 10 * (project.split("/").length - 1) }}
+                  onClick={() => props.onOpen(full)}
+                  data-test={`dataset-${full}`}
+                >
+                  <span>{d.name}</span>
+                  <span className="muted">{d.latest?.semver ?? "—"}</span>
+                </button>
+              );
+            })}
+          </div>
+        ))}
+        {datasets.length > 0 && shown.length === 0 && <div className="muted pad">No dataset matches.</div>}
+      </div>
+      {props.catalog && (
+        <div className="home-path" title={props.catalog.home}>
+          Catalog: {props.catalog.home}
+        </div>
+      )}
+    </nav>
+  );
+}

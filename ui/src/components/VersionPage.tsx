@@ -1,0 +1,344 @@
+import { useEffect, useState } from "react";
+import { api, asApiError, type ChangeDto, type CopyDto, type CopyRequest, type ProgressDto, type Task, type VersionDetailDto } from "../api";
+import { bytes, changeSummary, count, when } from "../lib/format";
+import { CopyDialog } from "./CopyDialog";
+import { FileBrowser } from "./FileBrowser";
+import { FolderInput } from "./FolderInput";
+import { Field, Modal } from "./Modal";
+
+type Dialog = null | "copy" | "add" | "sync" | "remove" | "delete" | "compare";
+
+export function VersionPage(props: {
+  reference: string;
+  refresh: number;
+  run: <T>(title: string, start: (onProgress: (p: ProgressDto) => void) => Task<T>) => Promise<T | null>;
+  onOpenVersion: (id: string) => void;
+  onOpenDataset: (d: string) => void;
+  onDiff: (from: string, to: string) => void;
+  onError: (m: string) => void;
+  onNotice: (m: string) => void;
+}) {
+  const [d, setD] = useState<VersionDetailDto | null>(null);
+  const [dialog, setDialog] = useState<Dialog>(null);
+  const [copy, setCopy] = useState<CopyDto | null>(null);
+  const [folder, setFolder] = useState("");
+  const [into, setInto] = useState("");
+  const [patterns, setPatterns] = useState("");
+  const [siblings, setSiblings] = useState<{ id: string; semver: string }[]>([]);
+  const [metaKey, setMetaKey] = useState("");
+  const [metaValue, setMetaValue] = useState("");
+  const [newTag, setNewTag] = useState("");
+  const [description, setDescription] = useState("");
+
+  const load = () =>
+    api.detail(props.reference).then(
+      (x) => {
+        setD(x);
+        setDescription(x.version.description);
+      },
+      (e) => props.onError(asApiError(e).message),
+    );
+  useEffect(() => {
+    load();
+    setCopy(null);
+  }, [props.reference, props.refresh]);
+  if (!d) return <div className="page muted">Loading…</div>;
+  const v = d.version;
+  const full = `${v.project}/${v.dataset}`;
+  const draft = v.state === "draft";
+  const act = async (f: () => Promise<unknown>) => {
+    try {
+      await f();
+      await load();
+    } catch (e) {
+      props.onError(asApiError(e).message);
+    }
+  };
+  const changed = (c: ChangeDto | null) => {
+    if (c) props.onNotice(`${v.semver}: ${changeSummary(c.changes)}`);
+    setDialog(null);
+    load();
+  };
+  const getCopy = async (r: CopyRequest) => {
+    setDialog(null);
+    const got = await props.run(`Copying ${full}@${v.semver}`, (p) => api.getCopy(v.id, r, p));
+    if (got) setCopy(got);
+  };
+  return (
+    <div className="page">
+      <div className="page-head">
+        <div>
+          <button className="link muted" onClick={() => props.onOpenDataset(full)}>
+            {full}
+          </button>
+          <h1>
+            {v.semver} <span className={`badge ${v.state}`}>{v.state}</span>{" "}
+            <span className={`badge upload-${v.uploadState}`}>{v.uploadState}</span>
+          </h1>
+          <div className="muted mono">{v.id}</div>
+        </div>
+        <div className="actions">
+          <button className="primary" onClick={() => setDialog("copy")} data-test="get-copy">
+            Get a copy…
+          </button>
+          <button
+            onClick={() => act(async () => {
+              const child = await api.create(full, [v.id]);
+              props.onOpenVersion(child.id);
+            })}
+            data-test="new-child"
+          >
+            New child version
+          </button>
+          <button
+            onClick={async () => {
+              const vs = await api.versions(full);
+              setSiblings(vs.filter((x) => x.id !== v.id).map((x) => ({ id: x.id, semver: x.semver })));
+              setDialog("compare");
+            }}
+          >
+            Compare with…
+          </button>
+          {draft && (
+            <button onClick={() => act(() => api.finalize(v.id))} data-test="finalize">
+              Finalize
+            </button>
+          )}
+          {v.state === "final" && <button onClick={() => act(() => api.publish(v.id))}>Publish</button>}
+          <button className="danger" onClick={() => setDialog("delete")}>
+            Delete
+          </button>
+        </div>
+      </div>
+
+      {copy && (
+        <div className="notice" data-test="copy-result">
+          {copy.reused ? "Already there" : "Copied"}: {count(copy.files, "file")}, {bytes(copy.bytes)} {copy.mutable ? "(writable)" : "(read-only)"} in{" "}
+          <span className="mono">{copy.path}</span>{" "}
+          <button className="small" onClick={() => api.reveal(copy.path).catch((e) => props.onError(asApiError(e).message))}>
+            Show in file manager
+          </button>
+        </div>
+      )}
+
+      <div className="summary">
+        <div className="stat">
+          <div className="stat-value" data-test="file-total">{v.fileCount.toLocaleString("en-US")}</div>
+          <div className="stat-label">files</div>
+        </div>
+        <div className="stat">
+          <div className="stat-value">{bytes(v.totalBytes)}</div>
+          <div className="stat-label">size</div>
+        </div>
+        {d.againstParent && (
+          <div className="stat wide" data-test="parent-changes">
+            <div className="stat-value changes">
+              <span className="added">+{d.againstParent.added}</span> <span className="modified">~{d.againstParent.modified}</span>{" "}
+              <span className="removed">−{d.againstParent.removed}</span>
+            </div>
+            <div className="stat-label">
+              against{" "}
+              <button className="link" onClick={() => props.onDiff(d.parents[0].id, v.id)} data-test="parent-diff">
+                {d.parents[0].semver}
+              </button>
+            </div>
+          </div>
+        )}
+        <div className="stat">
+          <div className="stat-value small">{when(v.createdAt)}</div>
+          <div className="stat-label">by {v.createdBy}</div>
+        </div>
+      </div>
+
+      <div className="columns">
+        <section>
+          <h2>Tags</h2>
+          <div className="tags">
+            {v.tags.map((t) => (
+              <span key={t} className="tag">
+                #{t}
+                <button className="ghost small" aria-label={`remove tag ${t}`} onClick={() => act(() => api.setTags(v.id, [`-${t}`]))}>
+                  ×
+                </button>
+              </span>
+            ))}
+            <form
+              onSubmit={(e) => {
+                e.preventDefault();
+                if (newTag.trim()) act(() => api.setTags(v.id, [`+${newTag.trim()}`])).then(() => setNewTag(""));
+              }}
+            >
+              <input className="small-input" placeholder="add tag" value={newTag} onChange={(e) => setNewTag(e.target.value)} />
+            </form>
+          </div>
+          <h2>Description</h2>
+          {draft ? (
+            <textarea
+              value={description}
+              onChange={(e) => setDescription(e.target.value)}
+              onBlur={() => description !== v.description && act(() => api.setDescription(v.id, description))}
+              placeholder="What is in this version?"
+            />
+          ) : (
+            <p>{v.description || <span className="muted">none</span>}</p>
+          )}
+          {(d.parents.length > 0 || d.children.length > 0) && <h2>Lineage</h2>}
+          {d.parents.map((p) => (
+            <div key={p.id}>
+              parent <button className="link" onClick={() => props.onOpenVersion(p.id)}>{p.semver}</button>
+            </div>
+          ))}
+          {d.children.map((c) => (
+            <div key={c.id}>
+              child <button className="link" onClick={() => props.onOpenVersion(c.id)}>{c.semver}</button>
+            </div>
+          ))}
+        </section>
+        <section>
+          <h2>Metadata</h2>
+          <table className="meta">
+            <tbody>
+              {Object.entries(v.metadata).map(([k, val]) => (
+                <tr key={k}>
+                  <td className="mono">{k}</td>
+                  <td className="mono">{JSON.stringify(val)}</td>
+                  <td>{draft && <button className="ghost small" onClick={() => act(() => api.setMetadata(v.id, k, null))}>×</button>}</td>
+                </tr>
+              ))}
+              {Object.keys(v.metadata).length === 0 && (
+                <tr>
+                  <td className="muted">none</td>
+                </tr>
+              )}
+            </tbody>
+          </table>
+          {draft && (
+            <form
+              className="row"
+              onSubmit={(e) => {
+                e.preventDefault();
+                if (metaKey.trim()) act(() => api.setMetadata(v.id, metaKey.trim(), metaValue)).then(() => { setMetaKey(""); setMetaValue(""); });
+              }}
+            >
+              <input placeholder="key" value={metaKey} onChange={(e) => setMetaKey(e.target.value)} />
+              <input placeholder="value (JSON or text)" value={metaValue} onChange={(e) => setMetaValue(e.target.value)} />
+              <button type="submit">Set</button>
+            </form>
+          )}
+        </section>
+      </div>
+
+      <div className="section-head">
+        <h2>Files</h2>
+        {draft && (
+          <div className="actions">
+            <button onClick={() => setDialog("add")} data-test="add-files">Add files…</button>
+            <button onClick={() => setDialog("sync")} data-test="sync-folder">Sync with folder…</button>
+            <button onClick={() => setDialog("remove")}>Remove…</button>
+          </div>
+        )}
+      </div>
+      <FileBrowser reference={v.id} refresh={props.refresh + v.fileCount} onError={props.onError} />
+
+      {dialog === "copy" && <CopyDialog label={`${full}@${v.semver}`} onCancel={() => setDialog(null)} onSubmit={getCopy} />}
+      {(dialog === "add" || dialog === "sync") && (
+        <Modal
+          title={dialog === "add" ? "Add files" : "Sync with a folder"}
+          onClose={() => setDialog(null)}
+          footer={
+            <>
+              <button onClick={() => setDialog(null)}>Cancel</button>
+              <button
+                className="primary"
+                disabled={!folder.trim()}
+                data-test="folder-go"
+                onClick={async () => {
+                  setDialog(null);
+                  const c =
+                    dialog === "add"
+                      ? await props.run(`Adding to ${v.semver}`, (p) => api.addPaths(v.id, [folder.trim()], into.trim() || null, p))
+                      : await props.run(`Syncing ${v.semver}`, (p) => api.sync(v.id, folder.trim(), p));
+                  changed(c);
+                }}
+              >
+                {dialog === "add" ? "Add" : "Sync"}
+              </button>
+            </>
+          }
+        >
+          <Field
+            label={dialog === "add" ? "File or folder" : "Folder"}
+            hint={dialog === "add" ? "A folder's contents are added; changed files replace their entries." : "The draft becomes equal to the folder: new files are added, changed ones replaced, missing ones removed."}
+          >
+            <FolderInput name="source" value={folder} onChange={setFolder} />
+          </Field>
+          {dialog === "add" && (
+            <Field label="Into dataset folder" hint="Optional, e.g. train/cats">
+              <input value={into} onChange={(e) => setInto(e.target.value)} />
+            </Field>
+          )}
+        </Modal>
+      )}
+      {dialog === "remove" && (
+        <Modal
+          title="Remove entries"
+          onClose={() => setDialog(null)}
+          footer={
+            <>
+              <button onClick={() => setDialog(null)}>Cancel</button>
+              <button
+                className="danger"
+                disabled={!patterns.trim()}
+                onClick={() => act(async () => changed(await api.remove(v.id, patterns.split(/\s+/).filter(Boolean))))}
+              >
+                Remove
+              </button>
+            </>
+          }
+        >
+          <Field label="Paths or globs" hint="e.g. val/dog/*.jpg labels.csv">
+            <input value={patterns} onChange={(e) => setPatterns(e.target.value)} />
+          </Field>
+        </Modal>
+      )}
+      {dialog === "compare" && (
+        <Modal title={`Compare ${v.semver} with…`} onClose={() => setDialog(null)}>
+          {siblings.length === 0 && <p className="muted">This is the only version.</p>}
+          {siblings.map((s) => (
+            <button key={s.id} className="list-button" onClick={() => props.onDiff(s.id, v.id)}>
+              {s.semver}
+            </button>
+          ))}
+        </Modal>
+      )}
+      {dialog === "delete" && (
+        <Modal
+          title={`Delete ${full}@${v.semver}?`}
+          onClose={() => setDialog(null)}
+          footer={
+            <>
+              <button onClick={() => setDialog(null)}>Keep it</button>
+              <button
+                className="danger"
+                onClick={() => act(async () => {
+                  await api.deleteVersion(v.id, d.children.length > 0);
+                  props.onOpenDataset(full);
+                })}
+              >
+                Delete
+              </button>
+            </>
+          }
+        >
+          {d.children.length > 0 ? (
+            <p className="warning">
+              This version is the parent of {d.children.map((c) => c.semver).join(", ")}. They keep all their files, but lose this link in their lineage.
+            </p>
+          ) : (
+            <p>The version leaves the catalog; its content stays in the store until garbage collection.</p>
+          )}
+        </Modal>
+      )}
+    </div>
+  );
+}
