@@ -44,7 +44,9 @@ setup_rust() {
   fi
 }
 
-# The front end: dependencies from the lock file, then the build the app embeds.
+# The front end: dependencies (pinned by the lock file), then the build the app embeds.
+# `npm install`, not `npm ci`: the registry client here leaves other platforms' optional
+# packages out of the lock file, which `npm ci` then refuses.
 setup_ui() {
-  (cd ui && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } && npm run build --silent)
+  (cd ui && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm install --no-audit --no-fund; } && npm run build --silent)
 }

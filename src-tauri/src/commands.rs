@@ -3,9 +3,9 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use strata_core::{Cancel, Progress};
+use strata_core::{Cancel, Entry, Hash, Progress};
 use strata_engine::{AddOptions, CreateOptions, Engine, GetOptions, MetaOp};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Emitter, Runtime, State};
@@ -20,6 +20,9 @@ pub type Res<T> = Result<T, ApiError>;
 pub struct AppState {
     pub home: PathBuf,
     pub tasks: Mutex<HashMap<u32, Cancel>>,
+    /// The last file listing asked for (manifest + filter), so scrolling through a million
+    /// entries decodes the manifest once, not once per page.
+    listing: Mutex<Option<(Hash, String, Arc<Vec<Entry>>)>>,
 }
 
 impl AppState {
@@ -27,6 +30,7 @@ impl AppState {
         AppState {
             home,
             tasks: Mutex::new(HashMap::new()),
+            listing: Mutex::new(None),
         }
     }
 
@@ -141,12 +145,32 @@ pub fn version_files(
     limit: u64,
 ) -> Res<FilePageDto> {
     let globs: Vec<String> = glob.filter(|g| !g.trim().is_empty()).into_iter().collect();
-    let files = state.engine()?.files(&reference, &globs)?;
+    let key = globs.join("\n");
+    let engine = state.engine()?;
+    let manifest = engine.resolve(&reference)?.manifest;
+    let cached = match state.listing.lock() {
+        Ok(l) => l
+            .as_ref()
+            .filter(|(h, g, _)| *h == manifest && *g == key)
+            .map(|(_, _, files)| files.clone()),
+        Err(_) => None,
+    };
+    let files = match cached {
+        Some(f) => f,
+        None => {
+            let f = Arc::new(engine.files(&reference, &globs)?);
+            if let Ok(mut l) = state.listing.lock() {
+                *l = Some((manifest, key, f.clone()));
+            }
+            f
+        }
+    };
     let total = files.len() as u64;
     let page = files
-        .into_iter()
+        .iter()
         .skip(offset as usize)
         .take(limit.min(5000) as usize)
+        .cloned()
         .map(Into::into)
         .collect();
     Ok(FilePageDto {

@@ -76,27 +76,13 @@ impl Index {
         Ok(stmt.exists([&h.0[..]])?)
     }
 
+    /// Records new packs. An object two writers stored at once ends up pointing at either copy;
+    /// both are whole, and gc drops the other.
     pub fn insert(&self, packs: &[FinishedPack]) -> Result<()> {
         if packs.is_empty() {
             return Ok(());
         }
-        let conn = self.conn()?;
-        let tx = rusqlite::Transaction::new_unchecked(&conn, TransactionBehavior::Immediate)?;
-        {
-            let mut add_pack = tx.prepare_cached("INSERT INTO packs(name) VALUES (?1)")?;
-            let mut add_obj = tx.prepare_cached(
-                "INSERT OR IGNORE INTO objects(hash, pack, offset, len) VALUES (?1, ?2, ?3, ?4)",
-            )?;
-            for p in packs {
-                add_pack.execute([&p.name])?;
-                let id = tx.last_insert_rowid();
-                for (h, off, len) in &p.records {
-                    add_obj.execute(params![&h.0[..], id, *off as i64, *len as i64])?;
-                }
-            }
-        }
-        tx.commit()?;
-        Ok(())
+        self.replace_packs(&[], packs)
     }
 
     /// Every pack with its objects.
