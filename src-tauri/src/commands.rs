@@ -22,7 +22,13 @@ pub struct AppState {
     pub tasks: Mutex<HashMap<u32, Cancel>>,
     /// The last file listing asked for (manifest + filter), so scrolling through a million
     /// entries decodes the manifest once, not once per page.
-    listing: Mutex<Option<(Hash, String, Arc<Vec<Entry>>)>>,
+    listing: Mutex<Option<Listing>>,
+}
+
+struct Listing {
+    manifest: Hash,
+    filter: String,
+    files: Arc<Vec<Entry>>,
 }
 
 impl AppState {
@@ -151,8 +157,8 @@ pub fn version_files(
     let cached = match state.listing.lock() {
         Ok(l) => l
             .as_ref()
-            .filter(|(h, g, _)| *h == manifest && *g == key)
-            .map(|(_, _, files)| files.clone()),
+            .filter(|l| l.manifest == manifest && l.filter == key)
+            .map(|l| l.files.clone()),
         Err(_) => None,
     };
     let files = match cached {
@@ -160,7 +166,11 @@ pub fn version_files(
         None => {
             let f = Arc::new(engine.files(&reference, &globs)?);
             if let Ok(mut l) = state.listing.lock() {
-                *l = Some((manifest, key, f.clone()));
+                *l = Some(Listing {
+                    manifest,
+                    filter: key,
+                    files: f.clone(),
+                });
             }
             f
         }
