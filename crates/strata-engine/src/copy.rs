@@ -135,7 +135,7 @@ impl Engine {
                 fs::create_dir_all(&tmp).ctx("create", &tmp)?;
                 fs::create_dir_all(&views).ctx("create", &views)?;
                 sweep_stale(&tmp, "g-");
-                let staged = tmp.join(strata_store_unique("g-"));
+                let staged = tmp.join(strata_store::unique_name("g-"));
                 fs::create_dir(&staged).ctx("create", &staged)?;
                 let written = materialize::write_tree(
                     &self.store,
@@ -250,14 +250,6 @@ impl Engine {
         }
         let _ = cache.save(true);
     }
-}
-
-fn strata_store_unique(prefix: &str) -> String {
-    format!(
-        "{prefix}{}-{:x}",
-        std::process::id(),
-        strata_store::scan::now_ns()
-    )
 }
 
 /// Removes staging folders left by killed processes (`<prefix><pid>-...`).

@@ -184,4 +184,4 @@ impl Store {
     }
 }
 
-pub use fsutil::FileLock;
+pub use fsutil::{unique_name, FileLock};
