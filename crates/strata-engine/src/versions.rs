@@ -89,6 +89,8 @@ impl Engine {
             parents.push(p.id);
         }
         let manifest = Manifest::merge(manifests.iter());
+        // Held until the catalog names the manifest, so a concurrent gc cannot remove it first.
+        let _guard = self.store.writer_guard()?;
         let hash = self.store.put_manifest(&manifest)?;
         let id = new_version_id(&d.to_string(), &semver);
         let by = who();
@@ -177,6 +179,7 @@ impl Engine {
         let v = self.resolve(reference)?;
         v.ensure_draft()?;
         let _lock = self.lock(&v.id, "remove", &strata_core::NoProgress)?;
+        let _guard = self.store.writer_guard()?;
         let old = self.manifest_of(&v)?;
         let mut new = old.clone();
         let exact: HashSet<&str> = patterns.iter().map(|p| p.trim_matches('/')).collect();
@@ -433,6 +436,7 @@ impl Engine {
             labels.push(serde_json::Value::String(v.id.clone()));
         }
         let merged = Manifest::merge(manifests.iter());
+        let _guard = self.store.writer_guard()?;
         let semver = self.next_semver(&d)?;
         let mut meta = serde_json::Map::new();
         meta.insert("squashed_from".into(), serde_json::Value::Array(labels));
