@@ -105,31 +105,7 @@ pub enum Command {
     /// The versions of a dataset as a lineage graph
     Log { dataset: String },
     /// A local copy of a version; prints its path
-    Get {
-        reference: String,
-        /// Target folder [default: the read-only cache]
-        #[arg(long, value_name = "DIR")]
-        to: Option<PathBuf>,
-        /// Replace a non-empty target folder
-        #[arg(long, requires = "to")]
-        overwrite: bool,
-        /// Independent writable files (needs --to)
-        #[arg(long, requires = "to")]
-        mutable: bool,
-        #[arg(long = "include", value_name = "GLOB")]
-        include: Vec<String>,
-        #[arg(long = "exclude", value_name = "GLOB")]
-        exclude: Vec<String>,
-        /// Keep this fraction of the selected files, chosen reproducibly
-        #[arg(long, value_name = "F")]
-        fraction: Option<f64>,
-        /// Seed for --fraction
-        #[arg(long, default_value_t = 0, requires = "fraction")]
-        seed: u64,
-        /// Parallel writers (accepted for compatibility; the engine picks its own)
-        #[arg(long, value_name = "N")]
-        jobs: Option<usize>,
-    },
+    Get(GetArgs),
     /// New independent version of PROJECT/NAME merging the given versions
     Squash {
         dataset: String,
@@ -198,6 +174,34 @@ pub enum CacheAction {
     Pin { reference: String },
     /// Let eviction remove a version's copies again
     Unpin { reference: String },
+}
+
+/// `strata get`'s arguments.
+#[derive(Args, Debug)]
+pub struct GetArgs {
+    pub reference: String,
+    /// Target folder [default: the read-only cache]
+    #[arg(long, value_name = "DIR")]
+    pub to: Option<PathBuf>,
+    /// Replace a non-empty target folder
+    #[arg(long, requires = "to")]
+    pub overwrite: bool,
+    /// Independent writable files (needs --to)
+    #[arg(long, requires = "to")]
+    pub mutable: bool,
+    #[arg(long = "include", value_name = "GLOB")]
+    pub include: Vec<String>,
+    #[arg(long = "exclude", value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Keep this fraction of the selected files, chosen reproducibly
+    #[arg(long, value_name = "F")]
+    pub fraction: Option<f64>,
+    /// Seed for --fraction
+    #[arg(long, default_value_t = 0, requires = "fraction")]
+    pub seed: u64,
+    /// Parallel writers [default: 4; creating files, not CPU, is the limit]
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
 }
 
 #[cfg(test)]

@@ -124,7 +124,6 @@ fn walk(root: &Path, opts: &ScanOptions<'_>) -> Result<Vec<Source>> {
     Ok(found.into_inner().unwrap_or_default())
 }
 
-#[allow(clippy::too_many_arguments)]
 fn walk_dir<'s>(
     scope: &rayon::Scope<'s>,
     dir: PathBuf,
@@ -134,115 +133,72 @@ fn walk_dir<'s>(
     found: &'s Mutex<Vec<Source>>,
     failed: &'s Mutex<Option<Error>>,
 ) {
-    let fail = |e: Error| {
-        if let Ok(mut f) = failed.lock() {
-            f.get_or_insert(e);
-        }
-    };
     if failed.lock().map(|f| f.is_some()).unwrap_or(true) {
-        return;
+        return; // another folder failed: the scan is over
     }
-    let items = match std::fs::read_dir(&dir) {
-        Ok(i) => i,
-        Err(e) => {
-            return fail(Error::Io {
-                action: "read",
-                path: dir,
-                source: e,
-            })
-        }
-    };
-    let mut local = Vec::new();
-    for item in items {
-        let item = match item {
-            Ok(i) => i,
-            Err(e) => {
-                return fail(Error::Io {
-                    action: "read",
-                    path: dir,
-                    source: e,
-                })
+    match read_dir(scope, &dir, &rel, &chain, opts, found, failed) {
+        Ok(mut local) => {
+            if let Ok(mut f) = found.lock() {
+                f.append(&mut local);
             }
-        };
+        }
+        Err(e) => {
+            if let Ok(mut f) = failed.lock() {
+                f.get_or_insert(e);
+            }
+        }
+    }
+}
+
+/// The files of one folder; subfolders are handed to new tasks.
+#[allow(clippy::too_many_arguments)]
+fn read_dir<'s>(
+    scope: &rayon::Scope<'s>,
+    dir: &Path,
+    rel: &str,
+    chain: &[(u64, u64)],
+    opts: &'s ScanOptions<'s>,
+    found: &'s Mutex<Vec<Source>>,
+    failed: &'s Mutex<Option<Error>>,
+) -> Result<Vec<Source>> {
+    let mut local = Vec::new();
+    for item in std::fs::read_dir(dir).ctx("read", dir)? {
+        let item = item.ctx("read", dir)?;
+        let path = item.path();
         let name = item.file_name();
-        let Some(name) = name.to_str() else {
-            return fail(Error::invalid(format!(
+        let name = name.to_str().ok_or_else(|| {
+            Error::invalid(format!(
                 "file name is not valid UTF-8: '{}'",
-                item.path().display()
-            )));
-        };
+                path.display()
+            ))
+        })?;
         let child_rel = if rel.is_empty() {
             name.to_string()
         } else {
             format!("{rel}/{name}")
         };
-        let ft = match item.file_type() {
-            Ok(t) => t,
-            Err(e) => {
-                return fail(Error::Io {
-                    action: "read",
-                    path: item.path(),
-                    source: e,
-                })
-            }
-        };
+        let ft = item.file_type().ctx("read", &path)?;
         // Symlinks are followed: stat the target by full path (rare, so the cost is fine).
         let (meta, is_link) = if ft.is_symlink() {
-            match std::fs::metadata(item.path()) {
-                Ok(m) => (m, true),
-                Err(e) => {
-                    return fail(Error::Io {
-                        action: "read",
-                        path: item.path(),
-                        source: e,
-                    })
-                }
-            }
+            (std::fs::metadata(&path).ctx("read", &path)?, true)
         } else if ft.is_dir() {
             if opts.recursive {
-                spawn_dir(
-                    scope,
-                    item.path(),
-                    child_rel,
-                    &chain,
-                    None,
-                    opts,
-                    found,
-                    failed,
-                );
+                spawn_dir(scope, path, child_rel, chain, None, opts, found, failed);
             }
             continue;
         } else {
-            match item.metadata() {
-                Ok(m) => (m, false),
-                Err(e) => {
-                    return fail(Error::Io {
-                        action: "read",
-                        path: item.path(),
-                        source: e,
-                    })
-                }
-            }
+            (item.metadata().ctx("read", &path)?, false)
         };
         if meta.is_dir() {
             if opts.recursive {
                 let id = (meta.dev(), meta.ino());
                 if is_link && chain.contains(&id) {
-                    return fail(Error::invalid(format!(
+                    return Err(Error::invalid(format!(
                         "symlink loop at '{}'",
-                        item.path().display()
+                        path.display()
                     )));
                 }
-                spawn_dir(
-                    scope,
-                    item.path(),
-                    child_rel,
-                    &chain,
-                    Some(id),
-                    opts,
-                    found,
-                    failed,
-                );
+                spawn_dir(scope, path, child_rel, chain, Some(id), opts, found, failed);
             }
             continue;
         }
@@ -257,13 +213,11 @@ fn walk_dir<'s>(
         local.push(Source {
             dataset_path: join(opts.prefix, &child_rel),
             rel: child_rel,
-            abs: item.path(),
+            abs: path,
             stat: stat_of(&meta),
         });
     }
-    if let Ok(mut f) = found.lock() {
-        f.append(&mut local);
-    }
+    Ok(local)
 }
 
 #[allow(clippy::too_many_arguments)]

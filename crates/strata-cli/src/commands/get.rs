@@ -4,10 +4,23 @@ use strata_core::Result;
 use strata_engine::GetOptions;
 
 use super::Ctx;
+use crate::args::GetArgs;
 use crate::output::bytes;
 
-pub fn run(ctx: &mut Ctx<'_>, reference: &str, opts: &GetOptions) -> Result<ExitCode> {
-    let g = ctx.engine.get(reference, opts, &ctx.bars, ctx.cancel)?;
+pub fn run(ctx: &mut Ctx<'_>, args: GetArgs) -> Result<ExitCode> {
+    let opts = GetOptions {
+        to: args.to,
+        overwrite: args.overwrite,
+        mutable: args.mutable,
+        include: args.include,
+        exclude: args.exclude,
+        fraction: args.fraction,
+        seed: args.seed,
+        jobs: args.jobs,
+    };
+    let g = ctx
+        .engine
+        .get(&args.reference, &opts, &ctx.bars, ctx.cancel)?;
     ctx.out.note(&format!(
         "{} {}: {} files, {}{}",
         if g.reused { "up to date" } else { "copied" },

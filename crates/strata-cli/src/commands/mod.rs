@@ -80,29 +80,7 @@ pub fn run(cli: Cli, out: &Out, cancel: &Cancel) -> Result<ExitCode> {
         C::Files { reference, globs } => show::files(&ctx, &reference, &globs),
         C::Diff { from, to } => diff::run(&ctx, &from, &to),
         C::Log { dataset } => log::run(&ctx, &dataset),
-        C::Get {
-            reference,
-            to,
-            overwrite,
-            mutable,
-            include,
-            exclude,
-            fraction,
-            seed,
-            jobs,
-        } => {
-            let opts = strata_engine::GetOptions {
-                to,
-                overwrite,
-                mutable,
-                include,
-                exclude,
-                fraction,
-                seed,
-                jobs,
-            };
-            get::run(&mut ctx, &reference, &opts)
-        }
+        C::Get(args) => get::run(&mut ctx, args),
         C::Squash {
             dataset,
             references,
