@@ -137,3 +137,42 @@ fn killed_gc_loses_nothing() {
         all_versions_whole(&env);
     }
 }
+
+#[test]
+fn ctrl_c_cancels_cleanly() {
+    let env = Env::new();
+    for i in 0..12 {
+        env.write(&format!("big/shard{i}.bin"), &vec![i as u8; 24 << 20]);
+    }
+    let before = env.store_files();
+    let child = env
+        .cmd(&["snapshot", "d/x", "big"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(Duration::from_millis(150));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let out = child.wait_with_output().expect("wait");
+    if out.status.success() {
+        // The machine was fast enough to finish first; then the version must be whole.
+        all_versions_whole(&env);
+        return;
+    }
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cancelled; nothing was changed"), "{err}");
+    assert_eq!(
+        env.catalog_state(),
+        serde_json::json!([]),
+        "no version appears"
+    );
+    let packs_and_manifests: Vec<_> = env
+        .store_files()
+        .into_iter()
+        .filter(|f| !before.contains(f) && !f.contains("/objects/"))
+        .collect();
+    assert!(packs_and_manifests.is_empty(), "{packs_and_manifests:?}");
+    env.ok(&["snapshot", "d/x", "big"]);
+    all_versions_whole(&env);
+}

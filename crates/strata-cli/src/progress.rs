@@ -46,7 +46,7 @@ impl Progress for Bars {
             let b = ProgressBar::new(bytes);
             b.set_style(
                 ProgressStyle::with_template(
-                    "{msg:>9} [{bar:30.cyan/blue}] {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta} · {prefix} files",
+                    "{msg:>9} [{bar:30.cyan/blue}] {decimal_bytes}/{decimal_total_bytes} {decimal_bytes_per_sec} ETA {eta} · {prefix} files",
                 )
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
