@@ -8,5 +8,6 @@ mod crash;
 mod get;
 mod locks;
 mod output;
+mod remote;
 mod store;
 mod versions;

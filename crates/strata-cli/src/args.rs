@@ -158,6 +158,40 @@ pub enum Command {
     },
     /// Release a version's writer lock left by a process that is gone
     Unlock { reference: String },
+    /// Storage targets to share datasets through
+    Remote {
+        #[command(subcommand)]
+        action: RemoteAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RemoteAction {
+    /// Add a remote: file:///folder, s3://bucket/prefix, gs://bucket/prefix, azure://container/prefix, https://...
+    Add {
+        name: String,
+        url: String,
+        /// Make it the default remote
+        #[arg(long)]
+        default: bool,
+        /// A custom endpoint, e.g. a MinIO-style S3 server or Azurite
+        #[arg(long, value_name = "URL")]
+        endpoint: Option<String>,
+        #[arg(long, value_name = "R")]
+        region: Option<String>,
+        /// Allow plain HTTP to the endpoint
+        #[arg(long)]
+        allow_http: bool,
+    },
+    /// Remotes, the default first
+    List,
+    /// Forget a remote (nothing in it is deleted)
+    Remove { name: String },
+    /// Connect, write, read back and remove a test object
+    Test {
+        /// [default: the default remote]
+        name: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

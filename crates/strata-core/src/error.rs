@@ -39,6 +39,9 @@ pub enum Error {
     /// Stored data does not match its hash or format.
     #[error("corrupt {what}: {detail}")]
     Corrupt { what: String, detail: String },
+    /// A remote could not be reached or refused the request; `remote` names it.
+    #[error("remote '{remote}': {message}")]
+    Remote { remote: String, message: String },
     /// The operation was cancelled; nothing it started was committed.
     #[error("cancelled; nothing was changed")]
     Cancelled,
@@ -62,6 +65,7 @@ impl Error {
             Error::Locked(_) => "locked",
             Error::Io { .. } => "io",
             Error::Corrupt { .. } => "corrupt",
+            Error::Remote { .. } => "remote",
             Error::Cancelled => "cancelled",
             Error::Catalog(_) => "catalog",
             Error::Internal(_) => "internal",

@@ -8,6 +8,7 @@ pub mod manifest;
 pub mod names;
 pub mod pattern;
 pub mod progress;
+pub mod remote;
 pub mod time;
 pub mod version;
 
@@ -18,5 +19,6 @@ pub use manifest::{Diff, DiffTotals, Entry, Manifest};
 pub use names::{DatasetName, Reference};
 pub use pattern::{PathFilter, Selection};
 pub use progress::{Cancel, NoProgress, Progress};
+pub use remote::RemoteSpec;
 pub use semver;
 pub use version::{DatasetSummary, State, UploadState, Version};

@@ -6,6 +6,7 @@ mod copy;
 mod edit;
 mod maintenance;
 mod query;
+mod remotes;
 mod versions;
 
 use std::collections::HashSet;
@@ -23,6 +24,7 @@ pub use copy::{GetOptions, GetOutcome};
 pub use edit::MetaOp;
 pub use maintenance::VerifyReport;
 pub use strata_core;
+pub use strata_remote::Probe;
 pub use strata_store::gc::GcReport;
 pub use strata_store::verify::Mismatch;
 pub use versions::{AddOptions, Change, CreateOptions};

@@ -10,6 +10,7 @@ mod list;
 mod log;
 mod maintenance;
 mod relocate;
+mod remote;
 mod show;
 mod snapshot;
 mod update;
@@ -108,6 +109,7 @@ pub fn run(cli: Cli, out: &Out, cancel: &Cancel) -> Result<ExitCode> {
         C::Gc { dry_run } => maintenance::gc(&mut ctx, dry_run),
         C::Cache { action } => cache::run(&mut ctx, action),
         C::Unlock { reference } => maintenance::unlock(&ctx, &reference),
+        C::Remote { action } => remote::run(&mut ctx, action, cli.global.offline),
     }
 }
 

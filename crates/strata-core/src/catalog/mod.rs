@@ -11,6 +11,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use crate::error::{Error, Result};
 use crate::hash::Hash;
 use crate::names::{DatasetName, Reference};
+use crate::remote::RemoteSpec;
 use crate::version::{DatasetSummary, State, UploadState, Version};
 
 pub struct Catalog {
@@ -198,6 +199,27 @@ impl Catalog {
             });
         }
         Ok(out)
+    }
+
+    /// Remotes, the default first.
+    pub fn remotes(&self) -> Result<Vec<RemoteSpec>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT name, url, endpoint, region, allow_http, is_default FROM remotes
+             ORDER BY is_default DESC, name",
+        )?;
+        let v = stmt
+            .query_map([], |r| {
+                Ok(RemoteSpec {
+                    name: r.get(0)?,
+                    url: r.get(1)?,
+                    endpoint: r.get(2)?,
+                    region: r.get(3)?,
+                    allow_http: r.get::<_, i64>(4)? != 0,
+                    is_default: r.get::<_, i64>(5)? != 0,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(v)
     }
 
     pub fn pinned(&self) -> Result<Vec<String>> {
@@ -438,6 +460,57 @@ impl Writer<'_> {
     fn drop_empty_projects(&self) -> Result<()> {
         self.tx.execute(
             "DELETE FROM projects WHERE id NOT IN (SELECT project_id FROM datasets)",
+            [],
+        )?;
+        Ok(())
+    }
+
+    pub fn add_remote(&self, r: &RemoteSpec) -> Result<()> {
+        let taken: bool = self.tx.query_row(
+            "SELECT EXISTS(SELECT 1 FROM remotes WHERE name = ?1)",
+            [&r.name],
+            |row| row.get(0),
+        )?;
+        if taken {
+            return Err(Error::Conflict(format!(
+                "remote '{}' exists; remove it first to change it",
+                r.name
+            )));
+        }
+        let first: bool =
+            self.tx
+                .query_row("SELECT NOT EXISTS(SELECT 1 FROM remotes)", [], |row| {
+                    row.get(0)
+                })?;
+        if r.is_default {
+            self.tx.execute("UPDATE remotes SET is_default = 0", [])?;
+        }
+        self.tx.execute(
+            "INSERT INTO remotes(name, url, endpoint, region, allow_http, is_default)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                r.name,
+                r.url,
+                r.endpoint,
+                r.region,
+                r.allow_http as i64,
+                (r.is_default || first) as i64
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn remove_remote(&self, name: &str) -> Result<()> {
+        let n = self
+            .tx
+            .execute("DELETE FROM remotes WHERE name = ?1", [name])?;
+        if n == 0 {
+            return Err(Error::not_found("remote", name));
+        }
+        // Keep exactly one default while any remote is left.
+        self.tx.execute(
+            "UPDATE remotes SET is_default = 1 WHERE name = (SELECT name FROM remotes ORDER BY name LIMIT 1)
+               AND NOT EXISTS (SELECT 1 FROM remotes WHERE is_default = 1)",
             [],
         )?;
         Ok(())

@@ -50,4 +50,15 @@ pub const MIGRATIONS: &[&str] = &[
         version_id TEXT PRIMARY KEY REFERENCES versions(id) ON DELETE CASCADE
     );
     "#,
+    // 3: remotes (no credentials: they live in the environment or the OS keychain).
+    r#"
+    CREATE TABLE remotes (
+        name       TEXT PRIMARY KEY,
+        url        TEXT NOT NULL,
+        endpoint   TEXT,
+        region     TEXT,
+        allow_http INTEGER NOT NULL DEFAULT 0,
+        is_default INTEGER NOT NULL DEFAULT 0
+    );
+    "#,
 ];

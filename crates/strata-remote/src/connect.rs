@@ -1,0 +1,187 @@
+//! Building an `ObjectStore` for a remote. Credentials are read from the environment at the
+//! moment of use: `STRATA_REMOTE_<NAME>_<KEY>` first (one remote among several), then the
+//! provider's usual variables. They are never stored, logged or put in an error message.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use object_store::aws::AmazonS3Builder;
+use object_store::azure::MicrosoftAzureBuilder;
+use object_store::gcp::GoogleCloudStorageBuilder;
+use object_store::http::HttpBuilder;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as StorePath;
+use object_store::{ClientOptions, ObjectStore, RetryConfig};
+use strata_core::{Error, RemoteSpec, Result};
+
+use crate::location::Location;
+
+/// A reachable remote: the store, and the prefix everything of Strata's lives under.
+pub struct Connected {
+    pub name: String,
+    pub store: Arc<dyn ObjectStore>,
+    pub prefix: StorePath,
+    pub read_only: bool,
+}
+
+/// A few quick retries, and timeouts short enough that a dead server is reported in seconds.
+fn retry() -> RetryConfig {
+    RetryConfig {
+        max_retries: 2,
+        retry_timeout: Duration::from_secs(10),
+        ..Default::default()
+    }
+}
+
+fn client(spec: &RemoteSpec) -> ClientOptions {
+    ClientOptions::new()
+        .with_connect_timeout(Duration::from_secs(5))
+        .with_timeout(Duration::from_secs(120))
+        .with_allow_http(spec.allow_http)
+}
+
+/// `STRATA_REMOTE_<NAME>_<key>`, else the first of `standard` that is set.
+fn var(spec: &RemoteSpec, key: &str, standard: &[&str]) -> Option<String> {
+    let own = format!(
+        "STRATA_REMOTE_{}_{key}",
+        spec.name.to_ascii_uppercase().replace('-', "_")
+    );
+    std::iter::once(own.as_str())
+        .chain(standard.iter().copied())
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+}
+
+fn missing(spec: &RemoteSpec, what: &str, vars: &str) -> Error {
+    Error::Remote {
+        remote: spec.name.clone(),
+        message: format!(
+            "no {what}: set {vars} (or STRATA_REMOTE_{}_... for this remote only)",
+            spec.name.to_ascii_uppercase().replace('-', "_")
+        ),
+    }
+}
+
+fn built<T>(spec: &RemoteSpec, r: object_store::Result<T>) -> Result<T> {
+    r.map_err(|e| Error::Remote {
+        remote: spec.name.clone(),
+        message: e.to_string(),
+    })
+}
+
+pub fn connect(spec: &RemoteSpec) -> Result<Connected> {
+    let location = Location::parse(&spec.url)?;
+    let read_only = location.read_only();
+    let (store, prefix): (Arc<dyn ObjectStore>, String) = match &location {
+        Location::Folder(root) => {
+            std::fs::create_dir_all(root).map_err(|e| Error::Remote {
+                remote: spec.name.clone(),
+                message: format!("cannot create folder '{}': {e}", root.display()),
+            })?;
+            (
+                Arc::new(built(spec, LocalFileSystem::new_with_prefix(root))?),
+                String::new(),
+            )
+        }
+        Location::S3 { bucket, prefix } => {
+            let key = var(spec, "ACCESS_KEY_ID", &["AWS_ACCESS_KEY_ID"]).ok_or_else(|| {
+                missing(
+                    spec,
+                    "S3 credentials",
+                    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+                )
+            })?;
+            let secret = var(spec, "SECRET_ACCESS_KEY", &["AWS_SECRET_ACCESS_KEY"])
+                .ok_or_else(|| missing(spec, "S3 secret", "AWS_SECRET_ACCESS_KEY"))?;
+            let region = spec
+                .region
+                .clone()
+                .or_else(|| var(spec, "REGION", &["AWS_REGION", "AWS_DEFAULT_REGION"]))
+                .unwrap_or_else(|| "us-east-1".into());
+            let mut b = AmazonS3Builder::new()
+                .with_bucket_name(bucket)
+                .with_region(region)
+                .with_access_key_id(key)
+                .with_secret_access_key(secret)
+                .with_allow_http(spec.allow_http)
+                .with_retry(retry())
+                .with_client_options(client(spec));
+            if let Some(t) = var(spec, "SESSION_TOKEN", &["AWS_SESSION_TOKEN"]) {
+                b = b.with_token(t);
+            }
+            if let Some(e) = spec
+                .endpoint
+                .clone()
+                .or_else(|| var(spec, "ENDPOINT", &["AWS_ENDPOINT_URL"]))
+            {
+                // MinIO-style servers address buckets by path, not by host name.
+                b = b.with_endpoint(e).with_virtual_hosted_style_request(false);
+            }
+            (Arc::new(built(spec, b.build())?), prefix.clone())
+        }
+        Location::Azure { container, prefix } => {
+            let account =
+                var(spec, "ACCOUNT_NAME", &["AZURE_STORAGE_ACCOUNT_NAME"]).ok_or_else(|| {
+                    missing(
+                        spec,
+                        "Azure account",
+                        "AZURE_STORAGE_ACCOUNT_NAME and AZURE_STORAGE_ACCOUNT_KEY",
+                    )
+                })?;
+            let key = var(
+                spec,
+                "ACCOUNT_KEY",
+                &["AZURE_STORAGE_ACCOUNT_KEY", "AZURE_STORAGE_KEY"],
+            )
+            .ok_or_else(|| missing(spec, "Azure key", "AZURE_STORAGE_ACCOUNT_KEY"))?;
+            let mut b = MicrosoftAzureBuilder::new()
+                .with_account(account)
+                .with_access_key(key)
+                .with_container_name(container)
+                .with_allow_http(spec.allow_http)
+                .with_retry(retry())
+                .with_client_options(client(spec));
+            if let Some(e) = &spec.endpoint {
+                b = b.with_endpoint(e.clone());
+            }
+            (Arc::new(built(spec, b.build())?), prefix.clone())
+        }
+        Location::Gcs { bucket, prefix } => {
+            let mut b = GoogleCloudStorageBuilder::new()
+                .with_bucket_name(bucket)
+                .with_retry(retry())
+                .with_client_options(client(spec));
+            match var(
+                spec,
+                "SERVICE_ACCOUNT",
+                &["GOOGLE_SERVICE_ACCOUNT", "GOOGLE_APPLICATION_CREDENTIALS"],
+            ) {
+                Some(path) => b = b.with_service_account_path(path),
+                None => {
+                    return Err(missing(
+                        spec,
+                        "GCS credentials",
+                        "GOOGLE_APPLICATION_CREDENTIALS (a service account file)",
+                    ))
+                }
+            }
+            (Arc::new(built(spec, b.build())?), prefix.clone())
+        }
+        Location::Http(url) => (
+            Arc::new(built(
+                spec,
+                HttpBuilder::new()
+                    .with_url(url)
+                    .with_retry(retry())
+                    .with_client_options(client(spec))
+                    .build(),
+            )?),
+            String::new(),
+        ),
+    };
+    Ok(Connected {
+        name: spec.name.clone(),
+        store,
+        prefix: StorePath::from(prefix),
+        read_only,
+    })
+}
