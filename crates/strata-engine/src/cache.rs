@@ -48,6 +48,18 @@ impl ViewMeta {
         fs::write(&tmp, body).ctx("write", &tmp)?;
         fs::rename(&tmp, &p).ctx("rename into place", &p)
     }
+
+    /// Marks an existing copy as just used: its description's mtime moves, nothing is rewritten
+    /// (this is on the path of every repeated `get`). Writes the description if it is missing.
+    pub fn touch(&self, views: &Path) -> Result<()> {
+        let p = views.join(format!("{}.json", self.key));
+        match fs::File::options().write(true).open(&p) {
+            Ok(f) => f
+                .set_modified(std::time::SystemTime::now())
+                .ctx("touch", &p),
+            Err(_) => self.save(views),
+        }
+    }
 }
 
 /// One copy in the read-only cache.

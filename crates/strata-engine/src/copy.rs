@@ -128,7 +128,7 @@ impl Engine {
                 let dest = views.join(&key);
                 let meta = ViewMeta::new(&key, &v, opts, files, bytes);
                 if dest.is_dir() {
-                    meta.save(&views)?;
+                    meta.touch(&views)?;
                     return Ok(outcome(dest, true));
                 }
                 let tmp = self.cache_dir().join("tmp");
