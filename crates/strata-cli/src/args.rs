@@ -72,8 +72,15 @@ pub enum Command {
     },
     /// Make a draft equal to a folder (add, modify, remove)
     Sync { reference: String, folder: PathBuf },
-    /// Freeze a draft
-    Finalize { reference: String },
+    /// Freeze a draft (with --upload, upload it too; offline, the upload waits for `push`)
+    Finalize {
+        reference: String,
+        #[arg(long)]
+        upload: bool,
+        /// [default: the dataset's remote, else the default remote]
+        #[arg(long, value_name = "NAME", requires = "upload")]
+        remote: Option<String>,
+    },
     /// Mark a final version published
     Publish { reference: String },
     /// Folder → new final version (child of the latest); prints its id; nothing new if unchanged
@@ -82,6 +89,11 @@ pub enum Command {
         folder: PathBuf,
         #[arg(long = "tag", value_name = "T")]
         tags: Vec<String>,
+        /// Upload the new version (offline: queue it for `push`)
+        #[arg(long)]
+        upload: bool,
+        #[arg(long, value_name = "NAME", requires = "upload")]
+        remote: Option<String>,
     },
     /// Datasets (with --all: every version)
     List {
@@ -144,12 +156,43 @@ pub enum Command {
         reference: String,
         description: String,
     },
-    /// Re-hash a version's stored content and report every mismatch
-    Verify { reference: String },
-    /// Remove content no version refers to
+    /// Upload a final version's content and catalog entry (resumes an interrupted upload)
+    Upload {
+        reference: String,
+        #[arg(long, value_name = "NAME")]
+        remote: Option<String>,
+    },
+    /// Upload everything waiting (queued offline or interrupted) and send queued changes
+    Push {
+        #[arg(long, value_name = "NAME")]
+        remote: Option<String>,
+    },
+    /// Bring a remote's catalog (not content) up to date here
+    Pull {
+        #[arg(long, value_name = "NAME")]
+        remote: Option<String>,
+    },
+    /// Re-hash a version's stored content (or the remote's copy) and report every mismatch
+    Verify {
+        reference: String,
+        /// Check the copy on this remote instead of the local one
+        #[arg(long, value_name = "NAME")]
+        remote: Option<String>,
+    },
+    /// Remove content no version refers to (here, or on a remote)
     Gc {
         #[arg(long)]
         dry_run: bool,
+        #[arg(long, value_name = "NAME")]
+        remote: Option<String>,
+        /// On a remote, keep unreferenced objects younger than this (uploads in progress)
+        #[arg(
+            long,
+            value_name = "DURATION",
+            default_value = "24h",
+            requires = "remote"
+        )]
+        grace: String,
     },
     /// The local read-only cache
     Cache {
@@ -192,6 +235,17 @@ pub enum RemoteAction {
         /// [default: the default remote]
         name: Option<String>,
     },
+    /// Make NAME the default remote, or the remote of one dataset
+    Default {
+        name: String,
+        /// Only for this PROJECT/NAME
+        #[arg(long, value_name = "PROJECT/NAME")]
+        dataset: Option<String>,
+    },
+    /// Store a remote's credentials in the OS keychain (read from standard input)
+    Login { name: String },
+    /// Remove a remote's credentials from the OS keychain
+    Logout { name: String },
 }
 
 #[derive(Subcommand, Debug)]

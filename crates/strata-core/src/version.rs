@@ -38,17 +38,26 @@ impl State {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum UploadState {
+    /// Only here.
     Local,
+    /// Waiting for `push` (made offline with `--upload`).
+    Pending,
+    /// An upload started and has not finished (interrupted uploads resume from here).
     Uploading,
+    /// Here and on the remote.
     Uploaded,
+    /// Known from a remote's catalog; its content has not been fetched.
+    Remote,
 }
 
 impl UploadState {
     pub fn as_str(self) -> &'static str {
         match self {
             UploadState::Local => "local",
+            UploadState::Pending => "pending",
             UploadState::Uploading => "uploading",
             UploadState::Uploaded => "uploaded",
+            UploadState::Remote => "remote",
         }
     }
 
@@ -57,6 +66,8 @@ impl UploadState {
             "local" => Ok(UploadState::Local),
             "uploading" => Ok(UploadState::Uploading),
             "uploaded" => Ok(UploadState::Uploaded),
+            "pending" => Ok(UploadState::Pending),
+            "remote" => Ok(UploadState::Remote),
             other => Err(Error::Corrupt {
                 what: "catalog".into(),
                 detail: format!("unknown upload state '{other}'"),
@@ -84,6 +95,8 @@ pub struct Version {
     pub created_at: i64,
     pub created_by: String,
     pub finalized_at: Option<i64>,
+    /// The remote it is shared on (or came from).
+    pub remote: Option<String>,
 }
 
 impl Version {

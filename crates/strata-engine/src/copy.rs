@@ -101,7 +101,15 @@ impl Engine {
         if opts.overwrite && opts.to.is_none() {
             return Err(Error::invalid("--overwrite goes with --to DIR"));
         }
-        let (v, entries) = self.select(reference, opts)?;
+        let (v, entries) = match self.select(reference, opts) {
+            // Not known here: perhaps a team member shared it since the last pull.
+            Err(Error::NotFound { .. }) if !self.offline && self.remote(None).is_ok() => {
+                self.pull(None, progress)?;
+                self.select(reference, opts)?
+            }
+            r => r?,
+        };
+        let whole = !opts.is_subset();
         let files = entries.len() as u64;
         let bytes = entries.iter().map(|e| e.size).sum();
         let outcome = |path: PathBuf, reused: bool| GetOutcome {
@@ -131,6 +139,7 @@ impl Engine {
                     meta.touch(&views)?;
                     return Ok(outcome(dest, true));
                 }
+                self.fetch_missing(&v, &entries, whole, progress, cancel)?;
                 let tmp = self.cache_dir().join("tmp");
                 fs::create_dir_all(&tmp).ctx("create", &tmp)?;
                 fs::create_dir_all(&views).ctx("create", &views)?;
@@ -184,6 +193,7 @@ impl Engine {
                         dest.display()
                     )));
                 }
+                self.fetch_missing(&v, &entries, whole, progress, cancel)?;
                 let staged = materialize::staging_for(&dest)?;
                 let mode = if opts.mutable {
                     Mode::Mutable

@@ -4,9 +4,14 @@
 mod cache;
 mod copy;
 mod edit;
+mod fetch;
 mod maintenance;
+mod outbox;
+mod pull;
 mod query;
+mod remote_maintenance;
 mod remotes;
+mod upload;
 mod versions;
 
 use std::collections::HashSet;
@@ -23,16 +28,22 @@ pub use cache::CachedCopy;
 pub use copy::{GetOptions, GetOutcome};
 pub use edit::MetaOp;
 pub use maintenance::VerifyReport;
+pub use outbox::PushOutcome;
+pub use pull::{PullOutcome, Renumbered};
+pub use remote_maintenance::RemoteGcReport;
 pub use strata_core;
 pub use strata_remote::Probe;
 pub use strata_store::gc::GcReport;
 pub use strata_store::verify::Mismatch;
+pub use upload::UploadOutcome;
 pub use versions::{AddOptions, Change, CreateOptions};
 
 pub struct Engine {
     home: PathBuf,
     catalog: Catalog,
     store: Store,
+    /// Set by `--offline`: anything that needs the network fails (or queues) instead.
+    offline: bool,
 }
 
 impl Engine {
@@ -45,7 +56,17 @@ impl Engine {
             home: home.to_path_buf(),
             catalog,
             store,
+            offline: false,
         })
+    }
+
+    /// Forbids network use (`--offline`, `STRATA_OFFLINE=1`).
+    pub fn set_offline(&mut self, offline: bool) {
+        self.offline = offline;
+    }
+
+    pub fn is_offline(&self) -> bool {
+        self.offline
     }
 
     /// The platform data folder (`~/.local/share/strata` on Linux).

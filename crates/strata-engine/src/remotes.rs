@@ -1,8 +1,11 @@
-//! Remotes in the catalog: add, list, remove, and test a connection.
+//! Remotes in the catalog: add, list, remove, and test a connection; which remote an operation
+//! talks to, and the async runtime transfers run on.
+
+use std::future::Future;
 
 use strata_core::remote::validate_remote_name;
-use strata_core::{Error, RemoteSpec, Result};
-use strata_remote::{connect, probe, Location, Probe};
+use strata_core::{DatasetName, Error, RemoteSpec, Result};
+use strata_remote::{connect, keychain, probe, Connected, Location, Probe};
 
 use crate::Engine;
 
@@ -46,17 +49,140 @@ impl Engine {
     }
 
     pub fn remote_remove(&mut self, name: &str) -> Result<()> {
-        self.catalog.write(|w| w.remove_remote(name))
+        self.catalog.write(|w| w.remove_remote(name))?;
+        keychain::forget(name)?;
+        Ok(())
+    }
+
+    /// The credentials `remote login` asks for: (key, prompt, secret?).
+    pub fn login_fields(&self, name: &str) -> Result<Vec<(&'static str, &'static str, bool)>> {
+        let spec = self.remote(Some(name))?;
+        Ok(match Location::parse(&spec.url)? {
+            Location::S3 { .. } => vec![
+                ("ACCESS_KEY_ID", "Access key id", false),
+                ("SECRET_ACCESS_KEY", "Secret access key", true),
+            ],
+            Location::Azure { .. } => vec![
+                ("ACCOUNT_NAME", "Storage account name", false),
+                ("ACCOUNT_KEY", "Storage account key", true),
+            ],
+            Location::Gcs { .. } => vec![("SERVICE_ACCOUNT", "Service account JSON file", false)],
+            Location::Folder(_) | Location::Http(_) => {
+                return Err(Error::invalid(format!(
+                    "remote '{name}' ({}) needs no credentials",
+                    spec.url
+                )))
+            }
+        })
+    }
+
+    /// Stores credentials in the OS keychain, then checks them with a test write unless offline;
+    /// credentials the remote refuses are not kept.
+    pub fn remote_login(&self, name: &str, values: &[(&str, String)]) -> Result<Option<Probe>> {
+        self.remote(Some(name))?;
+        for (k, v) in values {
+            keychain::save(name, k, v.trim())?;
+        }
+        if self.offline {
+            return Ok(None);
+        }
+        match self.remote_test(Some(name)) {
+            Ok(p) => Ok(Some(p)),
+            Err(e) => {
+                keychain::forget(name)?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Removes a remote's credentials from the OS keychain; returns how many there were.
+    pub fn remote_logout(&self, name: &str) -> Result<usize> {
+        self.remote(Some(name))?;
+        keychain::forget(name)
+    }
+
+    /// Makes `name` the default remote.
+    pub fn set_default_remote(&mut self, name: &str) -> Result<()> {
+        self.remote(Some(name))?;
+        self.catalog.write(|w| w.set_default_remote(name))
     }
 
     /// Connects and writes, reads back and removes a test object.
     pub fn remote_test(&self, name: Option<&str>) -> Result<Probe> {
-        let spec = self.remote(name)?;
-        let connected = connect(&spec)?;
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::Internal(format!("async runtime: {e}")))?;
-        rt.block_on(probe(&connected))
+        let connected = self.connect_to(name, None)?;
+        block_on(probe(&connected))?
     }
+
+    /// Shares a dataset through `remote` instead of the default (`None`: back to the default).
+    pub fn set_dataset_remote(&mut self, dataset: &str, remote: Option<&str>) -> Result<()> {
+        let d = DatasetName::parse(dataset)?;
+        if let Some(r) = remote {
+            self.remote(Some(r))?;
+        }
+        self.catalog.write(|w| w.set_dataset_remote(&d, remote))
+    }
+
+    /// The remote to use: the one named, else the dataset's own, else the default.
+    pub(crate) fn remote_for(
+        &self,
+        name: Option<&str>,
+        dataset: Option<&DatasetName>,
+    ) -> Result<RemoteSpec> {
+        if name.is_none() {
+            if let Some(d) = dataset {
+                if let Some(own) = self.catalog.dataset_remote(d)? {
+                    return self.remote(Some(&own));
+                }
+            }
+        }
+        self.remote(name)
+    }
+
+    /// Refuses network use under `--offline`; `what` says what needed it.
+    pub(crate) fn online(&self, what: &str) -> Result<()> {
+        if self.offline {
+            return Err(Error::invalid(format!(
+                "{what} needs the network, and --offline (STRATA_OFFLINE) forbids it"
+            )));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn connect_to(
+        &self,
+        name: Option<&str>,
+        dataset: Option<&DatasetName>,
+    ) -> Result<Connected> {
+        let spec = self.remote_for(name, dataset)?;
+        self.online(&format!("remote '{}'", spec.name))?;
+        connect(&spec)
+    }
+
+    pub(crate) fn connect_writable(
+        &self,
+        name: Option<&str>,
+        dataset: Option<&DatasetName>,
+    ) -> Result<Connected> {
+        let c = self.connect_to(name, dataset)?;
+        if c.read_only {
+            return Err(Error::Remote {
+                remote: c.name.clone(),
+                message:
+                    "is read-only (https); upload to a file://, s3://, gs:// or azure:// remote"
+                        .into(),
+            });
+        }
+        Ok(c)
+    }
+}
+
+/// Runs transfers: a few worker threads carry the connections while the calling thread drives
+/// the operation.
+pub(crate) fn block_on<F: Future>(f: F) -> Result<F::Output> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Internal(format!("async runtime: {e}")))?;
+    Ok(rt.block_on(f))
 }

@@ -15,6 +15,8 @@ use strata_core::{
 use strata_store::scan::{dataset_dir, scan_folder, ScanOptions};
 use strata_store::{ingest, StatCache};
 
+use strata_remote::log::Event;
+
 use crate::{hashes_of, new_version_id, not_draft_error, who, Engine};
 
 /// How `add` takes files: under which dataset folder, which ones, how deep.
@@ -300,6 +302,9 @@ impl Engine {
             State::Final => {
                 self.catalog
                     .write(|w| w.set_state(&v.id, State::Published, now_ms()))?;
+                if let Some(r) = Engine::shared_on(&v) {
+                    self.share(&r, Event::Publish { id: v.id.clone() })?;
+                }
                 self.catalog.version(&v.id)
             }
         }
@@ -459,6 +464,9 @@ impl Engine {
         let _lock = self.lock(&v.id, "delete", &strata_core::NoProgress)?;
         self.catalog.write(|w| w.delete_version(&v.id))?;
         self.drop_cached_copies(&v.id)?;
+        if let Some(r) = Engine::shared_on(&v) {
+            self.share(&r, Event::Delete { id: v.id.clone() })?;
+        }
         Ok(v)
     }
 
@@ -470,6 +478,14 @@ impl Engine {
         for v in &versions {
             self.drop_cached_copies(&v.id)?;
         }
+        for r in shared_remotes(&versions) {
+            self.share(
+                &r,
+                Event::DeleteDataset {
+                    dataset: d.to_string(),
+                },
+            )?;
+        }
         Ok(versions)
     }
 
@@ -480,7 +496,7 @@ impl Engine {
             project: from.project.clone(),
             name: new_name.to_string(),
         };
-        self.catalog.write(|w| w.relocate_dataset(&from, &to))?;
+        self.relocate(&from, &to)?;
         Ok(to)
     }
 
@@ -492,9 +508,32 @@ impl Engine {
             project: project.to_string(),
             name: from.name.clone(),
         };
-        self.catalog.write(|w| w.relocate_dataset(&from, &to))?;
+        self.relocate(&from, &to)?;
         Ok(to)
     }
+}
+
+impl Engine {
+    /// Renames or moves a dataset here, and on every remote that has versions of it.
+    fn relocate(&mut self, from: &DatasetName, to: &DatasetName) -> Result<()> {
+        let versions = self.catalog.versions_of(from)?;
+        self.catalog.write(|w| w.relocate_dataset(from, to))?;
+        for r in shared_remotes(&versions) {
+            self.share(
+                &r,
+                Event::Rename {
+                    from: from.to_string(),
+                    to: to.to_string(),
+                },
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The remotes any of `versions` is shared on.
+fn shared_remotes(versions: &[Version]) -> std::collections::BTreeSet<String> {
+    versions.iter().filter_map(Engine::shared_on).collect()
 }
 
 pub fn validate_tag(t: &str) -> Result<()> {

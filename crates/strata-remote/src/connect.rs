@@ -40,22 +40,25 @@ fn client(spec: &RemoteSpec) -> ClientOptions {
         .with_allow_http(spec.allow_http)
 }
 
-/// `STRATA_REMOTE_<NAME>_<key>`, else the first of `standard` that is set.
+/// `STRATA_REMOTE_<NAME>_<key>`, else the OS keychain's entry for the remote, else the first of
+/// `standard` that is set.
 fn var(spec: &RemoteSpec, key: &str, standard: &[&str]) -> Option<String> {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let own = format!(
         "STRATA_REMOTE_{}_{key}",
         spec.name.to_ascii_uppercase().replace('-', "_")
     );
-    std::iter::once(own.as_str())
-        .chain(standard.iter().copied())
-        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+    env(&own)
+        .or_else(|| crate::keychain::load(&spec.name, key))
+        .or_else(|| standard.iter().find_map(|k| env(k)))
 }
 
 fn missing(spec: &RemoteSpec, what: &str, vars: &str) -> Error {
     Error::Remote {
         remote: spec.name.clone(),
         message: format!(
-            "no {what}: set {vars} (or STRATA_REMOTE_{}_... for this remote only)",
+            "no {what}: run `strata remote login {}`, or set {vars} (or STRATA_REMOTE_{}_... for this remote only)",
+            spec.name,
             spec.name.to_ascii_uppercase().replace('-', "_")
         ),
     }

@@ -1,11 +1,20 @@
 //! Remotes: parsing their URLs, reaching them through `object_store` with credentials from the
-//! environment, and checking a connection. Nothing here knows about the catalog's tables.
+//! environment, the bucket layout Strata shares through, its append-only catalog log, and moving
+//! bytes. Nothing here knows about the local catalog's tables.
 
 mod connect;
+pub mod keychain;
+pub mod layout;
 mod location;
+pub mod locator;
+pub mod log;
 mod probe;
+mod transfer;
 
 pub use connect::{connect, Connected};
+pub use layout::Layout;
 pub use location::Location;
+pub use locator::{Locator, Place};
 pub use object_store;
 pub use probe::{probe, Probe};
+pub use transfer::PART_SIZE;

@@ -4,16 +4,19 @@
 //! - `packs/<name>.pack`: many small objects back to back, with a footer listing them;
 //! - `objects/ab/<hash>`: large objects, one file each (hard-linked into read-only copies);
 //! - `manifests/ab/<hash>`: encoded manifests;
-//! - `index.db`: where each packed object lives (pack, offset, length);
+//! - `index.db`: where each packed object lives (pack, offset, length), and what each remote is
+//!   known to hold;
 //! - `stat/<root-hash>.bin`: the stat cache of each scanned folder;
 //! - `tmp/`: files being written; never referenced, removed by `gc`.
 
 mod fsutil;
 pub mod gc;
+mod imports;
 mod index;
 pub mod ingest;
 pub mod materialize;
 mod pack;
+mod remote_index;
 pub mod scan;
 mod statcache;
 pub mod verify;
@@ -27,7 +30,9 @@ use std::sync::Mutex;
 
 use strata_core::{Error, Hash, IoContext, Manifest, Result};
 
+pub use imports::SmallImport;
 pub use ingest::{Ingested, Source};
+pub use remote_index::RemotePlace;
 pub use scan::{scan_folder, Scan};
 pub use statcache::StatCache;
 

@@ -13,10 +13,11 @@ pub fn run(ctx: &Ctx<'_>, filter: Option<&str>, tags: &[String], all: bool) -> R
             let mut s = String::new();
             for v in &vs {
                 s.push_str(&format!(
-                    "{}  {:<32} {:<9} {:>8} files {:>10}  {}  {}\n",
+                    "{}  {:<32} {:<9} {:<11} {:>8} files {:>10}  {}  {}\n",
                     v.short_id(),
                     v.label(),
                     v.state.as_str(),
+                    super::share::where_word(v),
                     v.file_count,
                     bytes(v.total_bytes),
                     format_ms(v.created_at),
@@ -38,9 +39,10 @@ pub fn run(ctx: &Ctx<'_>, filter: Option<&str>, tags: &[String], all: bool) -> R
                     .as_ref()
                     .map(|v| {
                         format!(
-                            "{:<9} {:<9} {:>8} files {:>10}  {}",
+                            "{:<9} {:<9} {:<11} {:>8} files {:>10}  {}",
                             v.semver,
                             v.state.as_str(),
+                            super::share::where_word(v),
                             v.file_count,
                             bytes(v.total_bytes),
                             v.tags.join(",")

@@ -58,10 +58,11 @@ pub fn render(versions: &[Version]) -> String {
             graph.push_str("* ");
         }
         let mut line = format!(
-            "{graph} {}  {}  {:<9} {} files, {}  {}",
+            "{graph} {}  {}  {:<9} {:<11} {} files, {}  {}",
             v.semver,
             v.short_id(),
             v.state.as_str(),
+            super::share::where_word(v),
             v.file_count,
             bytes(v.total_bytes),
             format_ms(v.created_at)

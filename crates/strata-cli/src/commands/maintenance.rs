@@ -7,8 +7,13 @@ use strata_core::{Error, Result};
 use super::Ctx;
 use crate::output::bytes;
 
-pub fn verify(ctx: &Ctx<'_>, reference: &str) -> Result<ExitCode> {
-    let r = ctx.engine.verify(reference, &ctx.bars, ctx.cancel)?;
+pub fn verify(ctx: &Ctx<'_>, reference: &str, remote: Option<&str>) -> Result<ExitCode> {
+    let r = match remote {
+        Some(name) => ctx
+            .engine
+            .verify_remote(reference, Some(name), &ctx.bars, ctx.cancel)?,
+        None => ctx.engine.verify(reference, &ctx.bars, ctx.cancel)?,
+    };
     ctx.out.emit(&r, || {
         let mut s = String::new();
         for m in &r.mismatches {

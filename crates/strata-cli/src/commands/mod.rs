@@ -11,6 +11,7 @@ mod log;
 mod maintenance;
 mod relocate;
 mod remote;
+mod share;
 mod show;
 mod snapshot;
 mod update;
@@ -34,7 +35,8 @@ pub struct Ctx<'a> {
 
 pub fn run(cli: Cli, out: &Out, cancel: &Cancel) -> Result<ExitCode> {
     let home = cli.global.home.clone().unwrap_or_else(Engine::default_home);
-    let engine = Engine::open(&home)?;
+    let mut engine = Engine::open(&home)?;
+    engine.set_offline(cli.global.offline);
     let mut ctx = Ctx {
         engine,
         out,
@@ -69,13 +71,19 @@ pub fn run(cli: Cli, out: &Out, cancel: &Cancel) -> Result<ExitCode> {
             patterns,
         } => update::remove(&mut ctx, &reference, &patterns),
         C::Sync { reference, folder } => update::sync(&mut ctx, &reference, &folder),
-        C::Finalize { reference } => update::finalize(&mut ctx, &reference),
+        C::Finalize {
+            reference,
+            upload,
+            remote,
+        } => update::finalize(&mut ctx, &reference, upload, remote.as_deref()),
         C::Publish { reference } => update::publish(&mut ctx, &reference),
         C::Snapshot {
             dataset,
             folder,
             tags,
-        } => snapshot::run(&mut ctx, &dataset, &folder, &tags),
+            upload,
+            remote,
+        } => snapshot::run(&mut ctx, &dataset, &folder, &tags, upload.then_some(remote)),
         C::List { filter, tags, all } => list::run(&ctx, filter.as_deref(), &tags, all),
         C::Show { reference } => show::show(&ctx, &reference),
         C::Files { reference, globs } => show::files(&ctx, &reference, &globs),
@@ -105,8 +113,18 @@ pub fn run(cli: Cli, out: &Out, cancel: &Cancel) -> Result<ExitCode> {
             reference,
             description,
         } => edit::describe(&mut ctx, &reference, &description),
-        C::Verify { reference } => maintenance::verify(&ctx, &reference),
-        C::Gc { dry_run } => maintenance::gc(&mut ctx, dry_run),
+        C::Upload { reference, remote } => share::upload(&mut ctx, &reference, remote.as_deref()),
+        C::Push { remote } => share::push(&mut ctx, remote.as_deref()),
+        C::Pull { remote } => share::pull(&mut ctx, remote.as_deref()),
+        C::Verify { reference, remote } => maintenance::verify(&ctx, &reference, remote.as_deref()),
+        C::Gc {
+            dry_run,
+            remote,
+            grace,
+        } => match remote {
+            Some(r) => share::gc(&mut ctx, &r, dry_run, &grace),
+            None => maintenance::gc(&mut ctx, dry_run),
+        },
         C::Cache { action } => cache::run(&mut ctx, action),
         C::Unlock { reference } => maintenance::unlock(&ctx, &reference),
         C::Remote { action } => remote::run(&mut ctx, action, cli.global.offline),

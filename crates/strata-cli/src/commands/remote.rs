@@ -1,4 +1,4 @@
-//! remote add / list / remove / test.
+//! remote add / list / remove / test / default / login / logout.
 
 use std::process::ExitCode;
 
@@ -82,6 +82,98 @@ pub fn run(ctx: &mut Ctx<'_>, action: RemoteAction, offline: bool) -> Result<Exi
                 )
             });
         }
+        RemoteAction::Default { name, dataset } => {
+            match &dataset {
+                Some(d) => ctx.engine.set_dataset_remote(d, Some(&name))?,
+                None => ctx.engine.set_default_remote(&name)?,
+            }
+            let doc = serde_json::json!({ "remote": name, "dataset": dataset });
+            ctx.out.emit(&doc, || match &dataset {
+                Some(d) => format!("{d} is shared through remote {name}"),
+                None => format!("{name} is the default remote"),
+            });
+        }
+        RemoteAction::Login { name } => {
+            let fields = ctx.engine.login_fields(&name)?;
+            let mut values = Vec::new();
+            for (key, prompt, secret) in fields {
+                values.push((key, read_value(prompt, secret)?));
+            }
+            let probe = ctx.engine.remote_login(&name, &values)?;
+            let doc = serde_json::json!({ "remote": name, "stored": values.len(), "tested": probe.is_some() });
+            ctx.out.emit(&doc, || match probe {
+                Some(p) => format!(
+                    "credentials for {name} are in the OS keychain; the remote answers ({} ms)",
+                    p.millis
+                ),
+                None => {
+                    format!("credentials for {name} are in the OS keychain (not tested: offline)")
+                }
+            });
+        }
+        RemoteAction::Logout { name } => {
+            let n = ctx.engine.remote_logout(&name)?;
+            let doc = serde_json::json!({ "remote": name, "removed": n });
+            ctx.out.emit(&doc, || {
+                format!("removed {n} credentials of {name} from the OS keychain")
+            });
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One line from standard input; on a terminal, with a prompt and, for secrets, without echo.
+fn read_value(prompt: &str, secret: bool) -> Result<String> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let tty = std::io::stdin().is_terminal();
+    if tty {
+        eprint!("{prompt}: ");
+        let _ = std::io::stderr().flush();
+    }
+    let _echo = (tty && secret).then(NoEcho::new);
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Error::invalid(format!("cannot read {prompt}: {e}")))?;
+    if tty && secret {
+        eprintln!();
+    }
+    let v = line.trim().to_string();
+    if v.is_empty() {
+        return Err(Error::invalid(format!(
+            "no {prompt} given (one value per line on standard input)"
+        )));
+    }
+    Ok(v)
+}
+
+/// Turns terminal echo off while it lives.
+struct NoEcho(Option<libc::termios>);
+
+impl NoEcho {
+    fn new() -> Self {
+        // SAFETY: tcgetattr/tcsetattr on fd 0 with a zeroed termios the call fills in.
+        unsafe {
+            let mut t: libc::termios = std::mem::zeroed();
+            if libc::tcgetattr(0, &mut t) != 0 {
+                return NoEcho(None);
+            }
+            let saved = t;
+            t.c_lflag &= !libc::ECHO;
+            libc::tcsetattr(0, libc::TCSANOW, &t);
+            NoEcho(Some(saved))
+        }
+    }
+}
+
+impl Drop for NoEcho {
+    fn drop(&mut self) {
+        if let Some(t) = self.0 {
+            // SAFETY: restores the settings read in `new`.
+            unsafe {
+                libc::tcsetattr(0, libc::TCSANOW, &t);
+            }
+        }
+    }
 }

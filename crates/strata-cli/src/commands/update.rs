@@ -40,10 +40,32 @@ pub fn sync(ctx: &mut Ctx<'_>, reference: &str, folder: &Path) -> Result<ExitCod
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn finalize(ctx: &mut Ctx<'_>, reference: &str) -> Result<ExitCode> {
-    let v = ctx.engine.finalize(reference)?;
-    ctx.out
-        .emit(&v, || format!("{} is {}", v.label(), v.state.as_str()));
+pub fn finalize(
+    ctx: &mut Ctx<'_>,
+    reference: &str,
+    upload: bool,
+    remote: Option<&str>,
+) -> Result<ExitCode> {
+    if !upload {
+        let v = ctx.engine.finalize(reference)?;
+        ctx.out
+            .emit(&v, || format!("{} is {}", v.label(), v.state.as_str()));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (v, up) = ctx
+        .engine
+        .finalize_and_upload(reference, remote, &ctx.bars, ctx.cancel)?;
+    if let Some(u) = &up {
+        ctx.out.note(&super::share::upload_line(u));
+    }
+    ctx.out.emit(&v, || {
+        format!(
+            "{} is {}, {}",
+            v.label(),
+            v.state.as_str(),
+            super::share::upload_state_words(&v)
+        )
+    });
     Ok(ExitCode::SUCCESS)
 }
 

@@ -37,7 +37,7 @@ pub struct NewVersion<'a> {
 
 const VERSION_COLUMNS: &str = "v.id, p.name, d.name, v.semver, v.state, v.upload_state, \
      v.description, v.metadata, v.manifest, v.file_count, v.total_bytes, v.created_at, \
-     v.created_by, v.finalized_at";
+     v.created_by, v.finalized_at, v.remote";
 const VERSION_FROM: &str =
     "versions v JOIN datasets d ON d.id = v.dataset_id JOIN projects p ON p.id = d.project_id";
 
@@ -222,6 +222,42 @@ impl Catalog {
         Ok(v)
     }
 
+    /// How far a remote's log has been applied here, and when it was last read.
+    pub fn log_position(&self, remote: &str) -> Result<(u64, Option<i64>)> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT last_seq, pulled_at FROM remote_logs WHERE remote = ?1")?;
+        Ok(stmt
+            .query_row([remote], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
+            .optional()?
+            .unwrap_or((0, None)))
+    }
+
+    /// Events waiting for `push`, oldest first: (id, remote, event JSON).
+    pub fn outbox(&self) -> Result<Vec<(i64, String, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, remote, event FROM outbox ORDER BY id")?;
+        let v = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(v)
+    }
+
+    /// The remote a dataset is shared on, when it overrides the default.
+    pub fn dataset_remote(&self, d: &DatasetName) -> Result<Option<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT d.remote FROM datasets d JOIN projects p ON p.id = d.project_id
+             WHERE p.name = ?1 AND d.name = ?2",
+        )?;
+        Ok(stmt
+            .query_row(params![d.project, d.name], |r| {
+                r.get::<_, Option<String>>(0)
+            })
+            .optional()?
+            .flatten())
+    }
+
     pub fn pinned(&self) -> Result<Vec<String>> {
         let mut stmt = self
             .conn
@@ -363,6 +399,61 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// Marks where a version is shared and how far its upload got.
+    pub fn set_remote(&self, id: &str, remote: Option<&str>, state: UploadState) -> Result<()> {
+        self.tx.execute(
+            "UPDATE versions SET remote = ?2, upload_state = ?3 WHERE id = ?1",
+            params![id, remote, state.as_str()],
+        )?;
+        Ok(())
+    }
+
+    /// Gives a version another semantic version (a team member took its number first).
+    pub fn set_semver(&self, id: &str, semver: &semver::Version) -> Result<()> {
+        self.tx.execute(
+            "UPDATE versions SET semver = ?2 WHERE id = ?1",
+            params![id, semver.to_string()],
+        )?;
+        Ok(())
+    }
+
+    /// How far a remote's log has been applied here.
+    pub fn set_log_position(&self, remote: &str, seq: u64, now: i64) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO remote_logs(remote, last_seq, pulled_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT(remote) DO UPDATE SET last_seq = max(last_seq, ?2), pulled_at = ?3",
+            params![remote, seq as i64, now],
+        )?;
+        Ok(())
+    }
+
+    pub fn queue_event(&self, remote: &str, event: &str) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO outbox(remote, event) VALUES (?1, ?2)",
+            params![remote, event],
+        )?;
+        Ok(())
+    }
+
+    pub fn unqueue_event(&self, id: i64) -> Result<()> {
+        self.tx
+            .execute("DELETE FROM outbox WHERE id = ?1", params![id])?;
+        Ok(())
+    }
+
+    pub fn set_dataset_remote(&self, d: &DatasetName, remote: Option<&str>) -> Result<()> {
+        let n = self.tx.execute(
+            "UPDATE datasets SET remote = ?3 WHERE id =
+               (SELECT d.id FROM datasets d JOIN projects p ON p.id = d.project_id
+                WHERE p.name = ?1 AND d.name = ?2)",
+            params![d.project, d.name, remote],
+        )?;
+        if n == 0 {
+            return Err(Error::not_found("dataset", &d.to_string()));
+        }
+        Ok(())
+    }
+
     pub fn set_description(&self, id: &str, description: &str) -> Result<()> {
         self.tx.execute(
             "UPDATE versions SET description = ?2 WHERE id = ?1",
@@ -500,6 +591,12 @@ impl Writer<'_> {
         Ok(())
     }
 
+    pub fn set_default_remote(&self, name: &str) -> Result<()> {
+        self.tx
+            .execute("UPDATE remotes SET is_default = (name = ?1)", [name])?;
+        Ok(())
+    }
+
     pub fn remove_remote(&self, name: &str) -> Result<()> {
         let n = self
             .tx
@@ -507,6 +604,11 @@ impl Writer<'_> {
         if n == 0 {
             return Err(Error::not_found("remote", name));
         }
+        // Added again later, its log is read from the start.
+        self.tx
+            .execute("DELETE FROM remote_logs WHERE remote = ?1", [name])?;
+        self.tx
+            .execute("DELETE FROM outbox WHERE remote = ?1", [name])?;
         // Keep exactly one default while any remote is left.
         self.tx.execute(
             "UPDATE remotes SET is_default = 1 WHERE name = (SELECT name FROM remotes ORDER BY name LIMIT 1)
@@ -563,6 +665,7 @@ fn query_versions(
             r.get::<_, i64>(11)?,
             r.get::<_, String>(12)?,
             r.get::<_, Option<i64>>(13)?,
+            r.get::<_, Option<String>>(14)?,
         ))
     })?;
     let mut out = Vec::new();
@@ -582,6 +685,7 @@ fn query_versions(
             at,
             by,
             fin,
+            remote,
         ) = row?;
         let metadata = serde_json::from_str(&meta).map_err(|e| Error::Corrupt {
             what: "catalog".into(),
@@ -616,6 +720,7 @@ fn query_versions(
             created_at: at,
             created_by: by,
             finalized_at: fin,
+            remote,
         });
     }
     Ok(out)

@@ -61,4 +61,21 @@ pub const MIGRATIONS: &[&str] = &[
         is_default INTEGER NOT NULL DEFAULT 0
     );
     "#,
+    // 4: sharing through remotes. `versions.remote`: where a version is shared (or came from);
+    // `datasets.remote`: a per-dataset override of the default remote; `remote_logs`: how far
+    // each remote's event log has been read; `outbox`: events made offline, sent by `push`.
+    r#"
+    ALTER TABLE versions ADD COLUMN remote TEXT;
+    ALTER TABLE datasets ADD COLUMN remote TEXT;
+    CREATE TABLE remote_logs (
+        remote    TEXT PRIMARY KEY,
+        last_seq  INTEGER NOT NULL DEFAULT 0,
+        pulled_at INTEGER
+    );
+    CREATE TABLE outbox (
+        id     INTEGER PRIMARY KEY,
+        remote TEXT NOT NULL,
+        event  TEXT NOT NULL
+    );
+    "#,
 ];

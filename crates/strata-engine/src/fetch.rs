@@ -1,0 +1,319 @@
+//! Fetching content the local store lacks from the remote that has it, before `get` writes a
+//! copy; and checking a remote's copy of a version (`verify --remote`).
+//!
+//! Small objects are read by range out of the remote's packs (neighbouring ranges merged into one
+//! request), large ones streamed to disk; every object is hashed and compared before the store
+//! takes it. What arrived is committed in batches, so an interrupted fetch resumes.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use futures::{StreamExt, TryStreamExt};
+use strata_core::{Cancel, Entry, Error, Hash, Progress, Result, UploadState, Version};
+use strata_remote::{Connected, Layout};
+use strata_store::{RemotePlace, SmallImport};
+
+use crate::remotes::block_on;
+use crate::Engine;
+
+const RANGES_IN_FLIGHT: usize = 8;
+const LARGE_IN_FLIGHT: usize = 4;
+/// Ranges closer than this are fetched as one request (the gap is read and dropped).
+const MERGE_GAP: u64 = 256 << 10;
+/// One request reads at most about this much.
+const MAX_RANGE: u64 = 16 << 20;
+/// Fetched small objects are committed to the store every this many bytes.
+const COMMIT_EVERY: u64 = 64 << 20;
+
+/// One request: a range of a pack and the objects in it.
+struct RangeRead {
+    pack: String,
+    start: u64,
+    end: u64,
+    objects: Vec<(Hash, u64, u64)>,
+}
+
+/// What to do with fetched bytes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sink {
+    /// Keep them in the local store.
+    Store,
+    /// Only check them (verify).
+    Check,
+}
+
+/// A remote object that is not what its hash says.
+pub(crate) struct BadObject {
+    pub hash: Hash,
+    pub key: String,
+}
+
+impl Engine {
+    /// Makes sure the store has the content of `entries`, fetching what it lacks from the remote
+    /// the version came from. Returns how many objects were fetched.
+    pub(crate) fn fetch_missing(
+        &mut self,
+        v: &Version,
+        entries: &[Entry],
+        whole: bool,
+        progress: &dyn Progress,
+        cancel: &Cancel,
+    ) -> Result<u64> {
+        let mut missing: BTreeMap<Hash, u64> = BTreeMap::new();
+        for e in entries.iter().filter(|e| e.link.is_none()) {
+            if !missing.contains_key(&e.hash) && self.store.locate(&e.hash, e.size)?.is_none() {
+                missing.insert(e.hash, e.size);
+            }
+        }
+        if missing.is_empty() {
+            self.mark_fetched(v, whole)?;
+            return Ok(0);
+        }
+        let Some(remote) = v
+            .remote
+            .clone()
+            .or_else(|| self.remote(None).ok().map(|r| r.name))
+        else {
+            return Err(Error::Corrupt {
+                what: "store".into(),
+                detail: format!(
+                    "{} objects of {} are missing and no remote is set up to fetch them from",
+                    missing.len(),
+                    v.label()
+                ),
+            });
+        };
+        self.online(&format!(
+            "fetching {} missing objects of {}",
+            missing.len(),
+            v.label()
+        ))?;
+        let c = self.connect_to(Some(&remote), None)?;
+        let places = self.store.remote_places(&c.name, missing.keys().copied())?;
+        if places.len() != missing.len() {
+            return Err(Error::Remote {
+                remote: c.name.clone(),
+                message: format!(
+                    "{} objects of {} are not known to be there; run `strata pull` (or upload it from the machine that made it)",
+                    missing.len() - places.len(),
+                    v.label()
+                ),
+            });
+        }
+        let n = missing.len() as u64;
+        let bad = block_on(self.fetch_places(&c, &places, Sink::Store, progress, cancel))??;
+        if let Some(b) = bad.first() {
+            return Err(Error::Corrupt {
+                what: format!("remote '{}'", c.name),
+                detail: format!(
+                    "{} does not match its hash {} ({} bad objects); nothing was used; run `strata verify {} --remote {}`",
+                    b.key,
+                    b.hash,
+                    bad.len(),
+                    v.label(),
+                    c.name
+                ),
+            });
+        }
+        self.mark_fetched(v, whole)?;
+        Ok(n)
+    }
+
+    /// A remote-only version whose whole content is here is now an ordinary uploaded one.
+    fn mark_fetched(&mut self, v: &Version, whole: bool) -> Result<()> {
+        if whole && v.upload_state == UploadState::Remote {
+            self.catalog
+                .write(|w| w.set_remote(&v.id, v.remote.as_deref(), UploadState::Uploaded))?;
+        }
+        Ok(())
+    }
+
+    /// Reads every object in `places`, checks it, and keeps it (or not). Returns bad objects.
+    pub(crate) async fn fetch_places(
+        &self,
+        c: &Connected,
+        places: &HashMap<Hash, RemotePlace>,
+        sink: Sink,
+        progress: &dyn Progress,
+        cancel: &Cancel,
+    ) -> Result<Vec<BadObject>> {
+        let layout = Layout::new(&c.prefix);
+        let mut by_pack: BTreeMap<&str, Vec<(Hash, u64, u64)>> = BTreeMap::new();
+        let mut large = Vec::new();
+        for (h, p) in places {
+            match &p.pack {
+                Some(pack) => by_pack
+                    .entry(pack.as_str())
+                    .or_default()
+                    .push((*h, p.offset, p.len)),
+                None => large.push((*h, p.len)),
+            }
+        }
+        let reads = plan_ranges(by_pack);
+        let total: u64 = places.values().map(|p| p.len).sum();
+        progress.begin(
+            &format!("downloading from {}", c.name),
+            places.len() as u64,
+            total,
+        );
+        let mut bad = Vec::new();
+        let mut import: Option<SmallImport<'_>> = None;
+        let mut pending_bytes = 0u64;
+        let mut stream = futures::stream::iter(reads.into_iter().map(|r| {
+            let layout = &layout;
+            async move {
+                cancel.check()?;
+                let key = layout.pack(&r.pack);
+                let bytes = match c.get_range(&key, r.start..r.end).await {
+                    Ok(b) => Some(b),
+                    // Checking: a missing or short pack is a finding, not a failure.
+                    Err(Error::NotFound { .. } | Error::Corrupt { .. }) if sink == Sink::Check => {
+                        None
+                    }
+                    Err(e) => return Err(e),
+                };
+                Ok::<_, Error>((r, key, bytes))
+            }
+        }))
+        .buffer_unordered(RANGES_IN_FLIGHT);
+        while let Some(item) = stream.next().await {
+            let (r, key, bytes) = item?;
+            let Some(bytes) = bytes else {
+                bad.extend(r.objects.iter().map(|(h, _, _)| BadObject {
+                    hash: *h,
+                    key: key.to_string(),
+                }));
+                continue;
+            };
+            let mut seen = HashSet::new();
+            for (h, off, len) in &r.objects {
+                let s = (off - r.start) as usize;
+                let obj = &bytes[s..s + *len as usize];
+                if Hash::of(obj) != *h {
+                    bad.push(BadObject {
+                        hash: *h,
+                        key: key.to_string(),
+                    });
+                    continue;
+                }
+                if sink == Sink::Store && seen.insert(*h) {
+                    import
+                        .get_or_insert_with(|| self.store.small_import())
+                        .append(*h, obj)?;
+                    pending_bytes += len;
+                }
+                progress.advance(1, *len);
+            }
+            if pending_bytes >= COMMIT_EVERY {
+                if let Some(i) = import.take() {
+                    i.commit()?;
+                }
+                pending_bytes = 0;
+            }
+        }
+        if let Some(i) = import.take() {
+            i.commit()?;
+        }
+        let store = &self.store;
+        let large_bad: Vec<BadObject> =
+            futures::stream::iter(large.into_iter().map(|(h, _len)| {
+                let layout = &layout;
+                async move {
+                    cancel.check()?;
+                    let key = layout.object(&h);
+                    let tmp = store.tmp_path("f-");
+                    let got = c.get_to_file(&key, &tmp, &h, progress, cancel).await;
+                    match got {
+                        Ok(_) => {
+                            if sink == Sink::Store {
+                                store.import_loose(&h, &tmp)?;
+                            } else {
+                                let _ = std::fs::remove_file(&tmp);
+                            }
+                            progress.advance(1, 0);
+                            Ok(None)
+                        }
+                        Err(Error::Corrupt { .. }) => {
+                            let _ = std::fs::remove_file(&tmp);
+                            Ok(Some(BadObject {
+                                hash: h,
+                                key: key.to_string(),
+                            }))
+                        }
+                        Err(Error::NotFound { .. }) if sink == Sink::Check => {
+                            let _ = std::fs::remove_file(&tmp);
+                            Ok(Some(BadObject {
+                                hash: h,
+                                key: key.to_string(),
+                            }))
+                        }
+                        Err(e) => {
+                            let _ = std::fs::remove_file(&tmp);
+                            Err(e)
+                        }
+                    }
+                }
+            }))
+            .buffer_unordered(LARGE_IN_FLIGHT)
+            .try_filter_map(|b| async move { Ok(b) })
+            .try_collect()
+            .await?;
+        bad.extend(large_bad);
+        progress.end();
+        Ok(bad)
+    }
+}
+
+/// Sorts each pack's objects by offset and merges neighbours into requests.
+fn plan_ranges(by_pack: BTreeMap<&str, Vec<(Hash, u64, u64)>>) -> Vec<RangeRead> {
+    let mut reads = Vec::new();
+    for (pack, mut objs) in by_pack {
+        objs.sort_by_key(|o| o.1);
+        let mut cur: Option<RangeRead> = None;
+        for (h, off, len) in objs {
+            let end = off + len;
+            match cur.as_mut() {
+                Some(r) if off <= r.end + MERGE_GAP && end - r.start <= MAX_RANGE => {
+                    r.end = r.end.max(end);
+                    r.objects.push((h, off, len));
+                }
+                _ => {
+                    if let Some(r) = cur.take() {
+                        reads.push(r);
+                    }
+                    cur = Some(RangeRead {
+                        pack: pack.to_string(),
+                        start: off,
+                        end,
+                        objects: vec![(h, off, len)],
+                    });
+                }
+            }
+        }
+        reads.extend(cur);
+    }
+    reads
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn neighbouring_ranges_merge_and_far_ones_do_not() {
+        let h = |b: &[u8]| Hash::of(b);
+        let mut m = BTreeMap::new();
+        m.insert(
+            "p",
+            vec![
+                (h(b"c"), 10 << 20, 5),
+                (h(b"a"), 0, 100),
+                (h(b"b"), 100, 50),
+            ],
+        );
+        let reads = plan_ranges(m);
+        assert_eq!(reads.len(), 2);
+        assert_eq!((reads[0].start, reads[0].end), (0, 150));
+        assert_eq!(reads[0].objects.len(), 2);
+        assert_eq!((reads[1].start, reads[1].end), (10 << 20, (10 << 20) + 5));
+    }
+}

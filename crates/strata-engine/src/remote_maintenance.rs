@@ -1,0 +1,232 @@
+//! `verify --remote` and `gc --remote`.
+//!
+//! Remote gc is safe while others write: it keeps everything any version in the log refers to,
+//! and anything younger than a grace period (an upload in progress has not appended its version
+//! yet). It reads the whole log, so what it keeps does not depend on this machine's catalog.
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
+
+use futures::{StreamExt, TryStreamExt};
+use serde::Serialize;
+use strata_core::{Cancel, Error, Hash, Progress, Result, UploadState};
+use strata_remote::log::{self, Event, RemoteVersion};
+use strata_remote::object_store::{ObjectStore, ObjectStoreExt};
+use strata_remote::{Layout, Locator, Place};
+use strata_store::verify::Mismatch;
+
+use crate::fetch::Sink;
+use crate::maintenance::VerifyReport;
+use crate::remotes::block_on;
+use crate::Engine;
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct RemoteGcReport {
+    pub remote: String,
+    pub live_versions: u64,
+    pub objects_removed: u64,
+    pub bytes_removed: u64,
+    /// Unreferenced objects kept because they are younger than the grace period.
+    pub kept_young: u64,
+    pub dry_run: bool,
+}
+
+impl Engine {
+    /// Reads back every object of a version from the remote and checks it against its hash.
+    pub fn verify_remote(
+        &self,
+        reference: &str,
+        remote: Option<&str>,
+        progress: &dyn Progress,
+        cancel: &Cancel,
+    ) -> Result<VerifyReport> {
+        let v = self.resolve(reference)?;
+        let name = remote
+            .map(str::to_string)
+            .or_else(|| v.remote.clone())
+            .map_or_else(|| self.remote(None).map(|r| r.name), Ok)?;
+        if v.remote.as_deref() != Some(name.as_str())
+            || !matches!(v.upload_state, UploadState::Uploaded | UploadState::Remote)
+        {
+            return Err(Error::invalid(format!(
+                "{} is not on remote '{name}'; upload it first",
+                v.label()
+            )));
+        }
+        let c = self.connect_to(Some(&name), None)?;
+        let m = self.manifest_of(&v)?;
+        let hashes: HashSet<Hash> = m
+            .entries()
+            .iter()
+            .filter(|e| e.link.is_none())
+            .map(|e| e.hash)
+            .collect();
+        let places = self.store.remote_places(&name, hashes.iter().copied())?;
+        let layout = Layout::new(&c.prefix);
+        let (bad, manifest_there) = block_on(async {
+            let bad = self
+                .fetch_places(&c, &places, Sink::Check, progress, cancel)
+                .await?;
+            let there = c.size_of(&layout.manifest(&v.manifest)).await?.is_some();
+            Ok::<_, Error>((bad, there))
+        })??;
+        let mut problems: BTreeMap<Hash, String> = bad
+            .into_iter()
+            .map(|b| {
+                (
+                    b.hash,
+                    format!(
+                        "the remote copy ({}) is missing or does not match its hash",
+                        b.key
+                    ),
+                )
+            })
+            .collect();
+        for h in &hashes {
+            if !places.contains_key(h) {
+                problems.insert(*h, "not recorded on the remote".into());
+            }
+        }
+        let mut mismatches: Vec<Mismatch> = m
+            .entries()
+            .iter()
+            .filter_map(|e| {
+                problems.get(&e.hash).map(|p| Mismatch {
+                    path: e.path.clone(),
+                    expected: e.hash,
+                    actual: None,
+                    problem: p.clone(),
+                })
+            })
+            .collect();
+        if !manifest_there {
+            mismatches.push(Mismatch {
+                path: "(manifest)".into(),
+                expected: v.manifest,
+                actual: None,
+                problem: "the version's manifest is missing on the remote".into(),
+            });
+        }
+        Ok(VerifyReport {
+            version: v.label(),
+            id: v.id.clone(),
+            files: m.len() as u64,
+            bytes: m.total_bytes(),
+            mismatches,
+        })
+    }
+
+    /// Removes from a remote what no version in its log refers to and is older than `grace`.
+    pub fn gc_remote(
+        &mut self,
+        remote: Option<&str>,
+        dry_run: bool,
+        grace: Duration,
+        progress: &dyn Progress,
+    ) -> Result<RemoteGcReport> {
+        let c = self.connect_writable(remote, None)?;
+        block_on(async {
+            self.pull_from(&c, progress).await?;
+            let live = live_versions(&log::read_since(&c, 0).await?);
+            let layout = Layout::new(&c.prefix);
+            let mut keep: HashSet<String> = HashSet::new();
+            progress.begin("reading locators", live.len() as u64, 0);
+            let locators: Vec<(Hash, Locator)> = futures::stream::iter(live.iter().map(|v| {
+                let (c, layout) = (&c, &layout);
+                async move {
+                    let b = c.get_bytes(&layout.locator(&v.locator)).await?;
+                    progress.advance(1, 0);
+                    Ok::<_, Error>((v.locator, Locator::decode(&b)?))
+                }
+            }))
+            .buffer_unordered(16)
+            .try_collect()
+            .await?;
+            progress.end();
+            for v in &live {
+                keep.insert(layout.manifest(&v.manifest).to_string());
+                keep.insert(layout.locator(&v.locator).to_string());
+            }
+            for (_, l) in &locators {
+                for (h, p) in &l.places {
+                    keep.insert(match p {
+                        Place::Packed { pack, .. } => layout.pack(pack).to_string(),
+                        Place::Loose { .. } => layout.object(h).to_string(),
+                    });
+                }
+            }
+            let cutoff = chrono_cutoff(grace);
+            let mut report = RemoteGcReport {
+                remote: c.name.clone(),
+                live_versions: live.len() as u64,
+                dry_run,
+                ..Default::default()
+            };
+            let store: &dyn ObjectStore = c.store.as_ref();
+            for dir in ["packs", "objects", "manifests", "locators", "probe"] {
+                let listed: Vec<_> = store
+                    .list(Some(&layout.dir(dir)))
+                    .map_err(|e| c.err(e))
+                    .try_collect()
+                    .await?;
+                for m in listed {
+                    if keep.contains(m.location.as_ref()) {
+                        continue;
+                    }
+                    if m.last_modified.timestamp_millis() > cutoff {
+                        report.kept_young += 1;
+                        continue;
+                    }
+                    if !dry_run {
+                        match store.delete(&m.location).await {
+                            Ok(()) | Err(strata_remote::object_store::Error::NotFound { .. }) => {}
+                            Err(e) => return Err(c.err(e)),
+                        }
+                        if dir == "packs" {
+                            if let Some(name) = m.location.filename() {
+                                self.store.forget_remote(&c.name, Some(name))?;
+                            }
+                        } else if dir == "objects" {
+                            if let Some(h) =
+                                m.location.filename().and_then(|n| Hash::from_hex(n).ok())
+                            {
+                                self.store.forget_remote_object(&c.name, &h)?;
+                            }
+                        }
+                    }
+                    report.objects_removed += 1;
+                    report.bytes_removed += m.size;
+                }
+            }
+            Ok(report)
+        })?
+    }
+}
+
+/// Milliseconds since the epoch before which unreferenced objects may go.
+fn chrono_cutoff(grace: Duration) -> i64 {
+    strata_core::time::now_ms() - grace.as_millis() as i64
+}
+
+/// The versions the log leaves alive, applying deletes and renames in order.
+fn live_versions(records: &[log::Record]) -> Vec<RemoteVersion> {
+    let mut live: BTreeMap<String, RemoteVersion> = BTreeMap::new();
+    for r in records {
+        match &r.event {
+            Event::Create { version } => {
+                live.insert(version.id.clone(), version.clone());
+            }
+            Event::Delete { id } => {
+                live.remove(id);
+            }
+            Event::DeleteDataset { dataset } => live.retain(|_, v| &v.dataset != dataset),
+            Event::Rename { from, to } => {
+                for v in live.values_mut().filter(|v| &v.dataset == from) {
+                    v.dataset = to.clone();
+                }
+            }
+            Event::Publish { .. } => {}
+        }
+    }
+    live.into_values().collect()
+}

@@ -1,0 +1,430 @@
+//! `upload` and `push`: sending a version's content to a remote and then, last, its catalog entry.
+//!
+//! Order matters, because the bucket is shared: content first (small objects in new packs, large
+//! ones in parts, several at once), then the manifest and the locator, and only then the `create`
+//! event in the log. Nobody can see a version before everything it names is there. Each finished
+//! pack or object is recorded here at once, so an interrupted upload resumes where it stopped.
+
+use std::collections::{BTreeMap, HashMap};
+
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+use serde::Serialize;
+use strata_core::{Cancel, Error, Hash, Progress, Result, State, UploadState, Version};
+use strata_remote::log::{self, Event, RemoteVersion};
+use strata_remote::{Connected, Layout, Locator, Place};
+use strata_store::{RemotePlace, LOOSE_MIN};
+
+use crate::remotes::block_on;
+use crate::Engine;
+
+/// Small objects travel in packs of about this size: few requests, and little lost when one
+/// has to be sent again.
+const PACK_SIZE: u64 = 8 << 20;
+const PACKS_IN_FLIGHT: usize = 6;
+const LARGE_IN_FLIGHT: usize = 2;
+const CHECKS_IN_FLIGHT: usize = 16;
+/// Tries at appending to the log before giving up (each lost race means someone else wrote).
+const APPEND_TRIES: usize = 50;
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct UploadOutcome {
+    pub remote: String,
+    /// `project/name@semver` of every version uploaded, ancestors first.
+    pub uploaded: Vec<String>,
+    pub id: String,
+    pub version: String,
+    /// Objects and bytes sent this time.
+    pub sent_objects: u64,
+    pub sent_bytes: u64,
+    /// Objects the remote already had.
+    pub skipped_objects: u64,
+    pub skipped_bytes: u64,
+    /// When a team member took this version's number first: what it was.
+    pub renumbered_from: Option<String>,
+    pub already_uploaded: bool,
+}
+
+impl Engine {
+    /// Uploads a final version (and any of its ancestors not yet shared).
+    pub fn upload(
+        &mut self,
+        reference: &str,
+        remote: Option<&str>,
+        progress: &dyn Progress,
+        cancel: &Cancel,
+    ) -> Result<UploadOutcome> {
+        let v = self.resolve(reference)?;
+        if v.state == State::Draft {
+            return Err(Error::invalid(format!(
+                "{} is a draft; finalize it first (`strata finalize {} --upload` does both)",
+                v.label(),
+                v.label()
+            )));
+        }
+        let dataset = strata_core::DatasetName::parse(&v.full_name())?;
+        let c = self.connect_writable(remote, Some(&dataset))?;
+        block_on(self.upload_to(&c, &v.id, progress, cancel))?
+    }
+
+    pub(crate) async fn upload_to(
+        &mut self,
+        c: &Connected,
+        id: &str,
+        progress: &dyn Progress,
+        cancel: &Cancel,
+    ) -> Result<UploadOutcome> {
+        self.pull_from(c, progress).await?;
+        let mut out = UploadOutcome {
+            remote: c.name.clone(),
+            ..Default::default()
+        };
+        // Ancestors first, so the lineage is whole on every machine.
+        for a in self.unshared_lineage(id, &c.name)? {
+            cancel.check()?;
+            self.upload_one(c, &a, &mut out, progress, cancel).await?;
+        }
+        let v = self.catalog.version(id)?;
+        out.id = v.id.clone();
+        out.version = v.label();
+        out.already_uploaded = out.uploaded.is_empty();
+        Ok(out)
+    }
+
+    /// `id` and its ancestors that `remote` does not have yet, oldest first.
+    fn unshared_lineage(&self, id: &str, remote: &str) -> Result<Vec<String>> {
+        let mut order = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut stack = vec![(id.to_string(), false)];
+        while let Some((cur, expanded)) = stack.pop() {
+            if expanded {
+                order.push(cur);
+                continue;
+            }
+            if !seen.insert(cur.clone()) {
+                continue;
+            }
+            let Ok(v) = self.catalog.version(&cur) else {
+                continue;
+            };
+            let shared = v.remote.as_deref() == Some(remote)
+                && matches!(v.upload_state, UploadState::Uploaded | UploadState::Remote);
+            if shared || v.state == State::Draft {
+                continue;
+            }
+            stack.push((cur, true));
+            for p in v.parents.iter().rev() {
+                stack.push((p.clone(), false));
+            }
+        }
+        Ok(order)
+    }
+
+    async fn upload_one(
+        &mut self,
+        c: &Connected,
+        id: &str,
+        out: &mut UploadOutcome,
+        progress: &dyn Progress,
+        cancel: &Cancel,
+    ) -> Result<()> {
+        let v = self.catalog.version(id)?;
+        self.catalog
+            .write(|w| w.set_remote(&v.id, Some(&c.name), UploadState::Uploading))?;
+        let manifest = self.manifest_of(&v)?;
+        let mut sizes: BTreeMap<Hash, u64> = BTreeMap::new();
+        for e in manifest.entries().iter().filter(|e| e.link.is_none()) {
+            sizes.insert(e.hash, e.size);
+        }
+        // Two rounds at most: the second re-sends anything the remote lost meanwhile (a gc).
+        let mut locator = None;
+        for _ in 0..2 {
+            self.send_content(c, &sizes, out, progress, cancel).await?;
+            let places = self.store.remote_places(&c.name, sizes.keys().copied())?;
+            if places.len() != sizes.len() {
+                return Err(Error::Internal("uploaded content is not recorded".into()));
+            }
+            if self.confirm_present(c, &places).await? {
+                locator = Some(to_locator(&places));
+                break;
+            }
+        }
+        let locator = locator.ok_or_else(|| Error::Remote {
+            remote: c.name.clone(),
+            message: "content disappeared while it was being uploaded; try again".into(),
+        })?;
+        let layout = Layout::new(&c.prefix);
+        let locator_bytes = locator.encode();
+        let locator_hash = Hash::of(&locator_bytes);
+        c.put_bytes(&layout.locator(&locator_hash), Bytes::from(locator_bytes))
+            .await?;
+        c.put_bytes(
+            &layout.manifest(&v.manifest),
+            Bytes::from(manifest.encode()),
+        )
+        .await?;
+        self.append_create(c, &v.id, locator_hash, out, progress)
+            .await
+    }
+
+    /// Sends what the remote is not known to hold: small objects packed, large ones whole.
+    async fn send_content(
+        &self,
+        c: &Connected,
+        sizes: &BTreeMap<Hash, u64>,
+        out: &mut UploadOutcome,
+        progress: &dyn Progress,
+        cancel: &Cancel,
+    ) -> Result<()> {
+        let known = self.store.remote_places(&c.name, sizes.keys().copied())?;
+        let mut small: Vec<(Hash, u64)> = Vec::new();
+        let mut large: Vec<(Hash, u64)> = Vec::new();
+        for (h, size) in sizes {
+            if let Some(p) = known.get(h) {
+                out.skipped_objects += 1;
+                out.skipped_bytes += p.len;
+            } else if *size >= LOOSE_MIN {
+                large.push((*h, *size));
+            } else {
+                small.push((*h, *size));
+            }
+        }
+        let groups = pack_groups(&small);
+        let total: u64 = small.iter().chain(&large).map(|(_, s)| s).sum();
+        progress.begin(
+            &format!("uploading to {}", c.name),
+            (small.len() + large.len()) as u64,
+            total,
+        );
+        let layout = Layout::new(&c.prefix);
+        let store = &self.store;
+        let sent = futures::stream::iter(groups.into_iter().map(|group| {
+            let layout = &layout;
+            async move {
+                cancel.check()?;
+                let mut buf = Vec::with_capacity(group.iter().map(|(_, s)| *s as usize).sum());
+                let mut places = Vec::with_capacity(group.len());
+                for (h, size) in &group {
+                    let loc = store.locate(h, *size)?.ok_or_else(|| Error::Corrupt {
+                        what: "store".into(),
+                        detail: format!("object {h} is missing; run `strata verify`"),
+                    })?;
+                    let bytes = store.read(&loc)?;
+                    places.push((
+                        *h,
+                        RemotePlace {
+                            pack: None,
+                            offset: buf.len() as u64,
+                            len: bytes.len() as u64,
+                        },
+                    ));
+                    buf.extend_from_slice(&bytes);
+                }
+                let name = Hash::of(&buf).to_hex()[..32].to_string();
+                for (_, p) in &mut places {
+                    p.pack = Some(name.clone());
+                }
+                let n = buf.len() as u64;
+                c.put_bytes(&layout.pack(&name), Bytes::from(buf)).await?;
+                store.record_remote(&c.name, &places)?;
+                progress.advance(places.len() as u64, n);
+                Ok::<_, Error>((places.len() as u64, n))
+            }
+        }))
+        .buffer_unordered(PACKS_IN_FLIGHT)
+        .try_fold((0u64, 0u64), |(o, b), (o2, b2)| async move {
+            Ok((o + o2, b + b2))
+        })
+        .await?;
+        out.sent_objects += sent.0;
+        out.sent_bytes += sent.1;
+        let sent = futures::stream::iter(large.into_iter().map(|(h, size)| {
+            let layout = &layout;
+            async move {
+                cancel.check()?;
+                let key = layout.object(&h);
+                // Someone else may have sent the same file.
+                let there = c.size_of(&key).await? == Some(size);
+                if !there {
+                    let path = store.loose_path(&h);
+                    if !path.exists() {
+                        return Err(Error::Corrupt {
+                            what: "store".into(),
+                            detail: format!("object {h} is missing; run `strata verify`"),
+                        });
+                    }
+                    c.put_file(&key, &path, progress, cancel).await?;
+                } else {
+                    progress.advance(0, size);
+                }
+                let place = RemotePlace {
+                    pack: None,
+                    offset: 0,
+                    len: size,
+                };
+                store.record_remote(&c.name, &[(h, place)])?;
+                progress.advance(1, 0);
+                Ok::<_, Error>(if there { (0, 0) } else { (1, size) })
+            }
+        }))
+        .buffer_unordered(LARGE_IN_FLIGHT)
+        .try_fold((0u64, 0u64), |(o, b), (o2, b2)| async move {
+            Ok((o + o2, b + b2))
+        })
+        .await?;
+        out.sent_objects += sent.0;
+        out.sent_bytes += sent.1;
+        progress.end();
+        Ok(())
+    }
+
+    /// Checks that every pack and large object the locator will name is on the remote; forgets
+    /// those that are not (so the next round sends them) and says whether all were there.
+    async fn confirm_present(
+        &self,
+        c: &Connected,
+        places: &HashMap<Hash, RemotePlace>,
+    ) -> Result<bool> {
+        let layout = Layout::new(&c.prefix);
+        let mut keys: Vec<(
+            Option<String>,
+            strata_remote::object_store::path::Path,
+            Option<Hash>,
+        )> = Vec::new();
+        let mut packs = std::collections::BTreeSet::new();
+        for (h, p) in places {
+            match &p.pack {
+                Some(name) => {
+                    if packs.insert(name.clone()) {
+                        keys.push((Some(name.clone()), layout.pack(name), None));
+                    }
+                }
+                None => keys.push((None, layout.object(h), Some(*h))),
+            }
+        }
+        let missing: Vec<(Option<String>, Option<Hash>)> =
+            futures::stream::iter(keys.into_iter().map(|(pack, key, h)| async move {
+                Ok::<_, Error>(c.size_of(&key).await?.is_none().then_some((pack, h)))
+            }))
+            .buffer_unordered(CHECKS_IN_FLIGHT)
+            .try_filter_map(|m| async move { Ok(m) })
+            .try_collect()
+            .await?;
+        for (pack, h) in &missing {
+            match (pack, h) {
+                (Some(p), _) => self.store.forget_remote(&c.name, Some(p))?,
+                (None, Some(h)) => self.store.forget_remote_object(&c.name, h)?,
+                _ => {}
+            }
+        }
+        Ok(missing.is_empty())
+    }
+
+    /// Appends the version's `create` event, reading and applying whatever others appended
+    /// first; a number taken meanwhile is given up for the next free one.
+    async fn append_create(
+        &mut self,
+        c: &Connected,
+        id: &str,
+        locator: Hash,
+        out: &mut UploadOutcome,
+        progress: &dyn Progress,
+    ) -> Result<()> {
+        let original = self.catalog.version(id)?.semver;
+        for _ in 0..APPEND_TRIES {
+            let pulled = self.pull_from(c, progress).await?;
+            let v = self.catalog.version(id)?;
+            if v.upload_state == UploadState::Uploaded {
+                // The log has it: an earlier run appended it and stopped before noting so.
+                break;
+            }
+            let event = Event::Create {
+                version: remote_version(&v, locator),
+            };
+            let seq = pulled.position + 1;
+            let at = strata_core::time::now_ms();
+            if log::try_append(c, seq, at, &crate::who(), &event).await? {
+                self.catalog.write(|w| {
+                    w.set_remote(id, Some(&c.name), UploadState::Uploaded)?;
+                    w.set_log_position(&c.name, seq, at)
+                })?;
+                let v = self.catalog.version(id)?;
+                if v.semver != original {
+                    out.renumbered_from = Some(original);
+                }
+                out.uploaded.push(v.label());
+                return Ok(());
+            }
+        }
+        let v = self.catalog.version(id)?;
+        if v.upload_state == UploadState::Uploaded {
+            if v.semver != original {
+                out.renumbered_from = Some(original);
+            }
+            out.uploaded.push(v.label());
+            return Ok(());
+        }
+        Err(Error::Remote {
+            remote: c.name.clone(),
+            message: "too many writers at once; try again".into(),
+        })
+    }
+}
+
+/// Splits small objects into groups of about `PACK_SIZE` bytes.
+fn pack_groups(small: &[(Hash, u64)]) -> Vec<Vec<(Hash, u64)>> {
+    let mut groups = Vec::new();
+    let mut cur = Vec::new();
+    let mut cur_bytes = 0;
+    for &(h, s) in small {
+        cur.push((h, s));
+        cur_bytes += s;
+        if cur_bytes >= PACK_SIZE {
+            groups.push(std::mem::take(&mut cur));
+            cur_bytes = 0;
+        }
+    }
+    if !cur.is_empty() {
+        groups.push(cur);
+    }
+    groups
+}
+
+fn to_locator(places: &HashMap<Hash, RemotePlace>) -> Locator {
+    Locator {
+        places: places
+            .iter()
+            .map(|(h, p)| {
+                let place = match &p.pack {
+                    Some(pack) => Place::Packed {
+                        pack: pack.clone(),
+                        offset: p.offset,
+                        len: p.len,
+                    },
+                    None => Place::Loose { len: p.len },
+                };
+                (*h, place)
+            })
+            .collect(),
+    }
+}
+
+fn remote_version(v: &Version, locator: Hash) -> RemoteVersion {
+    RemoteVersion {
+        id: v.id.clone(),
+        dataset: v.full_name(),
+        semver: v.semver.clone(),
+        parents: v.parents.clone(),
+        state: v.state.as_str().into(),
+        manifest: v.manifest,
+        locator,
+        file_count: v.file_count,
+        total_bytes: v.total_bytes,
+        tags: v.tags.clone(),
+        description: v.description.clone(),
+        metadata: v.metadata.clone(),
+        created_at: v.created_at,
+        created_by: v.created_by.clone(),
+        finalized_at: v.finalized_at,
+    }
+}

@@ -1,0 +1,78 @@
+//! Where things live in a bucket. Everything Strata writes is under `<prefix>/strata/`:
+//!
+//! - `packs/<name>`: many small objects back to back; read back by range;
+//! - `objects/<hash>`: one large object (uploaded in parts);
+//! - `manifests/<hash>`: a version's encoded manifest;
+//! - `locators/<hash>`: for one version, where each of its objects is (pack and range, or loose);
+//! - `log/<seq>`: the remote catalog, one event per object, numbered, written create-if-absent.
+//!
+//! Every object but the log is named by its content, so writing one twice is harmless and nothing
+//! is ever overwritten: the layout needs no conditional write except create-if-absent on `log/`.
+
+use object_store::path::Path as StorePath;
+use strata_core::Hash;
+
+pub struct Layout {
+    root: StorePath,
+}
+
+/// Log sequence numbers are zero-padded so that listing order is numeric order.
+const SEQ_WIDTH: usize = 12;
+
+impl Layout {
+    pub fn new(prefix: &StorePath) -> Self {
+        Layout {
+            root: prefix.clone().join("strata"),
+        }
+    }
+
+    pub fn dir(&self, name: &str) -> StorePath {
+        self.root.clone().join(name)
+    }
+
+    pub fn pack(&self, name: &str) -> StorePath {
+        self.dir("packs").join(name)
+    }
+
+    pub fn object(&self, h: &Hash) -> StorePath {
+        self.dir("objects").join(h.to_hex().as_str())
+    }
+
+    pub fn manifest(&self, h: &Hash) -> StorePath {
+        self.dir("manifests").join(h.to_hex().as_str())
+    }
+
+    pub fn locator(&self, h: &Hash) -> StorePath {
+        self.dir("locators").join(h.to_hex().as_str())
+    }
+
+    pub fn event(&self, seq: u64) -> StorePath {
+        self.dir("log")
+            .join(format!("{seq:0width$}.json", width = SEQ_WIDTH).as_str())
+    }
+
+    /// The sequence number of a log object's path, if it is one.
+    pub fn seq_of(&self, p: &StorePath) -> Option<u64> {
+        let name = p.filename()?;
+        let digits = name.strip_suffix(".json")?;
+        (digits.len() == SEQ_WIDTH)
+            .then(|| digits.parse().ok())
+            .flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_names_sort_numerically_and_parse_back() {
+        let l = Layout::new(&StorePath::from("team/data"));
+        let a = l.event(9);
+        let b = l.event(10);
+        assert!(a.as_ref() < b.as_ref());
+        assert_eq!(a.as_ref(), "team/data/strata/log/000000000009.json");
+        assert_eq!(l.seq_of(&b), Some(10));
+        assert_eq!(l.seq_of(&l.pack("x")), None);
+    }
+}

@@ -1,0 +1,115 @@
+//! What this machine knows each remote holds, and where: hash → pack and range, or a loose
+//! object. Filled from the locators of versions uploaded or pulled, and from packs as they finish
+//! uploading, so an interrupted upload resumes without re-sending what arrived.
+
+use std::collections::HashMap;
+
+use rusqlite::params;
+use strata_core::{Hash, Result};
+
+use crate::Store;
+
+/// Where a remote keeps an object: `pack` is `None` for a loose object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemotePlace {
+    pub pack: Option<String>,
+    pub offset: u64,
+    pub len: u64,
+}
+
+pub(crate) const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS remote_objects (
+    remote TEXT NOT NULL,
+    hash   BLOB NOT NULL,
+    pack   TEXT,
+    offset INTEGER NOT NULL,
+    len    INTEGER NOT NULL,
+    PRIMARY KEY (remote, hash)
+) WITHOUT ROWID;
+"#;
+
+impl Store {
+    /// The places of those of `hashes` the remote is known to hold.
+    pub fn remote_places(
+        &self,
+        remote: &str,
+        hashes: impl IntoIterator<Item = Hash>,
+    ) -> Result<HashMap<Hash, RemotePlace>> {
+        let conn = self.index.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT pack, offset, len FROM remote_objects WHERE remote = ?1 AND hash = ?2",
+        )?;
+        let mut out = HashMap::new();
+        for h in hashes {
+            let mut rows = stmt.query(params![remote, &h.0[..]])?;
+            if let Some(r) = rows.next()? {
+                out.insert(
+                    h,
+                    RemotePlace {
+                        pack: r.get(0)?,
+                        offset: r.get::<_, i64>(1)? as u64,
+                        len: r.get::<_, i64>(2)? as u64,
+                    },
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records places on a remote (a later record for the same hash replaces the earlier).
+    pub fn record_remote(&self, remote: &str, places: &[(Hash, RemotePlace)]) -> Result<()> {
+        if places.is_empty() {
+            return Ok(());
+        }
+        let conn = self.index.conn()?;
+        let tx =
+            rusqlite::Transaction::new_unchecked(&conn, rusqlite::TransactionBehavior::Immediate)?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT OR REPLACE INTO remote_objects(remote, hash, pack, offset, len)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for (h, p) in places {
+                stmt.execute(params![
+                    remote,
+                    &h.0[..],
+                    p.pack,
+                    p.offset as i64,
+                    p.len as i64
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Forgets places that turned out to be gone (a remote gc, a deleted bucket).
+    pub fn forget_remote(&self, remote: &str, pack: Option<&str>) -> Result<()> {
+        let conn = self.index.conn()?;
+        match pack {
+            Some(p) => conn.execute(
+                "DELETE FROM remote_objects WHERE remote = ?1 AND pack = ?2",
+                params![remote, p],
+            )?,
+            None => conn.execute(
+                "DELETE FROM remote_objects WHERE remote = ?1",
+                params![remote],
+            )?,
+        };
+        Ok(())
+    }
+
+    pub fn forget_remote_object(&self, remote: &str, h: &Hash) -> Result<()> {
+        let conn = self.index.conn()?;
+        conn.execute(
+            "DELETE FROM remote_objects WHERE remote = ?1 AND hash = ?2",
+            params![remote, &h.0[..]],
+        )?;
+        Ok(())
+    }
+
+    /// Whether the remote is known to hold a loose object (used to skip a HEAD request).
+    pub fn remote_has(&self, remote: &str, h: &Hash) -> Result<bool> {
+        Ok(!self.remote_places(remote, [*h])?.is_empty())
+    }
+}
