@@ -8,6 +8,8 @@ use serde_json::Value;
 
 pub struct Env {
     pub dir: tempfile::TempDir,
+    /// Extra environment for every command (credentials, for instance).
+    pub vars: Vec<(String, String)>,
 }
 
 pub struct Run {
@@ -66,6 +68,7 @@ impl Env {
     pub fn new() -> Self {
         Env {
             dir: tempfile::tempdir().expect("temp dir"),
+            vars: Vec::new(),
         }
     }
 
@@ -83,6 +86,9 @@ impl Env {
             .env("STRATA_HOME", self.home())
             .current_dir(self.dir.path())
             .stdin(Stdio::null());
+        for (k, v) in &self.vars {
+            c.env(k, v);
+        }
         c
     }
 

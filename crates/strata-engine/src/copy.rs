@@ -63,6 +63,9 @@ pub struct GetOutcome {
     pub mutable: bool,
     /// True when an existing copy already matched and nothing was written.
     pub reused: bool,
+    /// Objects and bytes fetched from a remote for this copy.
+    pub fetched_objects: u64,
+    pub fetched_bytes: u64,
 }
 
 impl Engine {
@@ -120,6 +123,8 @@ impl Engine {
             bytes,
             mutable: opts.mutable,
             reused,
+            fetched_objects: 0,
+            fetched_bytes: 0,
         };
         let _guard = self.store.writer_guard()?;
         match &opts.to {
@@ -139,7 +144,7 @@ impl Engine {
                     meta.touch(&views)?;
                     return Ok(outcome(dest, true));
                 }
-                self.fetch_missing(&v, &entries, whole, progress, cancel)?;
+                let fetched = self.fetch_missing(&v, &entries, whole, progress, cancel)?;
                 let tmp = self.cache_dir().join("tmp");
                 fs::create_dir_all(&tmp).ctx("create", &tmp)?;
                 fs::create_dir_all(&views).ctx("create", &views)?;
@@ -170,7 +175,7 @@ impl Engine {
                     }
                 }
                 meta.save(&views)?;
-                Ok(outcome(dest, false))
+                Ok(with_fetched(outcome(dest, false), fetched))
             }
             Some(to) => {
                 let dest = std::path::absolute(to).ctx("resolve", to)?;
@@ -193,7 +198,7 @@ impl Engine {
                         dest.display()
                     )));
                 }
-                self.fetch_missing(&v, &entries, whole, progress, cancel)?;
+                let fetched = self.fetch_missing(&v, &entries, whole, progress, cancel)?;
                 let staged = materialize::staging_for(&dest)?;
                 let mode = if opts.mutable {
                     Mode::Mutable
@@ -218,7 +223,7 @@ impl Engine {
                     return Err(e);
                 }
                 self.remember_folder(&dest, &entries);
-                Ok(outcome(dest, false))
+                Ok(with_fetched(outcome(dest, false), fetched))
             }
         }
     }
@@ -259,6 +264,14 @@ impl Engine {
             }
         }
         let _ = cache.save(true);
+    }
+}
+
+fn with_fetched(o: GetOutcome, (objects, bytes): (u64, u64)) -> GetOutcome {
+    GetOutcome {
+        fetched_objects: objects,
+        fetched_bytes: bytes,
+        ..o
     }
 }
 

@@ -49,7 +49,7 @@ pub(crate) struct BadObject {
 
 impl Engine {
     /// Makes sure the store has the content of `entries`, fetching what it lacks from the remote
-    /// the version came from. Returns how many objects were fetched.
+    /// the version came from. Returns how many objects and bytes were fetched.
     pub(crate) fn fetch_missing(
         &mut self,
         v: &Version,
@@ -57,7 +57,7 @@ impl Engine {
         whole: bool,
         progress: &dyn Progress,
         cancel: &Cancel,
-    ) -> Result<u64> {
+    ) -> Result<(u64, u64)> {
         let mut missing: BTreeMap<Hash, u64> = BTreeMap::new();
         for e in entries.iter().filter(|e| e.link.is_none()) {
             if !missing.contains_key(&e.hash) && self.store.locate(&e.hash, e.size)?.is_none() {
@@ -66,7 +66,7 @@ impl Engine {
         }
         if missing.is_empty() {
             self.mark_fetched(v, whole)?;
-            return Ok(0);
+            return Ok((0, 0));
         }
         let Some(remote) = v
             .remote
@@ -100,6 +100,7 @@ impl Engine {
             });
         }
         let n = missing.len() as u64;
+        let bytes = places.values().map(|p| p.len).sum();
         let bad = block_on(self.fetch_places(&c, &places, Sink::Store, progress, cancel))??;
         if let Some(b) = bad.first() {
             return Err(Error::Corrupt {
@@ -115,7 +116,7 @@ impl Engine {
             });
         }
         self.mark_fetched(v, whole)?;
-        Ok(n)
+        Ok((n, bytes))
     }
 
     /// A remote-only version whose whole content is here is now an ordinary uploaded one.

@@ -59,10 +59,12 @@ impl Engine {
             position: after,
             ..Default::default()
         };
+        // Versions deleted further down the log are skipped: a remote gc may have removed them.
+        let doomed = log::doomed(&records);
         let unknown: Vec<&RemoteVersion> = records
             .iter()
             .filter_map(|r| match &r.event {
-                Event::Create { version } => Some(version),
+                Event::Create { version } if !doomed.contains(&version.id) => Some(version),
                 _ => None,
             })
             .filter(|v| self.catalog.version(&v.id).is_err())
@@ -75,7 +77,7 @@ impl Engine {
         let now = strata_core::time::now_ms();
         for rec in &records {
             self.catalog
-                .write(|w| apply(w, &c.name, rec, now, &mut out))?;
+                .write(|w| apply(w, &c.name, rec, now, &doomed, &mut out))?;
             out.position = rec.seq;
         }
         if records.is_empty() {
@@ -161,9 +163,11 @@ fn apply(
     remote: &str,
     rec: &Record,
     now: i64,
+    doomed: &std::collections::HashSet<String>,
     out: &mut PullOutcome,
 ) -> Result<()> {
     match &rec.event {
+        Event::Create { version: rv } if doomed.contains(&rv.id) && w.version(&rv.id).is_err() => {}
         Event::Create { version: rv } => create(w, remote, rv, out)?,
         Event::Publish { id } => {
             if w.version(id).is_ok() {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use futures::{StreamExt, TryStreamExt};
 use serde::Serialize;
 use strata_core::{Cancel, Error, Hash, Progress, Result, UploadState};
-use strata_remote::log::{self, Event, RemoteVersion};
+use strata_remote::log;
 use strata_remote::object_store::{ObjectStore, ObjectStoreExt};
 use strata_remote::{Layout, Locator, Place};
 use strata_store::verify::Mismatch;
@@ -127,7 +127,7 @@ impl Engine {
         let c = self.connect_writable(remote, None)?;
         block_on(async {
             self.pull_from(&c, progress).await?;
-            let live = live_versions(&log::read_since(&c, 0).await?);
+            let live = log::live(&log::read_since(&c, 0).await?);
             let layout = Layout::new(&c.prefix);
             let mut keep: HashSet<String> = HashSet::new();
             progress.begin("reading locators", live.len() as u64, 0);
@@ -206,27 +206,4 @@ impl Engine {
 /// Milliseconds since the epoch before which unreferenced objects may go.
 fn chrono_cutoff(grace: Duration) -> i64 {
     strata_core::time::now_ms() - grace.as_millis() as i64
-}
-
-/// The versions the log leaves alive, applying deletes and renames in order.
-fn live_versions(records: &[log::Record]) -> Vec<RemoteVersion> {
-    let mut live: BTreeMap<String, RemoteVersion> = BTreeMap::new();
-    for r in records {
-        match &r.event {
-            Event::Create { version } => {
-                live.insert(version.id.clone(), version.clone());
-            }
-            Event::Delete { id } => {
-                live.remove(id);
-            }
-            Event::DeleteDataset { dataset } => live.retain(|_, v| &v.dataset != dataset),
-            Event::Rename { from, to } => {
-                for v in live.values_mut().filter(|v| &v.dataset == from) {
-                    v.dataset = to.clone();
-                }
-            }
-            Event::Publish { .. } => {}
-        }
-    }
-    live.into_values().collect()
 }

@@ -156,3 +156,39 @@ pub async fn try_append(c: &Connected, seq: u64, at: i64, by: &str, event: &Even
         Err(e) => Err(remote_err(c, e)),
     }
 }
+
+/// The versions `records` leave alive, applying deletes and renames in order.
+pub fn live(records: &[Record]) -> Vec<RemoteVersion> {
+    let mut live: std::collections::BTreeMap<String, RemoteVersion> = Default::default();
+    for r in records {
+        match &r.event {
+            Event::Create { version } => {
+                live.insert(version.id.clone(), version.clone());
+            }
+            Event::Delete { id } => {
+                live.remove(id);
+            }
+            Event::DeleteDataset { dataset } => live.retain(|_, v| &v.dataset != dataset),
+            Event::Rename { from, to } => {
+                for v in live.values_mut().filter(|v| &v.dataset == from) {
+                    v.dataset = to.clone();
+                }
+            }
+            Event::Publish { .. } => {}
+        }
+    }
+    live.into_values().collect()
+}
+
+/// Ids of versions created in `records` and deleted later in them (their content may be gone).
+pub fn doomed(records: &[Record]) -> std::collections::HashSet<String> {
+    let alive: std::collections::HashSet<String> =
+        live(records).into_iter().map(|v| v.id).collect();
+    records
+        .iter()
+        .filter_map(|r| match &r.event {
+            Event::Create { version } if !alive.contains(&version.id) => Some(version.id.clone()),
+            _ => None,
+        })
+        .collect()
+}

@@ -22,7 +22,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: GetArgs) -> Result<ExitCode> {
         .engine
         .get(&args.reference, &opts, &ctx.bars, ctx.cancel)?;
     ctx.out.note(&format!(
-        "{} {}: {} files, {}{}",
+        "{} {}: {} files, {}{}{}",
         if g.reused { "up to date" } else { "copied" },
         g.version,
         g.files,
@@ -31,6 +31,15 @@ pub fn run(ctx: &mut Ctx<'_>, args: GetArgs) -> Result<ExitCode> {
             " (mutable)"
         } else {
             " (read-only)"
+        },
+        if g.fetched_objects > 0 {
+            format!(
+                "; fetched {} objects ({})",
+                g.fetched_objects,
+                bytes(g.fetched_bytes)
+            )
+        } else {
+            String::new()
         }
     ));
     ctx.out.emit(&g, || g.path.display().to_string());

@@ -1,0 +1,363 @@
+//! Cases every backend must pass. Each runs with its own prefix in the bucket and its own homes.
+
+use std::process::Stdio;
+
+use serde_json::Value;
+
+use crate::backend::{Backend, Kind};
+use crate::support::{tree, Env};
+
+/// Runs each case once per backend: `folder::case`, `s3::case`, `azure::case`.
+macro_rules! on_every_backend {
+    ($($case:ident),* $(,)?) => {
+        mod folder { $( #[test] fn $case() { super::$case(super::Kind::Folder, concat!("f-", stringify!($case))) } )* }
+        mod s3 { $( #[test] fn $case() { super::$case(super::Kind::S3, concat!("s-", stringify!($case))) } )* }
+        mod azure { $( #[test] fn $case() { super::$case(super::Kind::Azure, concat!("a-", stringify!($case))) } )* }
+    };
+}
+
+on_every_backend!(
+    a_version_travels_between_two_homes,
+    an_upload_after_a_change_sends_only_the_change,
+    two_homes_uploading_at_once_both_keep_their_versions,
+    a_corrupt_remote_object_is_caught_by_get_and_verify,
+    work_done_offline_is_pushed_later,
+    remote_gc_removes_only_what_no_version_needs,
+    publish_and_rename_reach_other_homes,
+    a_subset_fetches_only_its_own_bytes,
+);
+
+/// 120 small files in 4 classes and one 2 MB file (stored loose, sent in one piece).
+fn dataset(env: &Env) -> std::path::PathBuf {
+    let root = env.images("data", 4, 120);
+    let big: Vec<u8> = (0..(2u32 << 20))
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    env.write("data/blobs/big.bin", &big);
+    root
+}
+
+fn ids_by_semver(env: &Env) -> Vec<(String, String, String)> {
+    let all = env.json(&["list", "--all"]);
+    let mut v: Vec<(String, String, String)> = all
+        .as_array()
+        .expect("versions")
+        .iter()
+        .map(|x| {
+            (
+                format!(
+                    "{}/{}",
+                    x["project"].as_str().unwrap(),
+                    x["dataset"].as_str().unwrap()
+                ),
+                x["semver"].as_str().unwrap().to_string(),
+                x["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn a_version_travels_between_two_homes(kind: Kind, name: &str) {
+    let b = Backend::new(kind, name);
+    let a = b.home();
+    let data = dataset(&a);
+    a.ok(&["snapshot", "p/d", data.to_str().unwrap()]);
+    let up = a.json(&["upload", "p/d"]);
+    assert_eq!(up["sent_objects"], 121, "{up}");
+    assert_eq!(up["uploaded"][0], "p/d@1.0.0");
+    assert_eq!(a.json(&["show", "p/d"])["upload_state"], "uploaded");
+    assert_eq!(b.list("log").len(), 1, "one create event");
+
+    let other = b.home();
+    assert_eq!(other.json(&["list", "--all"]), Value::Array(vec![]));
+    let pulled = other.json(&["pull"]);
+    assert_eq!(pulled["new_versions"][0], "p/d@1.0.0");
+    let v = other.json(&["show", "p/d"]);
+    assert_eq!(v["upload_state"], "remote", "remote-only until fetched");
+    assert_eq!(v["id"], up["id"]);
+    assert_eq!(v["file_count"], 121);
+    let files = other.json(&["files", "p/d", "--glob", "class1/**"]);
+    assert_eq!(
+        files.as_array().unwrap().len(),
+        30,
+        "files listed without fetching content"
+    );
+    assert!(other
+        .store_files()
+        .iter()
+        .all(|f| f.contains("/manifests/")));
+
+    let got = other.json(&["get", "p/d", "--to", "copy"]);
+    assert_eq!(got["fetched_objects"], 121);
+    assert_eq!(tree(&other.path("copy")), tree(&data), "byte for byte");
+    assert_eq!(other.json(&["show", "p/d"])["upload_state"], "uploaded");
+    // Again: nothing to fetch, nothing written.
+    let again = other.json(&["get", "p/d", "--to", "copy"]);
+    assert_eq!(again["reused"], true);
+    other.ok(&["verify", "p/d"]);
+    other.ok(&["verify", "p/d", "--remote", "team"]);
+}
+
+fn an_upload_after_a_change_sends_only_the_change(kind: Kind, name: &str) {
+    let b = Backend::new(kind, name);
+    let a = b.home();
+    let data = dataset(&a);
+    a.ok(&["snapshot", "p/d", data.to_str().unwrap()]);
+    a.ok(&["upload", "p/d"]);
+    let before: Vec<String> = b.list("packs").into_iter().map(|(k, _)| k).collect();
+    a.write("data/class0/img00000.jpg", b"relabelled");
+    a.write("data/class9/new.jpg", b"a new image");
+    a.ok(&["snapshot", "p/d", data.to_str().unwrap()]);
+    let up = a.json(&["upload", "p/d"]);
+    assert_eq!(up["sent_objects"], 2, "{up}");
+    assert_eq!(up["sent_bytes"], 21);
+    assert_eq!(up["skipped_objects"], 120);
+    let after = b.list("packs");
+    assert_eq!(after.len(), before.len() + 1, "one new small pack");
+    let again = a.json(&["upload", "p/d"]);
+    assert_eq!(again["already_uploaded"], true);
+
+    // The other side, holding 1.0.0, fetches just the two changed files for 1.0.1.
+    let other = b.home();
+    other.ok(&["get", "p/d@1.0.0"]);
+    let got = other.json(&["get", "p/d@1.0.1"]);
+    assert_eq!(got["fetched_objects"], 2);
+    assert_eq!(got["fetched_bytes"], 21);
+    let path = got["path"].as_str().unwrap();
+    assert_eq!(tree(std::path::Path::new(path)), tree(&data));
+}
+
+fn two_homes_uploading_at_once_both_keep_their_versions(kind: Kind, name: &str) {
+    let b = Backend::new(kind, name);
+    let (x, y) = (b.home(), b.home());
+    x.images("data", 2, 40);
+    y.images("data", 3, 30);
+    y.write("data/only-y.txt", b"y");
+    for h in [&x, &y] {
+        h.ok(&["snapshot", "p/d", h.path("data").to_str().unwrap()]);
+        assert_eq!(h.json(&["show", "p/d"])["semver"], "1.0.0");
+    }
+    let spawn = |h: &Env| {
+        h.cmd(&["upload", "p/d", "--json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn")
+    };
+    let (px, py) = (spawn(&x), spawn(&y));
+    let (ox, oy) = (
+        px.wait_with_output().unwrap(),
+        py.wait_with_output().unwrap(),
+    );
+    for o in [&ox, &oy] {
+        assert!(
+            o.status.success(),
+            "both uploads succeed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let jx: Value = serde_json::from_slice(&ox.stdout).unwrap();
+    let jy: Value = serde_json::from_slice(&oy.stdout).unwrap();
+    let renumbered: Vec<&Value> = [&jx, &jy]
+        .into_iter()
+        .filter(|j| !j["renumbered_from"].is_null())
+        .collect();
+    assert_eq!(renumbered.len(), 1, "exactly one is renumbered: {jx} {jy}");
+    assert_eq!(renumbered[0]["renumbered_from"], "1.0.0");
+    assert_eq!(renumbered[0]["version"], "p/d@1.0.1");
+    assert_eq!(b.list("log").len(), 2);
+    x.ok(&["pull"]);
+    y.ok(&["pull"]);
+    let (vx, vy) = (ids_by_semver(&x), ids_by_semver(&y));
+    assert_eq!(vx, vy, "both homes agree on which version is which");
+    assert_eq!(vx.len(), 2);
+    // And each can fetch the other's content.
+    for h in [&x, &y] {
+        for v in ["p/d@1.0.0", "p/d@1.0.1"] {
+            h.ok(&["get", v]);
+        }
+    }
+}
+
+fn a_corrupt_remote_object_is_caught_by_get_and_verify(kind: Kind, name: &str) {
+    let b = Backend::new(kind, name);
+    let a = b.home();
+    let data = dataset(&a);
+    a.ok(&["snapshot", "p/d", data.to_str().unwrap()]);
+    a.ok(&["upload", "p/d"]);
+    let (pack, _) = b.list("packs").into_iter().next().expect("a pack");
+    let mut body = b.read(&pack);
+    let mid = body.len() / 2;
+    body[mid] ^= 0x55;
+    b.write(&pack, body);
+
+    let other = b.home();
+    let r = other.run(&["get", "p/d", "--to", "copy"]).fails();
+    let err = r.error();
+    assert!(err.contains("does not match its hash"), "{err}");
+    assert!(!other.path("copy").exists(), "no copy from bad bytes");
+    // What arrived intact is kept (a retry need not fetch it again); the damaged object is not.
+    let local = other.run(&["verify", "p/d", "--json"]).fails().json();
+    let problems = local["mismatches"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{local}");
+    assert!(
+        problems[0]["actual"].is_null(),
+        "missing, not stored wrong: {local}"
+    );
+    let v = other.run(&["verify", "p/d", "--remote", "team"]).fails();
+    assert!(v.stdout().contains("MISMATCH"), "{}", v.stdout());
+    let mismatched = v
+        .stdout()
+        .lines()
+        .filter(|l| l.starts_with("MISMATCH"))
+        .count();
+    assert_eq!(mismatched, 1, "only the damaged file: {}", v.stdout());
+    // The local copy on the first home is fine; only the remote one is damaged.
+    a.ok(&["verify", "p/d"]);
+}
+
+fn work_done_offline_is_pushed_later(kind: Kind, name: &str) {
+    let b = Backend::new(kind, name);
+    let a = b.home();
+    let data = dataset(&a);
+    a.ok(&[
+        "--offline",
+        "snapshot",
+        "p/d",
+        data.to_str().unwrap(),
+        "--upload",
+    ]);
+    a.write("data/extra.txt", b"more");
+    a.ok(&[
+        "--offline",
+        "snapshot",
+        "p/d",
+        data.to_str().unwrap(),
+        "--upload",
+    ]);
+    let shown = a.json(&["--offline", "show", "p/d"]);
+    assert_eq!(shown["upload_state"], "pending");
+    assert!(b.list("log").is_empty(), "nothing sent while offline");
+    let r = a.run(&["--offline", "push"]).fails();
+    assert!(r.error().contains("--offline"));
+    let pushed = a.json(&["push"]);
+    assert_eq!(
+        pushed["uploaded"],
+        serde_json::json!(["p/d@1.0.0", "p/d@1.0.1"])
+    );
+    assert_eq!(a.json(&["push"])["uploaded"], serde_json::json!([]));
+    let other = b.home();
+    let got = other.json(&["get", "p/d", "--to", "copy"]);
+    assert_eq!(got["version"], "p/d@1.0.1");
+    assert_eq!(tree(&other.path("copy")), tree(&data));
+}
+
+fn remote_gc_removes_only_what_no_version_needs(kind: Kind, name: &str) {
+    let b = Backend::new(kind, name);
+    let a = b.home();
+    for i in 0..20 {
+        a.write(
+            &format!("one/f{i}.txt"),
+            format!("only in one, {i}").as_bytes(),
+        );
+    }
+    a.images("two", 2, 25);
+    a.write("two/unique.txt", b"only in two");
+    a.ok(&[
+        "snapshot",
+        "p/one",
+        a.path("one").to_str().unwrap(),
+        "--upload",
+    ]);
+    a.ok(&[
+        "snapshot",
+        "p/two",
+        a.path("two").to_str().unwrap(),
+        "--upload",
+    ]);
+    a.ok(&["delete", "p/one", "--all"]);
+    let kept = a.json(&["gc", "--remote", "team"]);
+    assert_eq!(
+        kept["objects_removed"], 0,
+        "all of it is younger than a day"
+    );
+    assert!(kept["kept_young"].as_u64().unwrap() > 0);
+    let dry = a.json(&["gc", "--remote", "team", "--grace", "0s", "--dry-run"]);
+    assert!(dry["objects_removed"].as_u64().unwrap() >= 3, "{dry}");
+    let before = b.list("packs").len();
+    let done = a.json(&["gc", "--remote", "team", "--grace", "0s"]);
+    assert_eq!(done["objects_removed"], dry["objects_removed"]);
+    assert_eq!(done["live_versions"], 1);
+    assert!(b.list("packs").len() < before);
+    let other = b.home();
+    other.ok(&["pull"]);
+    let names: Vec<String> = ids_by_semver(&other).into_iter().map(|v| v.0).collect();
+    assert_eq!(names, ["p/two"], "the deleted dataset is gone everywhere");
+    other.ok(&["get", "p/two", "--to", "copy"]);
+    assert_eq!(tree(&other.path("copy")), tree(&a.path("two")));
+}
+
+fn publish_and_rename_reach_other_homes(kind: Kind, name: &str) {
+    let b = Backend::new(kind, name);
+    let a = b.home();
+    let other = b.home();
+    a.images("data", 2, 10);
+    a.ok(&[
+        "snapshot",
+        "p/d",
+        a.path("data").to_str().unwrap(),
+        "--upload",
+    ]);
+    other.ok(&["pull"]);
+    a.ok(&["publish", "p/d"]);
+    a.ok(&["rename", "p/d", "e"]);
+    a.ok(&["move", "p/e", "team/vision"]);
+    let pulled = other.json(&["pull"]);
+    assert_eq!(pulled["events"], 3);
+    let v = other.json(&["show", "team/vision/e"]);
+    assert_eq!(v["state"], "published");
+    assert!(other
+        .run(&["show", "p/d"])
+        .fails()
+        .error()
+        .contains("not found"));
+}
+
+fn a_subset_fetches_only_its_own_bytes(kind: Kind, name: &str) {
+    let b = Backend::new(kind, name);
+    let a = b.home();
+    let data = dataset(&a);
+    a.ok(&["snapshot", "p/d", data.to_str().unwrap(), "--upload"]);
+    let other = b.home();
+    let sub = other.json(&["get", "p/d", "--include", "class2/**"]);
+    assert_eq!(sub["files"], 30);
+    assert_eq!(sub["fetched_objects"], 30);
+    let class2: u64 = a
+        .json(&["files", "p/d", "--glob", "class2/**"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["size"].as_u64().unwrap())
+        .sum();
+    assert_eq!(sub["fetched_bytes"], class2);
+    assert_eq!(
+        other.json(&["show", "p/d"])["upload_state"],
+        "remote",
+        "still partly remote"
+    );
+    let frac = other.json(&["get", "p/d", "--fraction", "0.25", "--seed", "7"]);
+    let frac_again = a.json(&["get", "p/d", "--fraction", "0.25", "--seed", "7"]);
+    let listed = |p: &Value| {
+        tree(std::path::Path::new(p["path"].as_str().unwrap()))
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        listed(&frac),
+        listed(&frac_again),
+        "same seed, same files on both"
+    );
+}
