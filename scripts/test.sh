@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up and runs every check and test: formatting, lints, generated types, front-end unit tests,
-# engine and CLI tests, the app's command tests, and the app end to end in a real window.
+# engine and CLI tests, the remote suite against real object-store servers, the app's command
+# tests, and the app end to end in a real window.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -10,6 +11,7 @@ if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/tauri-d
   cargo install tauri-driver --locked
 fi
 setup_ui
+setup_test_servers
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

@@ -23,6 +23,15 @@ const COMMANDS: &[&str] = &[
     "set_tags",
     "set_description",
     "reveal",
+    "remotes",
+    "remote_add",
+    "remote_remove",
+    "remote_set_default",
+    "remote_test",
+    "remote_login",
+    "pull_remote",
+    "upload_version",
+    "push_all",
 ];
 
 fn main() {

@@ -40,7 +40,7 @@ impl AppState {
         }
     }
 
-    fn engine(&self) -> Res<Engine> {
+    pub(crate) fn engine(&self) -> Res<Engine> {
         Ok(Engine::open(&self.home)?)
     }
 
@@ -60,7 +60,7 @@ impl AppState {
 }
 
 /// Runs long engine work off the UI thread with a progress channel and a cancel flag.
-async fn long<T: Send + 'static>(
+pub(crate) async fn long<T: Send + 'static>(
     state: &AppState,
     task: u32,
     channel: Channel<ProgressDto>,
@@ -84,7 +84,11 @@ async fn long<T: Send + 'static>(
     }
 }
 
-fn changed<R: Runtime>(app: &AppHandle<R>, dataset: Option<String>, version: Option<String>) {
+pub(crate) fn changed<R: Runtime>(
+    app: &AppHandle<R>,
+    dataset: Option<String>,
+    version: Option<String>,
+) {
     let _ = app.emit("catalog://changed", CatalogChanged { dataset, version });
 }
 
@@ -362,6 +366,8 @@ pub async fn get_copy(
         bytes: g.bytes,
         mutable: g.mutable,
         reused: g.reused,
+        fetched_objects: g.fetched_objects,
+        fetched_bytes: g.fetched_bytes,
     })
 }
 

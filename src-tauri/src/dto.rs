@@ -28,6 +28,8 @@ pub struct VersionDto {
     pub created_by: String,
     #[ts(type = "number | null")]
     pub finalized_at: Option<i64>,
+    /// The remote it is shared on (or came from).
+    pub remote: Option<String>,
 }
 
 impl From<Version> for VersionDto {
@@ -48,6 +50,7 @@ impl From<Version> for VersionDto {
             created_at: v.created_at,
             created_by: v.created_by,
             finalized_at: v.finalized_at,
+            remote: v.remote,
         }
     }
 }
@@ -195,6 +198,11 @@ pub struct CopyDto {
     pub bytes: u64,
     pub mutable: bool,
     pub reused: bool,
+    /// Objects and bytes fetched from a remote for this copy.
+    #[ts(type = "number")]
+    pub fetched_objects: u64,
+    #[ts(type = "number")]
+    pub fetched_bytes: u64,
 }
 
 /// How to get a copy, from the UI.
@@ -227,6 +235,96 @@ pub struct ProgressDto {
     /// Bytes per second over the phase so far.
     pub rate: f64,
     pub warning: Option<String>,
+}
+
+/// A credential the Remotes page asks for.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginFieldDto {
+    pub key: String,
+    pub label: String,
+    pub secret: bool,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RemoteDto {
+    pub name: String,
+    pub url: String,
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub allow_http: bool,
+    pub is_default: bool,
+    /// Empty when the remote needs no credentials (a shared folder).
+    pub login_fields: Vec<LoginFieldDto>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RemotesDto {
+    pub remotes: Vec<RemoteDto>,
+    /// Versions waiting to be uploaded (queued offline or interrupted).
+    #[ts(type = "number")]
+    pub waiting_versions: u64,
+    /// Catalog changes waiting to be sent.
+    #[ts(type = "number")]
+    pub waiting_events: u64,
+    pub offline: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RemoteRequest {
+    pub name: String,
+    pub url: String,
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub allow_http: bool,
+    pub is_default: bool,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ProbeDto {
+    #[ts(type = "number")]
+    pub millis: u64,
+    pub writable: bool,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PullDto {
+    pub remote: String,
+    #[ts(type = "number")]
+    pub events: u64,
+    pub new_versions: Vec<String>,
+    /// "dataset old → new" for versions of ours renumbered because a team member took the number.
+    pub renumbered: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadDto {
+    pub version: String,
+    pub remote: String,
+    pub uploaded: Vec<String>,
+    #[ts(type = "number")]
+    pub sent_objects: u64,
+    #[ts(type = "number")]
+    pub sent_bytes: u64,
+    #[ts(type = "number")]
+    pub skipped_objects: u64,
+    pub renumbered_from: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PushDto {
+    pub uploaded: Vec<String>,
+    #[ts(type = "number")]
+    pub events: u64,
+    #[ts(type = "number")]
+    pub sent_bytes: u64,
 }
 
 /// Every failure the UI sees: `code` to branch on, `message` to show.
@@ -312,6 +410,12 @@ mod bindings {
         ProgressDto::export_all_to(dir).unwrap();
         ApiError::export_all_to(dir).unwrap();
         CatalogChanged::export_all_to(dir).unwrap();
+        RemotesDto::export_all_to(dir).unwrap();
+        RemoteRequest::export_all_to(dir).unwrap();
+        ProbeDto::export_all_to(dir).unwrap();
+        PullDto::export_all_to(dir).unwrap();
+        UploadDto::export_all_to(dir).unwrap();
+        PushDto::export_all_to(dir).unwrap();
     }
 
     fn files(dir: &Path) -> Vec<String> {

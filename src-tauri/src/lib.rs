@@ -4,6 +4,7 @@
 pub mod commands;
 pub mod dto;
 mod progress;
+pub mod remote_commands;
 
 use std::path::PathBuf;
 
@@ -38,6 +39,15 @@ macro_rules! handlers {
             $crate::commands::set_tags,
             $crate::commands::set_description,
             $crate::commands::reveal,
+            $crate::remote_commands::remotes,
+            $crate::remote_commands::remote_add,
+            $crate::remote_commands::remote_remove,
+            $crate::remote_commands::remote_set_default,
+            $crate::remote_commands::remote_test,
+            $crate::remote_commands::remote_login,
+            $crate::remote_commands::pull_remote,
+            $crate::remote_commands::upload_version,
+            $crate::remote_commands::push_all,
         ]
     };
 }

@@ -1,8 +1,11 @@
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useReducer, useRef, useState } from "react";
 import { listen } from "@tauri-apps/api/event";
 import { getCurrentWebview } from "@tauri-apps/api/webview";
 import { api, asApiError, type CatalogDto, type ProgressDto, type Task } from "./api";
-import { changeSummary } from "./lib/format";
+import { bytes, changeSummary } from "./lib/format";
+import { transfers } from "./lib/transfers";
+import { RemotesPage } from "./components/RemotesPage";
+import { TransfersPanel } from "./components/TransfersPanel";
 import { DatasetPage } from "./components/DatasetPage";
 import { DiffView } from "./components/DiffView";
 import { NewDataset } from "./components/NewDataset";
@@ -15,7 +18,18 @@ type Route =
   | { page: "home" }
   | { page: "dataset"; dataset: string }
   | { page: "version"; id: string }
-  | { page: "diff"; from: string; to: string };
+  | { page: "diff"; from: string; to: string }
+  | { page: "remotes" };
+
+/** Starts a transfer: `start` runs it (again, on resume); `describe` words its result. */
+export type StartTransfer = <T>(title: string, start: (onProgress: (p: ProgressDto) => void) => Task<T>, describe: (r: T) => string) => void;
+
+interface Handle {
+  start: (onProgress: (p: ProgressDto) => void) => Task<unknown>;
+  describe: (r: unknown) => string;
+  task: Task<unknown> | null;
+  paused: boolean;
+}
 
 export function App() {
   const [route, setRoute] = useState<Route>({ page: "home" });
@@ -26,6 +40,9 @@ export function App() {
   const [notice, setNotice] = useState<string | null>(null);
   const [newFor, setNewFor] = useState<null | { dataset?: string; folder?: string }>(null);
   const busy = useRef(false);
+  const [xfers, dispatch] = useReducer(transfers, []);
+  const handles = useRef(new Map<number, Handle>());
+  const nextKey = useRef(1);
 
   const reload = useCallback(() => {
     api.catalog().then(setCatalog, (e) => setError(asApiError(e).message));
@@ -44,6 +61,67 @@ export function App() {
       drop.then((f) => f());
     };
   }, [reload]);
+
+  const launch = useCallback(
+    (key: number) => {
+      const h = handles.current.get(key);
+      if (!h) return;
+      h.paused = false;
+      const t = h.start((p) => dispatch({ type: "progress", key, progress: p }));
+      h.task = t;
+      t.done.then(
+        (r) => {
+          dispatch({ type: "done", key, message: h.describe(r) });
+          reload();
+        },
+        (e) => {
+          const err = asApiError(e);
+          if (h.paused) return;
+          if (err.code === "cancelled") dispatch({ type: "dismiss", key });
+          else dispatch({ type: "failed", key, message: err.message });
+          reload();
+        },
+      );
+    },
+    [reload],
+  );
+
+  const transfer: StartTransfer = useCallback(
+    (title, start, describe) => {
+      const key = nextKey.current++;
+      handles.current.set(key, {
+        start: start as Handle["start"],
+        describe: describe as Handle["describe"],
+        task: null,
+        paused: false,
+      });
+      dispatch({ type: "start", key, title });
+      launch(key);
+    },
+    [launch],
+  );
+
+  const pull = useCallback(
+    () =>
+      transfer(
+        "Pull the team's catalog",
+        (p) => api.pull(null, p),
+        (r) =>
+          `${r.remote}: ${r.newVersions.length} new versions` +
+          (r.renumbered.length ? `; renumbered yours: ${r.renumbered.join(", ")}` : ""),
+      ),
+    [transfer],
+  );
+
+  // Pull once at start when a remote is set up: the team's new versions show up on their own.
+  useEffect(() => {
+    api.remotes().then(
+      (r) => {
+        if (r.remotes.length > 0 && !r.offline) pull();
+      },
+      () => {},
+    );
+  }, [pull]);
 
   /** Runs one long task at a time with the progress panel; returns null when cancelled or failed. */
   const run = useCallback(async <T,>(title: string, start: (onProgress: (p: ProgressDto) => void) => Task<T>): Promise<T | null> => {
@@ -94,6 +172,7 @@ export function App() {
         onOpen={(d) => setRoute({ page: "dataset", dataset: d })}
         onNew={() => setNewFor({})}
         onHome={() => setRoute({ page: "home" })}
+        onRemotes={() => setRoute({ page: "remotes" })}
       />
       <main>
         {error && (
@@ -133,6 +212,22 @@ export function App() {
             onDiff={(from, to) => setRoute({ page: "diff", from, to })}
             onError={setError}
             onNotice={setNotice}
+            transfer={transfer}
+          />
+        )}
+        {route.page === "remotes" && (
+          <RemotesPage
+            refresh={refresh}
+            onPull={pull}
+            onPush={() =>
+              transfer(
+                "Upload & finalize everything waiting",
+                (p) => api.push(p),
+                (r) => `${r.uploaded.length} versions (${bytes(r.sentBytes)}) and ${r.events} catalog changes sent`,
+              )
+            }
+            onError={setError}
+            onNotice={setNotice}
           />
         )}
         {route.page === "diff" && (
@@ -140,6 +235,25 @@ export function App() {
         )}
       </main>
       {task && <TaskPanel task={task} />}
+      <TransfersPanel
+        list={xfers}
+        onPause={(key) => {
+          const h = handles.current.get(key);
+          if (!h?.task) return;
+          h.paused = true;
+          h.task.cancel();
+          dispatch({ type: "paused", key });
+        }}
+        onResume={(key) => {
+          dispatch({ type: "resumed", key });
+          launch(key);
+        }}
+        onCancel={(key) => handles.current.get(key)?.task?.cancel()}
+        onDismiss={(key) => {
+          handles.current.delete(key);
+          dispatch({ type: "dismiss", key });
+        }}
+      />
       {newFor && <NewDataset dataset={newFor.dataset} initialFolder={newFor.folder} onCancel={() => setNewFor(null)} onSubmit={snapshot} />}
     </div>
   );

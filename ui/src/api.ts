@@ -10,8 +10,16 @@ import type { FilePageDto } from "./bindings/FilePageDto";
 import type { ProgressDto } from "./bindings/ProgressDto";
 import type { VersionDetailDto } from "./bindings/VersionDetailDto";
 import type { VersionDto } from "./bindings/VersionDto";
+import type { RemotesDto } from "./bindings/RemotesDto";
+import type { RemoteDto } from "./bindings/RemoteDto";
+import type { RemoteRequest } from "./bindings/RemoteRequest";
+import type { ProbeDto } from "./bindings/ProbeDto";
+import type { PullDto } from "./bindings/PullDto";
+import type { UploadDto } from "./bindings/UploadDto";
+import type { PushDto } from "./bindings/PushDto";
 
 export type { ApiError, CatalogDto, ChangeDto, CopyDto, CopyRequest, DiffDto, FilePageDto, ProgressDto, VersionDetailDto, VersionDto };
+export type { RemotesDto, RemoteDto, RemoteRequest, ProbeDto, PullDto, UploadDto, PushDto };
 
 /** Errors from the backend are `{ code, message }`; anything else becomes an internal error. */
 export function asApiError(e: unknown): ApiError {
@@ -67,4 +75,14 @@ export const api = {
   setDescription: (reference: string, description: string) =>
     invoke<VersionDto>("set_description", { reference, description }),
   reveal: (path: string) => invoke<void>("reveal", { path }),
+  remotes: () => invoke<RemotesDto>("remotes"),
+  addRemote: (request: RemoteRequest) => invoke<void>("remote_add", { request }),
+  removeRemote: (name: string) => invoke<void>("remote_remove", { name }),
+  setDefaultRemote: (name: string) => invoke<void>("remote_set_default", { name }),
+  testRemote: (name: string) => invoke<ProbeDto>("remote_test", { name }),
+  login: (name: string, values: string[]) => invoke<void>("remote_login", { name, values }),
+  pull: (remote: string | null, onProgress: (p: ProgressDto) => void) => task<PullDto>("pull_remote", { remote }, onProgress),
+  upload: (reference: string, remote: string | null, onProgress: (p: ProgressDto) => void) =>
+    task<UploadDto>("upload_version", { reference, remote }, onProgress),
+  push: (onProgress: (p: ProgressDto) => void) => task<PushDto>("push_all", {}, onProgress),
 };

@@ -1,3 +1,4 @@
+import { uploadLabel } from "../lib/format";
 import type { VersionDto } from "../api";
 import { layout } from "../lib/lineage";
 
@@ -49,7 +50,7 @@ export function Lineage(props: {
               {v.semver}
             </button>
             <span className={`badge ${v.state}`}>{v.state}</span>
-            <span className={`badge upload-${v.uploadState}`}>{v.uploadState}</span>
+            <span className={`badge upload-${v.uploadState}`}>{uploadLabel(v.uploadState)}</span>
             {v.parents.length > 1 && <span className="badge merge">merge</span>}
             <span className="muted">
               {v.fileCount.toLocaleString("en-US")} files{v.tags.length > 0 && ` · ${v.tags.map((t) => `#${t}`).join(" ")}`}

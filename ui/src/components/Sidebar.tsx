@@ -12,6 +12,7 @@ export function Sidebar(props: {
   onOpen: (dataset: string) => void;
   onNew: () => void;
   onHome: () => void;
+  onRemotes: () => void;
 }) {
   const [query, setQuery] = useState("");
   const [tag, setTag] = useState("");
@@ -80,6 +81,9 @@ export function Sidebar(props: {
         ))}
         {datasets.length > 0 && shown.length === 0 && <div className="muted pad">No dataset matches.</div>}
       </div>
+      <button className="ghost wide remotes-link" onClick={props.onRemotes} data-test="open-remotes">
+        Remotes &amp; sharing
+      </button>
       {props.catalog && (
         <div className="home-path" title={props.catalog.home}>
           Catalog: {props.catalog.home}

@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 import { api, asApiError, type ChangeDto, type CopyDto, type CopyRequest, type ProgressDto, type Task, type VersionDetailDto } from "../api";
-import { bytes, changeSummary, count, when } from "../lib/format";
+import { bytes, changeSummary, count, uploadLabel, when } from "../lib/format";
+import type { StartTransfer } from "../App";
 import { CopyDialog } from "./CopyDialog";
 import { FileBrowser } from "./FileBrowser";
 import { FolderInput } from "./FolderInput";
@@ -17,6 +18,7 @@ export function VersionPage(props: {
   onDiff: (from: string, to: string) => void;
   onError: (m: string) => void;
   onNotice: (m: string) => void;
+  transfer: StartTransfer;
 }) {
   const [d, setD] = useState<VersionDetailDto | null>(null);
   const [dialog, setDialog] = useState<Dialog>(null);
@@ -29,6 +31,7 @@ export function VersionPage(props: {
   const [metaValue, setMetaValue] = useState("");
   const [newTag, setNewTag] = useState("");
   const [description, setDescription] = useState("");
+  const [hasRemote, setHasRemote] = useState(false);
 
   const load = () =>
     api.detail(props.reference).then(
@@ -41,6 +44,7 @@ export function VersionPage(props: {
   useEffect(() => {
     load();
     setCopy(null);
+    api.remotes().then((r) => setHasRemote(r.remotes.length > 0), () => setHasRemote(false));
   }, [props.reference, props.refresh]);
   if (!d) return <div className="page muted">Loading…</div>;
   const v = d.version;
@@ -73,7 +77,10 @@ export function VersionPage(props: {
           </button>
           <h1>
             {v.semver} <span className={`badge ${v.state}`}>{v.state}</span>{" "}
-            <span className={`badge upload-${v.uploadState}`}>{v.uploadState}</span>
+            <span className={`badge upload-${v.uploadState}`} data-test="upload-state">
+              {uploadLabel(v.uploadState)}
+              {v.remote && v.uploadState !== "local" ? ` · ${v.remote}` : ""}
+            </span>
           </h1>
           <div className="muted mono">{v.id}</div>
         </div>
@@ -105,6 +112,37 @@ export function VersionPage(props: {
             </button>
           )}
           {v.state === "final" && <button onClick={() => act(() => api.publish(v.id))}>Publish</button>}
+          {hasRemote && !draft && ["local", "pending", "uploading"].includes(v.uploadState) && (
+            <button
+              onClick={() =>
+                props.transfer(
+                  `Upload ${full}@${v.semver}`,
+                  (p) => api.upload(v.id, null, p),
+                  (u) =>
+                    `${u.uploaded.join(", ") || u.version} → ${u.remote}: ${u.sentObjects} objects (${bytes(u.sentBytes)}) sent, ${u.skippedObjects} already there` +
+                    (u.renumberedFrom ? `; ${u.renumberedFrom} was taken, now ${u.version}` : ""),
+                )
+              }
+              data-test="upload"
+            >
+              {v.uploadState === "uploading" ? "Resume upload" : "Upload"}
+            </button>
+          )}
+          {v.uploadState === "remote" && (
+            <button
+              onClick={() =>
+                props.transfer(
+                  `Download ${full}@${v.semver}`,
+                  (p) =>
+                    api.getCopy(v.id, { to: null, mutable: false, overwrite: false, include: [], exclude: [], fraction: null, seed: 0 }, p),
+                  (c) => `${c.version}: ${c.fetchedObjects} objects (${bytes(c.fetchedBytes)}) fetched into the cache`,
+                )
+              }
+              data-test="download"
+            >
+              Download
+            </button>
+          )}
           <button className="danger" onClick={() => setDialog("delete")}>
             Delete
           </button>

@@ -38,3 +38,8 @@ export function changeSummary(t: { added: number; modified: number; removed: num
   if (t.removed) parts.push(`${t.removed.toLocaleString("en-US")} removed`);
   return parts.length ? parts.join(", ") : "no changes";
 }
+
+/** Where a version is, in words for a badge. */
+export function uploadLabel(state: string): string {
+  return state === "remote" ? "remote-only" : state;
+}

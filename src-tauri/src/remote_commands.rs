@@ -1,0 +1,181 @@
+//! Remotes and transfers for the window: the Remotes page (add, test, default, credentials to the
+//! keychain, remove) and transfers (pull, upload, push) with progress and cancel like other long
+//! work. A paused transfer is a cancelled one that the window starts again: uploads and fetches
+//! resume without re-sending what arrived.
+
+use strata_core::RemoteSpec;
+use tauri::ipc::Channel;
+use tauri::{AppHandle, Runtime, State};
+
+use crate::commands::{changed, long, AppState, Res};
+use crate::dto::*;
+
+#[tauri::command]
+pub fn remotes(state: State<'_, AppState>) -> Res<RemotesDto> {
+    let engine = state.engine()?;
+    let (waiting, events) = engine.pending()?;
+    Ok(RemotesDto {
+        remotes: engine
+            .remotes()?
+            .into_iter()
+            .map(|r| {
+                let fields = engine
+                    .login_fields(&r.name)
+                    .map(|f| {
+                        f.into_iter()
+                            .map(|(key, label, secret)| LoginFieldDto {
+                                key: key.into(),
+                                label: label.into(),
+                                secret,
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                RemoteDto {
+                    name: r.name,
+                    url: r.url,
+                    endpoint: r.endpoint,
+                    region: r.region,
+                    allow_http: r.allow_http,
+                    is_default: r.is_default,
+                    login_fields: fields,
+                }
+            })
+            .collect(),
+        waiting_versions: waiting.len() as u64,
+        waiting_events: events as u64,
+        offline: engine.is_offline(),
+    })
+}
+
+#[tauri::command]
+pub fn remote_add(state: State<'_, AppState>, request: RemoteRequest) -> Res<()> {
+    state.engine()?.remote_add(RemoteSpec {
+        name: request.name.trim().to_string(),
+        url: request.url.trim().to_string(),
+        endpoint: request.endpoint.filter(|e| !e.trim().is_empty()),
+        region: request.region.filter(|r| !r.trim().is_empty()),
+        allow_http: request.allow_http,
+        is_default: request.is_default,
+    })?;
+    Ok(())
+}
+
+#[tauri::command]
+pub fn remote_remove(state: State<'_, AppState>, name: String) -> Res<()> {
+    Ok(state.engine()?.remote_remove(&name)?)
+}
+
+#[tauri::command]
+pub fn remote_set_default(state: State<'_, AppState>, name: String) -> Res<()> {
+    Ok(state.engine()?.set_default_remote(&name)?)
+}
+
+#[tauri::command]
+pub async fn remote_test(state: State<'_, AppState>, name: String) -> Res<ProbeDto> {
+    let engine = state.engine()?;
+    let p = tauri::async_runtime::spawn_blocking(move || engine.remote_test(Some(&name)))
+        .await
+        .map_err(|e| ApiError {
+            code: "internal".into(),
+            message: e.to_string(),
+        })??;
+    Ok(ProbeDto {
+        millis: p.millis,
+        writable: p.writable,
+    })
+}
+
+/// Stores credentials in the OS keychain; they are tested and dropped if the remote refuses them.
+#[tauri::command]
+pub async fn remote_login(
+    state: State<'_, AppState>,
+    name: String,
+    values: Vec<String>,
+) -> Res<()> {
+    let engine = state.engine()?;
+    tauri::async_runtime::spawn_blocking(move || {
+        let fields = engine.login_fields(&name)?;
+        if fields.len() != values.len() {
+            return Err(strata_core::Error::invalid("fill in every field"));
+        }
+        let pairs: Vec<(&str, String)> = fields
+            .iter()
+            .map(|f| f.0)
+            .zip(values.into_iter().map(|v| v.trim().to_string()))
+            .collect();
+        engine.remote_login(&name, &pairs).map(|_| ())
+    })
+    .await
+    .map_err(|e| ApiError {
+        code: "internal".into(),
+        message: e.to_string(),
+    })??;
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn pull_remote<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    task: u32,
+    remote: Option<String>,
+    on_progress: Channel<ProgressDto>,
+) -> Res<PullDto> {
+    let p = long(&state, task, on_progress, move |e, p, _| {
+        e.pull(remote.as_deref(), p)
+    })
+    .await?;
+    changed(&app, None, None);
+    Ok(PullDto {
+        remote: p.remote,
+        events: p.events,
+        new_versions: p.new_versions,
+        renumbered: p
+            .renumbered
+            .into_iter()
+            .map(|r| format!("{} {} → {}", r.dataset, r.from, r.to))
+            .collect(),
+    })
+}
+
+#[tauri::command]
+pub async fn upload_version<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    task: u32,
+    reference: String,
+    remote: Option<String>,
+    on_progress: Channel<ProgressDto>,
+) -> Res<UploadDto> {
+    let u = long(&state, task, on_progress, move |e, p, c| {
+        e.upload(&reference, remote.as_deref(), p, c)
+    })
+    .await?;
+    changed(&app, None, Some(u.id.clone()));
+    Ok(UploadDto {
+        version: u.version,
+        remote: u.remote,
+        uploaded: u.uploaded,
+        sent_objects: u.sent_objects,
+        sent_bytes: u.sent_bytes,
+        skipped_objects: u.skipped_objects,
+        renumbered_from: u.renumbered_from,
+    })
+}
+
+#[tauri::command]
+pub async fn push_all<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    task: u32,
+    on_progress: Channel<ProgressDto>,
+) -> Res<PushDto> {
+    let p = long(&state, task, on_progress, move |e, p, c| e.push(None, p, c)).await?;
+    changed(&app, None, None);
+    Ok(PushDto {
+        uploaded: p.uploaded,
+        events: p.events,
+        sent_bytes: p.sent_bytes,
+    })
+}

@@ -1,0 +1,6 @@
+// Generated from src-tauri/src/dto.rs by its bindings test; do not edit.
+export type PullDto = { remote: string, events: number, newVersions: Array<string>, 
+/**
+ * "dataset old → new" for versions of ours renumbered because a team member took the number.
+ */
+renumbered: Array<string>, };
