@@ -9,6 +9,7 @@ mod support;
 mod backend;
 mod faults;
 mod gcs;
+mod links;
 mod proxy;
 mod servers;
 mod suite;

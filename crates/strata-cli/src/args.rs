@@ -64,6 +64,15 @@ pub enum Command {
         #[arg(long)]
         no_recursive: bool,
     },
+    /// Record external files (s3://, gs://, azure://, https://, file://) left where they are
+    AddLink {
+        reference: String,
+        #[arg(required = true, value_name = "URL")]
+        urls: Vec<String>,
+        /// Folder inside the dataset to put them in
+        #[arg(long, value_name = "DIR_IN_DATASET")]
+        to: Option<String>,
+    },
     /// Remove entries by dataset path or glob
     Remove {
         reference: String,

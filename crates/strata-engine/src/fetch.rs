@@ -59,14 +59,26 @@ impl Engine {
         cancel: &Cancel,
     ) -> Result<(u64, u64)> {
         let mut missing: BTreeMap<Hash, u64> = BTreeMap::new();
-        for e in entries.iter().filter(|e| e.link.is_none()) {
-            if !missing.contains_key(&e.hash) && self.store.locate(&e.hash, e.size)?.is_none() {
+        let mut links: Vec<&Entry> = Vec::new();
+        let mut linked = HashSet::new();
+        for e in entries {
+            if missing.contains_key(&e.hash) || linked.contains(&e.hash) {
+                continue;
+            }
+            if self.store.locate(&e.hash, e.size)?.is_some() {
+                continue;
+            }
+            if e.link.is_some() {
+                linked.insert(e.hash);
+                links.push(e);
+            } else {
                 missing.insert(e.hash, e.size);
             }
         }
+        let from_links = self.fetch_links(&links, progress, cancel)?;
         if missing.is_empty() {
             self.mark_fetched(v, whole)?;
-            return Ok((0, 0));
+            return Ok(from_links);
         }
         let Some(remote) = v
             .remote
@@ -100,7 +112,7 @@ impl Engine {
             });
         }
         let n = missing.len() as u64;
-        let bytes = places.values().map(|p| p.len).sum();
+        let bytes: u64 = places.values().map(|p| p.len).sum();
         let bad = block_on(self.fetch_places(&c, &places, Sink::Store, progress, cancel))??;
         if let Some(b) = bad.first() {
             return Err(Error::Corrupt {
@@ -116,7 +128,7 @@ impl Engine {
             });
         }
         self.mark_fetched(v, whole)?;
-        Ok((n, bytes))
+        Ok((n + from_links.0, bytes + from_links.1))
     }
 
     /// A remote-only version whose whole content is here is now an ordinary uploaded one.

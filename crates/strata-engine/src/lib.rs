@@ -5,6 +5,7 @@ mod cache;
 mod copy;
 mod edit;
 mod fetch;
+mod links;
 mod maintenance;
 mod outbox;
 mod pull;

@@ -27,8 +27,19 @@ impl Engine {
         cancel: &Cancel,
     ) -> Result<VerifyReport> {
         let v = self.resolve(reference)?;
+        if v.upload_state == strata_core::UploadState::Remote {
+            return Err(strata_core::Error::invalid(format!(
+                "{} is remote-only: nothing here to check; use --remote {}, or `strata get` it first",
+                v.label(),
+                v.remote.as_deref().unwrap_or("NAME")
+            )));
+        }
         let m = self.manifest_of(&v)?;
-        let mismatches = verify(&self.store, m.entries(), progress, cancel)?;
+        let (linked, stored): (Vec<&strata_core::Entry>, Vec<&strata_core::Entry>) =
+            m.entries().iter().partition(|e| e.link.is_some());
+        let stored: Vec<strata_core::Entry> = stored.into_iter().cloned().collect();
+        let mut mismatches = verify(&self.store, &stored, progress, cancel)?;
+        mismatches.extend(self.verify_links(&linked, cancel)?);
         Ok(VerifyReport {
             version: v.label(),
             id: v.id.clone(),

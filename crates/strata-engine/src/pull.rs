@@ -64,7 +64,7 @@ impl Engine {
         let unknown: Vec<&RemoteVersion> = records
             .iter()
             .filter_map(|r| match &r.event {
-                Event::Create { version } if !doomed.contains(&version.id) => Some(version),
+                Event::Create { version } if !doomed.contains(&version.id) => Some(&**version),
                 _ => None,
             })
             .filter(|v| self.catalog.version(&v.id).is_err())

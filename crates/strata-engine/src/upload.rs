@@ -339,7 +339,7 @@ impl Engine {
                 break;
             }
             let event = Event::Create {
-                version: remote_version(&v, locator),
+                version: Box::new(remote_version(&v, locator)),
             };
             let seq = pulled.position + 1;
             let at = strata_core::time::now_ms();

@@ -240,7 +240,7 @@ impl Engine {
 
     /// Index the new content, store the manifest, then point the catalog at it: in that order, so
     /// the catalog never names content the store lacks.
-    fn commit_content(
+    pub(crate) fn commit_content(
         &mut self,
         v: &Version,
         old: &Manifest,

@@ -5,6 +5,7 @@
 mod connect;
 pub mod keychain;
 pub mod layout;
+mod links;
 mod location;
 pub mod locator;
 pub mod log;
@@ -13,6 +14,7 @@ mod transfer;
 
 pub use connect::{connect, Connected};
 pub use layout::Layout;
+pub use links::Link;
 pub use location::Location;
 pub use locator::{Locator, Place};
 pub use object_store;

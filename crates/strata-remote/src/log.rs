@@ -1,7 +1,7 @@
 //! The remote catalog: an append-only log of events, one object each under `log/`, numbered from
-//! 1. An event is appended by creating the next number with create-if-absent; when someone else
-//! took that number first, the writer reads what they wrote and tries the next one. Every backend
-//! honours create-if-absent, so two workstations never overwrite each other's events.
+//! one. An event is appended by creating the next number with create-if-absent; when someone
+//! else took that number first, the writer reads what they wrote and tries the next one. Every
+//! backend honours create-if-absent, so two workstations never overwrite each other's events.
 
 use futures::TryStreamExt;
 use object_store::{ObjectStoreExt, PutMode, PutOptions, PutPayload};
@@ -41,7 +41,7 @@ pub struct RemoteVersion {
 pub enum Event {
     /// A version whose content, manifest and locator are all in the bucket.
     Create {
-        version: RemoteVersion,
+        version: Box<RemoteVersion>,
     },
     Publish {
         id: String,
@@ -96,13 +96,11 @@ pub async fn read_since(c: &Connected, after: u64) -> Result<Vec<Record>> {
         .await?;
     seqs.sort_unstable();
     let mut out = Vec::with_capacity(seqs.len());
-    let mut expect = after + 1;
-    for seq in seqs {
+    for (expect, seq) in (after + 1..).zip(seqs) {
         if seq != expect {
             break;
         }
         out.push(read_one(c, &layout, seq).await?);
-        expect += 1;
     }
     Ok(out)
 }
@@ -163,7 +161,7 @@ pub fn live(records: &[Record]) -> Vec<RemoteVersion> {
     for r in records {
         match &r.event {
             Event::Create { version } => {
-                live.insert(version.id.clone(), version.clone());
+                live.insert(version.id.clone(), (**version).clone());
             }
             Event::Delete { id } => {
                 live.remove(id);

@@ -36,12 +36,7 @@ pub fn plan<'a>(store: &Store, entries: &'a [Entry]) -> Result<Vec<(&'a Entry, L
     entries
         .iter()
         .map(|e| {
-            if let Some(url) = &e.link {
-                return Err(Error::invalid(format!(
-                    "'{}' is an external file ({url}); fetching external files needs a remote",
-                    e.path
-                )));
-            }
+            // Linked files are fetched into the store (and checked) before a copy is written.
             match store.locate(&e.hash, e.size)? {
                 Some(loc) => Ok((e, loc)),
                 None => Err(Error::Corrupt {

@@ -66,6 +66,11 @@ pub fn run(cli: Cli, out: &Out, cancel: &Cancel) -> Result<ExitCode> {
             &globs,
             !no_recursive,
         ),
+        C::AddLink {
+            reference,
+            urls,
+            to,
+        } => update::add_link(&mut ctx, &reference, &urls, to.as_deref()),
         C::Remove {
             reference,
             patterns,

@@ -28,6 +28,19 @@ pub fn add(
     Ok(ExitCode::SUCCESS)
 }
 
+pub fn add_link(
+    ctx: &mut Ctx<'_>,
+    reference: &str,
+    urls: &[String],
+    to: Option<&str>,
+) -> Result<ExitCode> {
+    let c = ctx
+        .engine
+        .add_link(reference, urls, to, &ctx.bars, ctx.cancel)?;
+    ctx.out.emit(&c, || change_line(&c));
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn remove(ctx: &mut Ctx<'_>, reference: &str, patterns: &[String]) -> Result<ExitCode> {
     let c = ctx.engine.remove(reference, patterns)?;
     ctx.out.emit(&c, || change_line(&c));

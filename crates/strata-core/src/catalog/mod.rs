@@ -449,7 +449,7 @@ impl Writer<'_> {
             params![d.project, d.name, remote],
         )?;
         if n == 0 {
-            return Err(Error::not_found("dataset", &d.to_string()));
+            return Err(Error::not_found("dataset", d.to_string()));
         }
         Ok(())
     }
