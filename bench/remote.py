@@ -154,7 +154,10 @@ def bench(kind, reps, endpoint):
             local.settle()
             rec("rclone down", local.run([rclone, "copy", "--transfers", "16", dest,
                                           os.path.join(work, "rclone-down")], env=env))
-        shutil.rmtree(work, ignore_errors=True)
+        if kind == "large":
+            # 3 GB a repetition; small ones stay until the end (mass deletion slows ext4's next
+            # mass creation, which would blur the next repetition).
+            shutil.rmtree(work, ignore_errors=True)
     return results
 
 
@@ -193,6 +196,9 @@ def main():
     finally:
         server.kill()
         shutil.rmtree(server_dir, ignore_errors=True)
+        for d in os.listdir(OUT):
+            if d.startswith("remote-"):
+                shutil.rmtree(os.path.join(OUT, d), ignore_errors=True)
 
 
 if __name__ == "__main__":

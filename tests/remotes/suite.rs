@@ -201,7 +201,11 @@ fn a_corrupt_remote_object_is_caught_by_get_and_verify(kind: Kind, name: &str) {
     assert!(!other.path("copy").exists(), "no copy from bad bytes");
     let v = other.run(&["verify", "p/d", "--remote", "team"]).fails();
     assert!(v.stdout().contains("MISMATCH"), "{}", v.stdout());
-    let mismatched = v.stdout().lines().filter(|l| l.starts_with("MISMATCH")).count();
+    let mismatched = v
+        .stdout()
+        .lines()
+        .filter(|l| l.starts_with("MISMATCH"))
+        .count();
     assert_eq!(mismatched, 1, "only the damaged file: {}", v.stdout());
     // Repaired at the source, the next get fetches only the object it refused; what arrived
     // intact the first time was kept, and nothing damaged was.
