@@ -12,6 +12,7 @@ use crate::pull::Renumbered;
 use crate::remotes::block_on;
 use crate::Engine;
 
+/// Tries at appending to the log before giving up (each lost race means someone else wrote).
 const APPEND_TRIES: usize = 50;
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -62,14 +63,31 @@ impl Engine {
 
     /// Appends an event after applying whatever others appended first.
     pub(crate) async fn append(&mut self, c: &Connected, event: &Event) -> Result<()> {
+        self.append_with(c, &strata_core::NoProgress, |_| Ok(Some(event.clone())))
+            .await
+            .map(|_| ())
+    }
+
+    /// Appends the event `make` builds from the catalog as it is after a pull (so it sees what
+    /// others appended, and any renumbering); `make` returning `None` means nothing is owed.
+    /// Returns the event's number. A lost race (someone took the number) reads and tries again.
+    pub(crate) async fn append_with(
+        &mut self,
+        c: &Connected,
+        progress: &dyn Progress,
+        make: impl Fn(&Engine) -> Result<Option<Event>>,
+    ) -> Result<Option<u64>> {
         for _ in 0..APPEND_TRIES {
-            let pulled = self.pull_from(c, &strata_core::NoProgress).await?;
+            let pulled = self.pull_from(c, progress).await?;
+            let Some(event) = make(self)? else {
+                return Ok(None);
+            };
             let seq = pulled.position + 1;
             let at = strata_core::time::now_ms();
-            if log::try_append(c, seq, at, &crate::who(), event).await? {
+            if log::try_append(c, seq, at, &crate::who(), &event).await? {
                 self.catalog
                     .write(|w| w.set_log_position(&c.name, seq, at))?;
-                return Ok(());
+                return Ok(Some(seq));
             }
         }
         Err(Error::Remote {

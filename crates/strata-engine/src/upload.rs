@@ -11,7 +11,7 @@ use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use serde::Serialize;
 use strata_core::{Cancel, Error, Hash, Progress, Result, State, UploadState, Version};
-use strata_remote::log::{self, Event, RemoteVersion};
+use strata_remote::log::{Event, RemoteVersion};
 use strata_remote::{Connected, Layout, Locator, Place};
 use strata_store::{RemotePlace, LOOSE_MIN};
 
@@ -24,8 +24,6 @@ const PACK_SIZE: u64 = 8 << 20;
 const PACKS_IN_FLIGHT: usize = 6;
 const LARGE_IN_FLIGHT: usize = 2;
 const CHECKS_IN_FLIGHT: usize = 16;
-/// Tries at appending to the log before giving up (each lost race means someone else wrote).
-const APPEND_TRIES: usize = 50;
 
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct UploadOutcome {
@@ -331,43 +329,27 @@ impl Engine {
         progress: &dyn Progress,
     ) -> Result<()> {
         let original = self.catalog.version(id)?.semver;
-        for _ in 0..APPEND_TRIES {
-            let pulled = self.pull_from(c, progress).await?;
-            let v = self.catalog.version(id)?;
-            if v.upload_state == UploadState::Uploaded {
-                // The log has it: an earlier run appended it and stopped before noting so.
-                break;
-            }
-            let event = Event::Create {
-                version: Box::new(remote_version(&v, locator)),
-            };
-            let seq = pulled.position + 1;
-            let at = strata_core::time::now_ms();
-            if log::try_append(c, seq, at, &crate::who(), &event).await? {
-                self.catalog.write(|w| {
-                    w.set_remote(id, Some(&c.name), UploadState::Uploaded)?;
-                    w.set_log_position(&c.name, seq, at)
-                })?;
-                let v = self.catalog.version(id)?;
-                if v.semver != original {
-                    out.renumbered_from = Some(original);
-                }
-                out.uploaded.push(v.label());
-                return Ok(());
-            }
+        let appended = self
+            .append_with(c, progress, |engine| {
+                let v = engine.catalog.version(id)?;
+                // Uploaded already: an earlier run appended it and stopped before noting so.
+                Ok(
+                    (v.upload_state != UploadState::Uploaded).then(|| Event::Create {
+                        version: Box::new(remote_version(&v, locator)),
+                    }),
+                )
+            })
+            .await?;
+        if appended.is_some() {
+            self.catalog
+                .write(|w| w.set_remote(id, Some(&c.name), UploadState::Uploaded))?;
         }
         let v = self.catalog.version(id)?;
-        if v.upload_state == UploadState::Uploaded {
-            if v.semver != original {
-                out.renumbered_from = Some(original);
-            }
-            out.uploaded.push(v.label());
-            return Ok(());
+        if v.semver != original {
+            out.renumbered_from = Some(original);
         }
-        Err(Error::Remote {
-            remote: c.name.clone(),
-            message: "too many writers at once; try again".into(),
-        })
+        out.uploaded.push(v.label());
+        Ok(())
     }
 }
 

@@ -107,9 +107,4 @@ impl Store {
         )?;
         Ok(())
     }
-
-    /// Whether the remote is known to hold a loose object (used to skip a HEAD request).
-    pub fn remote_has(&self, remote: &str, h: &Hash) -> Result<bool> {
-        Ok(!self.remote_places(remote, [*h])?.is_empty())
-    }
 }
