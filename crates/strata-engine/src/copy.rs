@@ -106,8 +106,11 @@ impl Engine {
         }
         let (v, entries) = match self.select(reference, opts) {
             // Not known here: perhaps a team member shared it since the last pull.
-            Err(Error::NotFound { .. }) if !self.offline && self.remote(None).is_ok() => {
-                self.pull(None, progress)?;
+            Err(e @ Error::NotFound { .. }) if !self.offline && self.remote(None).is_ok() => {
+                if let Err(pull) = self.pull(None, progress) {
+                    progress.warn(&format!("could not look for it on the remote: {pull}"));
+                    return Err(e);
+                }
                 self.select(reference, opts)?
             }
             r => r?,
