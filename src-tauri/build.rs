@@ -32,6 +32,7 @@ const COMMANDS: &[&str] = &[
     "pull_remote",
     "upload_version",
     "push_all",
+    "finalize_upload",
 ];
 
 fn main() {

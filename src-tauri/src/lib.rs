@@ -48,6 +48,7 @@ macro_rules! handlers {
             $crate::remote_commands::pull_remote,
             $crate::remote_commands::upload_version,
             $crate::remote_commands::push_all,
+            $crate::remote_commands::finalize_upload,
         ]
     };
 }

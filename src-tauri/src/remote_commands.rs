@@ -164,6 +164,24 @@ pub async fn upload_version<R: Runtime>(
     })
 }
 
+/// Finalizes a draft and uploads it; when the remote cannot be reached the version stays final
+/// and waits for "Upload & finalize waiting" (push).
+#[tauri::command]
+pub async fn finalize_upload<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    task: u32,
+    reference: String,
+    on_progress: Channel<ProgressDto>,
+) -> Res<VersionDto> {
+    let r = long(&state, task, on_progress, move |e, p, c| {
+        e.finalize_and_upload(&reference, None, p, c)
+    })
+    .await;
+    changed(&app, None, None);
+    Ok(r?.0.into())
+}
+
 #[tauri::command]
 pub async fn push_all<R: Runtime>(
     app: AppHandle<R>,

@@ -222,6 +222,11 @@ async fn a_team_shares_datasets_through_a_remote() {
     s.click("[data-test='version-1.0.0']").await;
     s.click("[data-test=upload]").await;
     s.wait_text("[data-test=upload-state]", "uploaded").await;
+    // A child draft, finalized and uploaded in one action.
+    s.click("[data-test=new-child]").await;
+    s.wait_text("h1", "1.0.1").await;
+    s.click("[data-test=finalize-upload]").await;
+    s.wait_text("[data-test=upload-state]", "uploaded").await;
 
     // The Remotes page: test the connection; a bad address is refused with a clear message.
     s.click("[data-test=open-remotes]").await;
@@ -246,7 +251,10 @@ async fn a_team_shares_datasets_through_a_remote() {
         assert!(r.mismatches.is_empty(), "downloaded content verifies");
         let mut mate = strata_engine::Engine::open(&mate_home).unwrap();
         let pulled = mate.pull(None, &p).unwrap();
-        assert_eq!(pulled.new_versions, ["mine/notes@1.0.0"]);
+        assert_eq!(
+            pulled.new_versions,
+            ["mine/notes@1.0.0", "mine/notes@1.0.1"]
+        );
     })
     .join()
     .unwrap();

@@ -85,4 +85,6 @@ export const api = {
   upload: (reference: string, remote: string | null, onProgress: (p: ProgressDto) => void) =>
     task<UploadDto>("upload_version", { reference, remote }, onProgress),
   push: (onProgress: (p: ProgressDto) => void) => task<PushDto>("push_all", {}, onProgress),
+  finalizeUpload: (reference: string, onProgress: (p: ProgressDto) => void) =>
+    task<VersionDto>("finalize_upload", { reference }, onProgress),
 };

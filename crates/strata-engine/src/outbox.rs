@@ -142,7 +142,7 @@ impl Engine {
                 Err(Error::Remote {
                     remote: spec.name.clone(),
                     message: format!(
-                        "{} is final but not uploaded ({e}); `strata push` will retry",
+                        "{} is final but not uploaded ({e}); it waits for `strata push` (the app: Upload & finalize waiting)",
                         v.label()
                     ),
                 })

@@ -111,6 +111,20 @@ export function VersionPage(props: {
               Finalize
             </button>
           )}
+          {draft && hasRemote && (
+            <button
+              onClick={() =>
+                props.transfer(
+                  `Finalize & upload ${full}@${v.semver}`,
+                  (p) => api.finalizeUpload(v.id, p),
+                  (x) => `${x.project}/${x.dataset}@${x.semver} is final and uploaded to ${x.remote ?? "the remote"}`,
+                )
+              }
+              data-test="finalize-upload"
+            >
+              Finalize &amp; upload
+            </button>
+          )}
           {v.state === "final" && <button onClick={() => act(() => api.publish(v.id))}>Publish</button>}
           {hasRemote && !draft && ["local", "pending", "uploading"].includes(v.uploadState) && (
             <button
