@@ -86,6 +86,16 @@ fn free_twin_port() -> u16 {
     panic!("no free port pair");
 }
 
+/// Starts `cmd` with its output in `log` and waits until it listens on `port`.
+fn start_logged(mut cmd: Command, log: &Path, port: u16, what: &str) -> Child {
+    let out = std::fs::File::create(log).expect("log");
+    let err = out.try_clone().expect("log");
+    cmd.stdin(Stdio::null()).stdout(out).stderr(err);
+    let mut child = spawn(cmd);
+    wait_for_port(port, &mut child, what, log);
+    child
+}
+
 pub fn wait_for_port(port: u16, child: &mut Child, what: &str, log: &Path) {
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(60) {
@@ -167,18 +177,8 @@ impl Seaweed {
                 "-admin.ui=false",
                 "-master.telemetry=false",
             ])
-            .arg(format!("-bucket={S3_BUCKET}"))
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(&log).expect("log"))
-            .stderr(Stdio::from(
-                std::fs::OpenOptions::new()
-                    .append(true)
-                    .open(&log)
-                    .expect("log"),
-            ));
-        let mut child = spawn(cmd);
-        wait_for_port(s3, &mut child, "SeaweedFS", &log);
-        self.child = Some(child);
+            .arg(format!("-bucket={S3_BUCKET}"));
+        self.child = Some(start_logged(cmd, &log, s3, "SeaweedFS"));
         self.wait_for_bucket();
     }
 
@@ -238,12 +238,8 @@ impl Azurite {
             .arg(port.to_string())
             .arg("--location")
             .arg(dir)
-            .args(["--skipApiVersionCheck", "--disableTelemetry", "--silent"])
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(&log).expect("log"))
-            .stderr(Stdio::null());
-        let mut child = spawn(cmd);
-        wait_for_port(port, &mut child, "Azurite", &log);
+            .args(["--skipApiVersionCheck", "--disableTelemetry", "--silent"]);
+        let child = start_logged(cmd, &log, port, "Azurite");
         create_container(port, AZ_CONTAINER);
         Azurite {
             port,
@@ -317,17 +313,8 @@ impl FakeGcs {
         cmd.args(["-scheme", "http", "-host", "127.0.0.1", "-port"])
             .arg(port.to_string())
             .args(["-backend", "memory", "-public-host"])
-            .arg(format!("localhost:{port}"))
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(&log).expect("log"))
-            .stderr(Stdio::from(
-                std::fs::OpenOptions::new()
-                    .append(true)
-                    .open(&log)
-                    .expect("log"),
-            ));
-        let mut child = spawn(cmd);
-        wait_for_port(port, &mut child, "fake-gcs-server", &log);
+            .arg(format!("localhost:{port}"));
+        let child = start_logged(cmd, &log, port, "fake-gcs-server");
         FakeGcs {
             port,
             _child: child,

@@ -18,6 +18,22 @@ pub struct VerifyReport {
     pub mismatches: Vec<Mismatch>,
 }
 
+impl VerifyReport {
+    pub(crate) fn new(
+        v: &strata_core::Version,
+        m: &strata_core::Manifest,
+        mismatches: Vec<Mismatch>,
+    ) -> Self {
+        VerifyReport {
+            version: v.label(),
+            id: v.id.clone(),
+            files: m.len() as u64,
+            bytes: m.total_bytes(),
+            mismatches,
+        }
+    }
+}
+
 impl Engine {
     /// Re-hashes every stored file of a version; lists every mismatch.
     pub fn verify(
@@ -40,13 +56,7 @@ impl Engine {
         let stored: Vec<strata_core::Entry> = stored.into_iter().cloned().collect();
         let mut mismatches = verify(&self.store, &stored, progress, cancel)?;
         mismatches.extend(self.verify_links(&linked, cancel)?);
-        Ok(VerifyReport {
-            version: v.label(),
-            id: v.id.clone(),
-            files: m.len() as u64,
-            bytes: m.total_bytes(),
-            mismatches,
-        })
+        Ok(VerifyReport::new(&v, &m, mismatches))
     }
 
     /// Removes content no version refers to, and cached copies of deleted versions.

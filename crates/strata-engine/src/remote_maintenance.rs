@@ -107,13 +107,7 @@ impl Engine {
                 problem: "the version's manifest is missing on the remote".into(),
             });
         }
-        Ok(VerifyReport {
-            version: v.label(),
-            id: v.id.clone(),
-            files: m.len() as u64,
-            bytes: m.total_bytes(),
-            mismatches,
-        })
+        Ok(VerifyReport::new(&v, &m, mismatches))
     }
 
     /// Removes from a remote what no version in its log refers to and is older than `grace`.

@@ -127,6 +127,9 @@ impl Engine {
         cancel: &Cancel,
     ) -> Result<()> {
         let v = self.catalog.version(id)?;
+        // An interrupted upload may have packs on the remote it never got to record.
+        let resuming =
+            v.upload_state == UploadState::Uploading && v.remote.as_deref() == Some(&c.name);
         self.catalog
             .write(|w| w.set_remote(&v.id, Some(&c.name), UploadState::Uploading))?;
         let manifest = self.manifest_of(&v)?;
@@ -137,7 +140,8 @@ impl Engine {
         // Two rounds at most: the second re-sends anything the remote lost meanwhile (a gc).
         let mut locator = None;
         for _ in 0..2 {
-            self.send_content(c, &sizes, out, progress, cancel).await?;
+            self.send_content(c, &sizes, resuming, out, progress, cancel)
+                .await?;
             let places = self.store.remote_places(&c.name, sizes.keys().copied())?;
             if places.len() != sizes.len() {
                 return Err(Error::Internal("uploaded content is not recorded".into()));
@@ -166,10 +170,15 @@ impl Engine {
     }
 
     /// Sends what the remote is not known to hold: small objects packed, large ones whole.
+    ///
+    /// Packs are grouped deterministically (sorted hashes, cut at `PACK_SIZE`), and removing
+    /// whole groups leaves the others unchanged, so when `resuming`, a pack that landed but was
+    /// never recorded has the same name again and is found with one HEAD instead of re-sent.
     async fn send_content(
         &self,
         c: &Connected,
         sizes: &BTreeMap<Hash, u64>,
+        resuming: bool,
         out: &mut UploadOutcome,
         progress: &dyn Progress,
         cancel: &Cancel,
@@ -223,19 +232,28 @@ impl Engine {
                     p.pack = Some(name.clone());
                 }
                 let n = buf.len() as u64;
-                c.put_bytes(&layout.pack(&name), Bytes::from(buf)).await?;
+                let key = layout.pack(&name);
+                let landed = resuming && c.size_of(&key).await? == Some(n);
+                if !landed {
+                    c.put_bytes(&key, Bytes::from(buf)).await?;
+                }
                 store.record_remote(&c.name, &places)?;
                 progress.advance(places.len() as u64, n);
-                Ok::<_, Error>((places.len() as u64, n))
+                Ok::<_, Error>((places.len() as u64, n, !landed))
             }
         }))
         .buffer_unordered(PACKS_IN_FLIGHT)
-        .try_fold((0u64, 0u64), |(o, b), (o2, b2)| async move {
-            Ok((o + o2, b + b2))
+        .try_fold([0u64; 4], |mut acc, (o, b, sent)| async move {
+            let i = if sent { 0 } else { 2 };
+            acc[i] += o;
+            acc[i + 1] += b;
+            Ok(acc)
         })
         .await?;
-        out.sent_objects += sent.0;
-        out.sent_bytes += sent.1;
+        out.sent_objects += sent[0];
+        out.sent_bytes += sent[1];
+        out.skipped_objects += sent[2];
+        out.skipped_bytes += sent[3];
         let sent = futures::stream::iter(large.into_iter().map(|(h, size)| {
             let layout = &layout;
             async move {
