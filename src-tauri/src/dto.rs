@@ -300,6 +300,8 @@ pub struct PullDto {
     pub new_versions: Vec<String>,
     /// "dataset old → new" for versions of ours renumbered because a team member took the number.
     pub renumbered: Vec<String>,
+    /// Versions left out because their description was missing, damaged or unsafe.
+    pub refused: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]

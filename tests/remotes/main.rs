@@ -9,6 +9,7 @@ mod support;
 mod backend;
 mod faults;
 mod gcs;
+mod hostile;
 mod links;
 mod proxy;
 mod servers;

@@ -108,7 +108,8 @@ export function App() {
         (p) => api.pull(null, p),
         (r) =>
           `${r.remote}: ${r.newVersions.length} new versions` +
-          (r.renumbered.length ? `; renumbered yours: ${r.renumbered.join(", ")}` : ""),
+          (r.renumbered.length ? `; renumbered yours: ${r.renumbered.join(", ")}` : "") +
+          (r.refused.length ? `; ${r.refused.join("; ")}` : ""),
       ),
     [transfer],
   );

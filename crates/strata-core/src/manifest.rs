@@ -53,6 +53,25 @@ impl Manifest {
         Ok(Manifest { entries })
     }
 
+    /// Refuses entries whose path could leave a target folder (`..`, absolute, empty parts).
+    /// Manifests from elsewhere (a remote) are checked with this before they are kept.
+    pub fn check_paths(&self) -> Result<()> {
+        for e in &self.entries {
+            let safe = !e.path.is_empty()
+                && !e.path.starts_with('/')
+                && e.path
+                    .split('/')
+                    .all(|part| !part.is_empty() && part != "." && part != "..");
+            if !safe {
+                return Err(Error::Corrupt {
+                    what: "manifest".into(),
+                    detail: format!("unsafe path '{}' refused", e.path),
+                });
+            }
+        }
+        Ok(())
+    }
+
     pub fn entries(&self) -> &[Entry] {
         &self.entries
     }

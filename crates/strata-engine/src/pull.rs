@@ -35,6 +35,8 @@ pub struct PullOutcome {
     pub new_versions: Vec<String>,
     pub renumbered: Vec<Renumbered>,
     pub deleted: u64,
+    /// Versions left out because their description was missing, damaged or unsafe.
+    pub refused: Vec<String>,
 }
 
 const FETCH_PARALLEL: usize = 16;
@@ -61,6 +63,7 @@ impl Engine {
         };
         // Versions deleted further down the log are skipped: a remote gc may have removed them.
         let doomed = log::doomed(&records);
+        let mut skipped = doomed.clone();
         let unknown: Vec<&RemoteVersion> = records
             .iter()
             .filter_map(|r| match &r.event {
@@ -71,13 +74,17 @@ impl Engine {
             .collect();
         if !unknown.is_empty() {
             progress.begin("reading the remote catalog", unknown.len() as u64, 0);
-            self.fetch_descriptions(c, &unknown, progress).await?;
+            for (id, why) in self.fetch_descriptions(c, &unknown, progress).await? {
+                progress.warn(&why);
+                out.refused.push(why);
+                skipped.insert(id);
+            }
             progress.end();
         }
         let now = strata_core::time::now_ms();
         for rec in &records {
             self.catalog
-                .write(|w| apply(w, &c.name, rec, now, &doomed, &mut out))?;
+                .write(|w| apply(w, &c.name, rec, now, &skipped, &mut out))?;
             out.position = rec.seq;
         }
         if records.is_empty() {
@@ -93,43 +100,59 @@ impl Engine {
         Ok(out)
     }
 
-    /// Fetches and checks the manifests and locators of versions new here.
+    /// Fetches and checks the manifests and locators of versions new here. A version whose
+    /// description is missing, damaged or unsafe is refused (returned with the reason) instead
+    /// of stopping the pull: one bad entry must not keep a team from the rest of its log.
     async fn fetch_descriptions(
         &self,
         c: &Connected,
         versions: &[&RemoteVersion],
         progress: &dyn Progress,
-    ) -> Result<()> {
+    ) -> Result<Vec<(String, String)>> {
         let layout = Layout::new(&c.prefix);
         let store = &self.store;
+        let checked = |v: &RemoteVersion, m: &[u8], l: &[u8]| -> Result<()> {
+            if Hash::of(m) != v.manifest || Hash::of(l) != v.locator {
+                return Err(Error::Corrupt {
+                    what: "description".into(),
+                    detail: "the manifest or locator does not match its hash".into(),
+                });
+            }
+            let manifest = Manifest::decode(m)?;
+            // Paths from elsewhere must never lead a copy out of its folder.
+            manifest.check_paths()?;
+            let locator = Locator::decode(l)?;
+            store.put_manifest(&manifest)?;
+            store.record_remote(&c.name, &places_of(&locator))
+        };
         futures::stream::iter(versions.iter().map(|v| {
             let layout = &layout;
             async move {
-                let m = c.get_bytes(&layout.manifest(&v.manifest)).await?;
-                let l = c.get_bytes(&layout.locator(&v.locator)).await?;
-                Ok::<_, Error>((v, m, l))
+                let m = c.get_bytes(&layout.manifest(&v.manifest)).await;
+                let l = c.get_bytes(&layout.locator(&v.locator)).await;
+                (v, m, l)
             }
         }))
         .buffer_unordered(FETCH_PARALLEL)
-        .map(|r| {
-            let (v, m, l) = r?;
-            if Hash::of(&m) != v.manifest || Hash::of(&l) != v.locator {
-                return Err(Error::Corrupt {
-                    what: format!("remote '{}'", c.name),
-                    detail: format!(
-                        "the manifest or locator of {}@{} does not match its hash",
-                        v.dataset, v.semver
-                    ),
-                });
+        .map(|(v, m, l)| {
+            let outcome = match (m, l) {
+                (Ok(m), Ok(l)) => {
+                    progress.advance(1, (m.len() + l.len()) as u64);
+                    checked(v, &m, &l)
+                }
+                (Err(e), _) | (_, Err(e)) => Err(e),
+            };
+            match outcome {
+                Ok(()) => Ok(None),
+                Err(e @ (Error::Corrupt { .. } | Error::NotFound { .. })) => Ok(Some((
+                    v.id.clone(),
+                    format!("{}@{} from '{}' refused: {e}", v.dataset, v.semver, c.name),
+                ))),
+                Err(e) => Err(e),
             }
-            let manifest = Manifest::decode(&m)?;
-            store.put_manifest(&manifest)?;
-            let locator = Locator::decode(&l)?;
-            store.record_remote(&c.name, &places_of(&locator))?;
-            progress.advance(1, (m.len() + l.len()) as u64);
-            Ok(())
         })
-        .try_collect::<()>()
+        .try_filter_map(|r| async move { Ok(r) })
+        .try_collect()
         .await
     }
 }
@@ -163,11 +186,12 @@ fn apply(
     remote: &str,
     rec: &Record,
     now: i64,
-    doomed: &std::collections::HashSet<String>,
+    skipped: &std::collections::HashSet<String>,
     out: &mut PullOutcome,
 ) -> Result<()> {
     match &rec.event {
-        Event::Create { version: rv } if doomed.contains(&rv.id) && w.version(&rv.id).is_err() => {}
+        Event::Create { version: rv } if skipped.contains(&rv.id) && w.version(&rv.id).is_err() => {
+        }
         Event::Create { version: rv } => create(w, remote, rv, out)?,
         Event::Publish { id } => {
             if w.version(id).is_ok() {

@@ -3,4 +3,8 @@ export type PullDto = { remote: string, events: number, newVersions: Array<strin
 /**
  * "dataset old → new" for versions of ours renumbered because a team member took the number.
  */
-renumbered: Array<string>, };
+renumbered: Array<string>, 
+/**
+ * Versions left out because their description was missing, damaged or unsafe.
+ */
+refused: Array<string>, };
