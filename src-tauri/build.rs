@@ -33,6 +33,8 @@ const COMMANDS: &[&str] = &[
     "upload_version",
     "push_all",
     "finalize_upload",
+    "dataset_remote",
+    "set_dataset_remote",
 ];
 
 fn main() {

@@ -49,6 +49,8 @@ macro_rules! handlers {
             $crate::remote_commands::upload_version,
             $crate::remote_commands::push_all,
             $crate::remote_commands::finalize_upload,
+            $crate::remote_commands::dataset_remote,
+            $crate::remote_commands::set_dataset_remote,
         ]
     };
 }

@@ -198,3 +198,21 @@ pub async fn push_all<R: Runtime>(
         sent_bytes: p.sent_bytes,
     })
 }
+
+/// The remote a dataset is shared through, when it is not the default one.
+#[tauri::command]
+pub fn dataset_remote(state: State<'_, AppState>, dataset: String) -> Res<Option<String>> {
+    Ok(state.engine()?.dataset_remote(&dataset)?)
+}
+
+/// Shares a dataset through its own remote (`None`: the default one again).
+#[tauri::command]
+pub fn set_dataset_remote(
+    state: State<'_, AppState>,
+    dataset: String,
+    remote: Option<String>,
+) -> Res<()> {
+    Ok(state
+        .engine()?
+        .set_dataset_remote(&dataset, remote.as_deref())?)
+}

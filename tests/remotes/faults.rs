@@ -240,3 +240,33 @@ fn credentials_can_live_in_the_os_keychain() {
         .error()
         .contains("remote login"));
 }
+
+#[test]
+fn a_dataset_can_be_shared_through_its_own_remote() {
+    let (team, lake) = (
+        Backend::new(Kind::Folder, "own-team"),
+        Backend::new(Kind::Folder, "own-lake"),
+    );
+    let a = team.home();
+    let mut args = vec!["remote", "add", "lake"];
+    args.extend(lake.add_args.iter().map(String::as_str));
+    a.ok(&args);
+    a.images("data", 2, 4);
+    let data = a.path("data");
+    a.ok(&["snapshot", "p/special", data.to_str().unwrap()]);
+    a.ok(&["remote", "default", "lake", "--dataset", "p/special"]);
+    a.ok(&["upload", "p/special"]);
+    a.ok(&["snapshot", "p/plain", data.to_str().unwrap(), "--upload"]);
+    assert_eq!(
+        lake.list("log").len(),
+        1,
+        "p/special went to its own remote"
+    );
+    assert_eq!(team.list("log").len(), 1, "p/plain to the default");
+    assert_eq!(a.json(&["show", "p/special"])["remote"], "lake");
+    let err = a
+        .run(&["remote", "default", "nowhere", "--dataset", "p/special"])
+        .fails()
+        .error();
+    assert!(err.contains("remote not found: nowhere"), "{err}");
+}

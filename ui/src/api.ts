@@ -85,6 +85,8 @@ export const api = {
   upload: (reference: string, remote: string | null, onProgress: (p: ProgressDto) => void) =>
     task<UploadDto>("upload_version", { reference, remote }, onProgress),
   push: (onProgress: (p: ProgressDto) => void) => task<PushDto>("push_all", {}, onProgress),
+  datasetRemote: (dataset: string) => invoke<string | null>("dataset_remote", { dataset }),
+  setDatasetRemote: (dataset: string, remote: string | null) => invoke<void>("set_dataset_remote", { dataset, remote }),
   finalizeUpload: (reference: string, onProgress: (p: ProgressDto) => void) =>
     task<VersionDto>("finalize_upload", { reference }, onProgress),
 };

@@ -113,6 +113,11 @@ impl Engine {
         block_on(probe(&connected))?
     }
 
+    /// The remote a dataset is shared through when it is not the default one.
+    pub fn dataset_remote(&self, dataset: &str) -> Result<Option<String>> {
+        self.catalog.dataset_remote(&DatasetName::parse(dataset)?)
+    }
+
     /// Shares a dataset through `remote` instead of the default (`None`: back to the default).
     pub fn set_dataset_remote(&mut self, dataset: &str, remote: Option<&str>) -> Result<()> {
         let d = DatasetName::parse(dataset)?;

@@ -17,8 +17,24 @@ export function DatasetPage(props: {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [dialog, setDialog] = useState<null | "rename" | "move" | "delete">(null);
   const [text, setText] = useState("");
+  const [remotes, setRemotes] = useState<{ names: string[]; fallback: string | null; own: string | null }>({
+    names: [],
+    fallback: null,
+    own: null,
+  });
+  const loadRemotes = () =>
+    Promise.all([api.remotes(), api.datasetRemote(props.dataset)]).then(
+      ([r, own]) =>
+        setRemotes({
+          names: r.remotes.map((x) => x.name),
+          fallback: r.remotes.find((x) => x.isDefault)?.name ?? null,
+          own,
+        }),
+      () => {},
+    );
   useEffect(() => {
     api.versions(props.dataset).then(setVersions, (e) => props.onError(asApiError(e).message));
+    loadRemotes();
   }, [props.dataset, props.refresh]);
   const toggle = (id: string) => {
     const s = new Set(selected);
@@ -46,6 +62,28 @@ export function DatasetPage(props: {
             <div className="muted">
               {count(versions.length, "version")} · latest {latest.semver}: {count(latest.fileCount, "file")}, {bytes(latest.totalBytes)}, {when(latest.createdAt)}
             </div>
+          )}
+          {remotes.names.length > 1 && (
+            <label className="muted inline-select">
+              Shared through{" "}
+              <select
+                value={remotes.own ?? ""}
+                onChange={(e) =>
+                  act(async () => {
+                    await api.setDatasetRemote(props.dataset, e.target.value || null);
+                    await loadRemotes();
+                  })
+                }
+                data-test="dataset-remote"
+              >
+                <option value="">the default ({remotes.fallback})</option>
+                {remotes.names.map((n) => (
+                  <option key={n} value={n}>
+                    {n}
+                  </option>
+                ))}
+              </select>
+            </label>
           )}
         </div>
         <div className="actions">
