@@ -157,6 +157,7 @@ impl Engine {
     }
 }
 
+/// A locator's places as the store records them, and back ([`to_locator`]).
 pub(crate) fn places_of(l: &Locator) -> Vec<(Hash, RemotePlace)> {
     l.places
         .iter()
@@ -178,6 +179,25 @@ pub(crate) fn places_of(l: &Locator) -> Vec<(Hash, RemotePlace)> {
             )
         })
         .collect()
+}
+
+pub(crate) fn to_locator(places: &std::collections::HashMap<Hash, RemotePlace>) -> Locator {
+    Locator {
+        places: places
+            .iter()
+            .map(|(h, p)| {
+                let place = match &p.pack {
+                    Some(pack) => Place::Packed {
+                        pack: pack.clone(),
+                        offset: p.offset,
+                        len: p.len,
+                    },
+                    None => Place::Loose { len: p.len },
+                };
+                (*h, place)
+            })
+            .collect(),
+    }
 }
 
 /// One event into the local catalog. Events about things this catalog never had are skipped.

@@ -178,7 +178,7 @@ impl Engine {
                         }
                         if dir == "packs" {
                             if let Some(name) = m.location.filename() {
-                                self.store.forget_remote(&c.name, Some(name))?;
+                                self.store.forget_remote_pack(&c.name, name)?;
                             }
                         } else if dir == "objects" {
                             if let Some(h) =

@@ -12,7 +12,7 @@ use futures::{StreamExt, TryStreamExt};
 use serde::Serialize;
 use strata_core::{Cancel, Error, Hash, Progress, Result, State, UploadState, Version};
 use strata_remote::log::{Event, RemoteVersion};
-use strata_remote::{Connected, Layout, Locator, Place};
+use strata_remote::{Connected, Layout};
 use strata_store::{RemotePlace, LOOSE_MIN};
 
 use crate::remotes::block_on;
@@ -147,7 +147,7 @@ impl Engine {
                 return Err(Error::Internal("uploaded content is not recorded".into()));
             }
             if self.confirm_present(c, &places).await? {
-                locator = Some(to_locator(&places));
+                locator = Some(crate::pull::to_locator(&places));
                 break;
             }
         }
@@ -328,7 +328,7 @@ impl Engine {
             .await?;
         for (pack, h) in &missing {
             match (pack, h) {
-                (Some(p), _) => self.store.forget_remote(&c.name, Some(p))?,
+                (Some(p), _) => self.store.forget_remote_pack(&c.name, p)?,
                 (None, Some(h)) => self.store.forget_remote_object(&c.name, h)?,
                 _ => {}
             }
@@ -388,25 +388,6 @@ fn pack_groups(small: &[(Hash, u64)]) -> Vec<Vec<(Hash, u64)>> {
         groups.push(cur);
     }
     groups
-}
-
-fn to_locator(places: &HashMap<Hash, RemotePlace>) -> Locator {
-    Locator {
-        places: places
-            .iter()
-            .map(|(h, p)| {
-                let place = match &p.pack {
-                    Some(pack) => Place::Packed {
-                        pack: pack.clone(),
-                        offset: p.offset,
-                        len: p.len,
-                    },
-                    None => Place::Loose { len: p.len },
-                };
-                (*h, place)
-            })
-            .collect(),
-    }
 }
 
 fn remote_version(v: &Version, locator: Hash) -> RemoteVersion {

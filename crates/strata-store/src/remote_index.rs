@@ -83,19 +83,13 @@ impl Store {
         Ok(())
     }
 
-    /// Forgets places that turned out to be gone (a remote gc, a deleted bucket).
-    pub fn forget_remote(&self, remote: &str, pack: Option<&str>) -> Result<()> {
+    /// Forgets a pack that turned out to be gone (a remote gc, a deleted bucket).
+    pub fn forget_remote_pack(&self, remote: &str, pack: &str) -> Result<()> {
         let conn = self.index.conn()?;
-        match pack {
-            Some(p) => conn.execute(
-                "DELETE FROM remote_objects WHERE remote = ?1 AND pack = ?2",
-                params![remote, p],
-            )?,
-            None => conn.execute(
-                "DELETE FROM remote_objects WHERE remote = ?1",
-                params![remote],
-            )?,
-        };
+        conn.execute(
+            "DELETE FROM remote_objects WHERE remote = ?1 AND pack = ?2",
+            params![remote, pack],
+        )?;
         Ok(())
     }
 

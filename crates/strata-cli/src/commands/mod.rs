@@ -132,7 +132,7 @@ pub fn run(cli: Cli, out: &Out, cancel: &Cancel) -> Result<ExitCode> {
         },
         C::Cache { action } => cache::run(&mut ctx, action),
         C::Unlock { reference } => maintenance::unlock(&ctx, &reference),
-        C::Remote { action } => remote::run(&mut ctx, action, cli.global.offline),
+        C::Remote { action } => remote::run(&mut ctx, action),
     }
 }
 

@@ -7,7 +7,7 @@ use strata_core::{Error, RemoteSpec, Result};
 use super::Ctx;
 use crate::args::RemoteAction;
 
-pub fn run(ctx: &mut Ctx<'_>, action: RemoteAction, offline: bool) -> Result<ExitCode> {
+pub fn run(ctx: &mut Ctx<'_>, action: RemoteAction) -> Result<ExitCode> {
     match action {
         RemoteAction::Add {
             name,
@@ -63,11 +63,6 @@ pub fn run(ctx: &mut Ctx<'_>, action: RemoteAction, offline: bool) -> Result<Exi
             });
         }
         RemoteAction::Test { name } => {
-            if offline {
-                return Err(Error::invalid(
-                    "--offline forbids network use, and testing a remote needs it",
-                ));
-            }
             let p = ctx.engine.remote_test(name.as_deref())?;
             ctx.out.emit(&p, || {
                 format!(
