@@ -81,8 +81,13 @@ impl WriterLock {
     pub fn acquire(dir: &Path, key: &str, operation: &str) -> Result<(Self, Option<String>)> {
         fs::create_dir_all(dir).ctx("create", dir)?;
         let path = lock_path(dir, key);
-        // A few rounds: `strata unlock` may remove the file between our open and our flock.
-        for _ in 0..5 {
+        // A few rounds, a millisecond apart: `strata unlock` may remove the file between our open
+        // and our flock, and a holder that has just taken the lock may not have written its
+        // record yet (the refusal should name it).
+        for round in 0..20 {
+            if round > 0 {
+                std::thread::sleep(Duration::from_millis(1));
+            }
             let file = OpenOptions::new()
                 .read(true)
                 .write(true)
@@ -91,7 +96,12 @@ impl WriterLock {
                 .open(&path)
                 .ctx("open lock", &path)?;
             if !try_flock(&file, &path)? {
-                return Err(held_error(key, read_holder(&path)));
+                match read_holder(&path) {
+                    // A dead process's record still there: the new holder is writing its own.
+                    Some(h) if !h.is_gone() => return Err(held_error(key, Some(h))),
+                    _ if round < 19 => continue,
+                    _ => return Err(held_error(key, None)),
+                }
             }
             if !still_at(&file, &path)? {
                 continue; // We locked a file that was removed meanwhile; nobody looks at it.
@@ -119,8 +129,10 @@ impl WriterLock {
                 started: process_start(std::process::id()),
             };
             let body = serde_json::to_vec(&me).map_err(|e| Error::Internal(e.to_string()))?;
-            file.set_len(0).ctx("clear", &path)?;
+            // Overwrite, then cut what is left of a longer old record: at no moment is the file
+            // empty, which a refused writer would read as "no holder yet".
             file.write_all_at(&body, 0).ctx("write", &path)?;
+            file.set_len(body.len() as u64).ctx("write", &path)?;
             return Ok((WriterLock { file }, warning));
         }
         Err(Error::Locked(format!(
