@@ -5,6 +5,7 @@ mod support;
 mod bad_input;
 mod cache;
 mod chaos;
+mod concurrency;
 mod crash;
 mod get;
 mod locks;

@@ -35,6 +35,28 @@ fn semantic_versions_start_at_one_and_bump_the_patch() {
 }
 
 #[test]
+fn a_maxed_patch_number_has_no_successor_and_nothing_is_created() {
+    let env = Env::new();
+    env.ok(&["create", "d/x", "--version", "1.0.18446744073709551615"]);
+    let before = env.catalog_state();
+    let r = env.run(&["create", "d/x"]).fails();
+    let e = r.error();
+    assert!(
+        e.contains("d/x@1.0.18446744073709551615 has no next patch version")
+            && e.contains("--version"),
+        "{e}"
+    );
+    assert_eq!(
+        env.catalog_state(),
+        before,
+        "the failed create changed the catalog"
+    );
+    // The way out the message gives works.
+    let v = env.json(&["create", "d/x", "--version", "1.1.0"]);
+    assert_eq!(v["semver"], "1.1.0");
+}
+
+#[test]
 fn create_prints_the_id_and_nested_projects_work() {
     let env = Env::new();
     let id = env.ok(&["create", "team/vision/cats"]).line();

@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 use strata_core::{Error, Result, Version};
 
 use crate::versions::validate_tag;
-use crate::Engine;
+use crate::{Engine, Wait};
 
 /// One `KEY[=JSON]` argument of `strata meta`.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,33 +31,39 @@ impl MetaOp {
     }
 }
 
+// Each change below is short: it waits up to `SHORT_WAIT` for another writer of the version, so
+// many of them at once (a script setting keys in parallel) all land instead of mostly failing.
+// Each re-reads the version under the lock and applies its change to what the catalog holds at
+// that moment, inside the write transaction, so no one's key or tag is lost.
 impl Engine {
     /// Applies metadata changes (drafts only) and returns the resulting metadata.
     pub fn meta(&mut self, reference: &str, ops: &[MetaOp]) -> Result<Map<String, Value>> {
-        let v = self.resolve(reference)?;
         if ops.is_empty() {
-            return Ok(v.metadata);
+            return Ok(self.resolve(reference)?.metadata);
         }
-        v.ensure_draft()?;
-        let mut m = v.metadata.clone();
-        for op in ops {
-            match op {
-                MetaOp::Set(k, val) => {
-                    m.insert(k.clone(), val.clone());
-                }
-                MetaOp::Remove(k) => {
-                    m.remove(k);
+        let (_lock, v) = self.lock_draft(reference, "meta", Wait::Short, None)?;
+        self.catalog.write(|w| {
+            let cur = w.version(&v.id)?;
+            cur.ensure_draft()?;
+            let mut m = cur.metadata;
+            for op in ops {
+                match op {
+                    MetaOp::Set(k, val) => {
+                        m.insert(k.clone(), val.clone());
+                    }
+                    MetaOp::Remove(k) => {
+                        m.remove(k);
+                    }
                 }
             }
-        }
-        self.catalog.write(|w| w.set_metadata(&v.id, &m))?;
-        Ok(m)
+            w.set_metadata(&v.id, &m)?;
+            Ok(m)
+        })
     }
 
     /// `+tag` adds, `-tag` removes (a bare tag adds). Tags may change in any state: they label
-    /// versions, they are not content.
+    /// versions, they are not content. Still serialized with the version's other writers.
     pub fn tag(&mut self, reference: &str, changes: &[String]) -> Result<Version> {
-        let v = self.resolve(reference)?;
         let mut parsed = Vec::new();
         for c in changes {
             let (add, t) = match c.strip_prefix('-') {
@@ -67,6 +73,8 @@ impl Engine {
             validate_tag(t)?;
             parsed.push((add, t.to_string()));
         }
+        let v = self.resolve(reference)?;
+        let (_lock, v) = self.lock_version(&v.id, "tag", Wait::Short, None)?;
         self.catalog.write(|w| {
             for (add, t) in &parsed {
                 if *add {
@@ -80,11 +88,13 @@ impl Engine {
         self.catalog.version(&v.id)
     }
 
+    /// Sets a draft's description.
     pub fn describe(&mut self, reference: &str, description: &str) -> Result<Version> {
-        let v = self.resolve(reference)?;
-        v.ensure_draft()?;
-        self.catalog
-            .write(|w| w.set_description(&v.id, description))?;
+        let (_lock, v) = self.lock_draft(reference, "describe", Wait::Short, None)?;
+        self.catalog.write(|w| {
+            w.version(&v.id)?.ensure_draft()?;
+            w.set_description(&v.id, description)
+        })?;
         self.catalog.version(&v.id)
     }
 }

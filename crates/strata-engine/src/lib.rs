@@ -17,11 +17,12 @@ mod versions;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use strata_core::lock::WriterLock;
 use strata_core::semver;
 use strata_core::{
-    Catalog, Error, Hash, IoContext, Manifest, Progress, Reference, Result, Version,
+    Catalog, Error, Hash, IoContext, Manifest, NoProgress, Progress, Reference, Result, Version,
 };
 use strata_store::Store;
 
@@ -45,6 +46,9 @@ pub struct Engine {
     store: Store,
     /// Set by `--offline`: anything that needs the network fails (or queues) instead.
     offline: bool,
+    /// Where operations that take no progress reporter of their own (meta, tag, describe,
+    /// remove, finalize, delete) send their warnings.
+    notices: Arc<dyn Progress>,
 }
 
 impl Engine {
@@ -58,7 +62,14 @@ impl Engine {
             catalog,
             store,
             offline: false,
+            notices: Arc::new(NoProgress),
         })
+    }
+
+    /// Lets the front end show warnings of operations that take no progress reporter, such as
+    /// a dead writer's lock being taken over by `meta`.
+    pub fn set_notices(&mut self, notices: Arc<dyn Progress>) {
+        self.notices = notices;
     }
 
     /// Forbids network use (`--offline`, `STRATA_OFFLINE=1`).
@@ -109,7 +120,9 @@ impl Engine {
         self.cache_dir().join("objects")
     }
 
-    /// Takes the writer lock of a version (or dataset), passing a stale-lock warning on.
+    /// Takes the writer lock of a version (or dataset) or fails at once naming its holder, passing
+    /// a stale-lock warning on. For long operations (add, sync, add-link, snapshot): they hold the
+    /// lock for as long as hashing takes, so waiting behind one would look like a hang.
     fn lock(&self, key: &str, operation: &str, progress: &dyn Progress) -> Result<WriterLock> {
         let (lock, warning) = WriterLock::acquire(&self.locks_dir(), key, operation)?;
         if let Some(w) = warning {
@@ -118,11 +131,66 @@ impl Engine {
         Ok(lock)
     }
 
+    /// Takes a version's writer lock, then reads the version again: whatever was resolved before
+    /// the lock may have been changed (or finalized, or deleted) by the writer we waited for.
+    /// `wait` says whether to wait up to [`SHORT_WAIT`] for another writer (short operations)
+    /// or fail at once (long ones, see [`Engine::lock`]).
+    /// Warnings go to `progress`, or to the front end's notices when it is `None`.
+    fn lock_version(
+        &self,
+        id: &str,
+        operation: &str,
+        wait: Wait,
+        progress: Option<&dyn Progress>,
+    ) -> Result<(WriterLock, Version)> {
+        let (lock, warning) = match wait {
+            Wait::No => WriterLock::acquire(&self.locks_dir(), id, operation)?,
+            Wait::Short => {
+                WriterLock::acquire_within(&self.locks_dir(), id, operation, SHORT_WAIT)?
+            }
+        };
+        if let Some(w) = warning {
+            progress.unwrap_or(&*self.notices).warn(&w);
+        }
+        let v = self.catalog.version(id)?;
+        Ok((lock, v))
+    }
+
+    /// [`Engine::lock_version`] for changes only a draft accepts: resolves, refuses a non-draft
+    /// before waiting, locks, re-reads and checks again.
+    fn lock_draft(
+        &self,
+        reference: &str,
+        operation: &str,
+        wait: Wait,
+        progress: Option<&dyn Progress>,
+    ) -> Result<(WriterLock, Version)> {
+        let v = self.resolve(reference)?;
+        v.ensure_draft()?;
+        let (lock, v) = self.lock_version(&v.id, operation, wait, progress)?;
+        v.ensure_draft()?;
+        Ok((lock, v))
+    }
+
     /// Releases a version's writer lock whatever holds it.
     pub fn unlock(&self, reference: &str) -> Result<Option<String>> {
         let v = self.resolve(reference)?;
         WriterLock::force_release(&self.locks_dir(), &v.id)
     }
+}
+
+/// How long a short operation (meta, tag, describe, remove, finalize, delete) waits for another
+/// writer of the same version before failing with the holder's name. Those writers hold the lock
+/// for milliseconds, so many of them meeting on one version all get through well within it.
+pub const SHORT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Whether taking a writer lock waits for the current holder.
+#[derive(Clone, Copy, Debug)]
+enum Wait {
+    /// Fail at once, naming the holder.
+    No,
+    /// Wait up to [`SHORT_WAIT`].
+    Short,
 }
 
 fn hashes_of(m: &Manifest) -> HashSet<Hash> {

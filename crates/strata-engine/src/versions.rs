@@ -17,7 +17,7 @@ use strata_store::{ingest, StatCache};
 
 use strata_remote::log::Event;
 
-use crate::{hashes_of, new_version_id, not_draft_error, who, Engine};
+use crate::{hashes_of, new_version_id, not_draft_error, who, Engine, Wait};
 
 /// How `add` takes files: under which dataset folder, which ones, how deep.
 #[derive(Clone, Debug)]
@@ -61,25 +61,16 @@ pub struct Change {
 }
 
 impl Engine {
-    fn next_semver(&self, d: &DatasetName) -> Result<semver::Version> {
-        Ok(match self.catalog.versions_of(d)?.last() {
-            Some(v) => {
-                let s = v.semver();
-                semver::Version::new(s.major, s.minor, s.patch + 1)
-            }
-            None => semver::Version::new(1, 0, 0),
-        })
-    }
-
     pub fn create(&mut self, dataset: &str, opts: &CreateOptions) -> Result<Version> {
         let d = DatasetName::parse(dataset)?;
         for t in &opts.tags {
             validate_tag(t)?;
         }
-        let semver = match &opts.version {
-            Some(s) => parse_semver(s)?,
-            None => self.next_semver(&d)?,
-        };
+        let given = opts.version.as_deref().map(parse_semver).transpose()?;
+        if given.is_none() {
+            // Fails before anything is stored; the number is chosen again inside the transaction.
+            next_semver(self.catalog.versions_of(&d)?.last())?;
+        }
         let mut parents = Vec::new();
         let mut manifests = Vec::new();
         for r in &opts.parents {
@@ -94,9 +85,15 @@ impl Engine {
         // Held until the catalog names the manifest, so a concurrent gc cannot remove it first.
         let _guard = self.store.writer_guard()?;
         let hash = self.store.put_manifest(&manifest)?;
-        let id = new_version_id(&d.to_string(), &semver);
         let by = who();
-        self.catalog.write(|w| {
+        let id = self.catalog.write(|w| {
+            // Numbered inside the write transaction: two concurrent creates get 1.0.1 and 1.0.2,
+            // not one 1.0.1 and a conflict.
+            let semver = match &given {
+                Some(s) => s.clone(),
+                None => next_semver(w.versions_of(&d)?.last())?,
+            };
+            let id = new_version_id(&d.to_string(), &semver);
             w.insert_version(&NewVersion {
                 id: &id,
                 dataset: &d,
@@ -111,12 +108,16 @@ impl Engine {
                 total_bytes: manifest.total_bytes(),
                 created_at: now_ms(),
                 created_by: &by,
-            })
+            })?;
+            Ok(id)
         })?;
         self.catalog.version(&id)
     }
 
     /// Adds files and folders (folder contents go under `to`); a changed file replaces its entry.
+    ///
+    /// Fails at once, naming the holder, when another writer has the draft: adding can take
+    /// minutes, and so can the holder.
     pub fn add(
         &mut self,
         reference: &str,
@@ -130,9 +131,7 @@ impl Engine {
         }
         let prefix = dataset_dir(opts.to.as_deref().unwrap_or(""))?;
         let filter = PathFilter::new(&opts.globs)?;
-        let v = self.resolve(reference)?;
-        v.ensure_draft()?;
-        let _lock = self.lock(&v.id, "add", progress)?;
+        let (_lock, v) = self.lock_draft(reference, "add", Wait::No, Some(progress))?;
         let _guard = self.store.writer_guard()?;
         let old = self.manifest_of(&v)?;
         let known = hashes_of(&old);
@@ -172,15 +171,14 @@ impl Engine {
         self.commit_content(&v, &old, new, all, caches, stats)
     }
 
-    /// Removes entries matching any of the patterns (dataset paths or globs).
+    /// Removes entries matching any of the patterns (dataset paths or globs). Waits up to
+    /// [`SHORT_WAIT`](crate::SHORT_WAIT) for another writer of the draft: it hashes nothing.
     pub fn remove(&mut self, reference: &str, patterns: &[String]) -> Result<Change> {
         if patterns.is_empty() {
             return Err(Error::invalid("nothing to remove: give paths or globs"));
         }
         let filter = PathFilter::new(patterns)?;
-        let v = self.resolve(reference)?;
-        v.ensure_draft()?;
-        let _lock = self.lock(&v.id, "remove", &strata_core::NoProgress)?;
+        let (_lock, v) = self.lock_draft(reference, "remove", Wait::Short, None)?;
         let _guard = self.store.writer_guard()?;
         let old = self.manifest_of(&v)?;
         let mut new = old.clone();
@@ -199,6 +197,7 @@ impl Engine {
     }
 
     /// Makes the draft equal to a folder: adds new files, replaces changed ones, removes the rest.
+    /// Like `add`, fails at once when another writer has the draft.
     pub fn sync(
         &mut self,
         reference: &str,
@@ -206,9 +205,7 @@ impl Engine {
         progress: &dyn Progress,
         cancel: &Cancel,
     ) -> Result<Change> {
-        let v = self.resolve(reference)?;
-        v.ensure_draft()?;
-        let _lock = self.lock(&v.id, "sync", progress)?;
+        let (_lock, v) = self.lock_draft(reference, "sync", Wait::No, Some(progress))?;
         let _guard = self.store.writer_guard()?;
         let old = self.manifest_of(&v)?;
         let (new, got, cache, complete) = self.scan_and_ingest(folder, &old, progress, cancel)?;
@@ -240,6 +237,11 @@ impl Engine {
 
     /// Index the new content, store the manifest, then point the catalog at it: in that order, so
     /// the catalog never names content the store lacks.
+    ///
+    /// `v` is the version as read under its writer lock and `new` was computed from its manifest.
+    /// The catalog is checked again inside the write: if the draft was finalized, or its content
+    /// changed (a forced unlock let another writer in), nothing is written, so no one's change
+    /// is silently replaced.
     pub(crate) fn commit_content(
         &mut self,
         v: &Version,
@@ -258,6 +260,13 @@ impl Engine {
                 let cur = w.version(&v.id)?;
                 if cur.state != State::Draft {
                     return Err(not_draft_error(&cur));
+                }
+                if cur.manifest != v.manifest {
+                    return Err(Error::Conflict(format!(
+                        "{} was changed by another writer meanwhile; nothing was changed, run \
+                         the command again",
+                        cur.label()
+                    )));
                 }
                 w.set_manifest(&v.id, hash, new.len() as u64, new.total_bytes())
             })
@@ -280,14 +289,24 @@ impl Engine {
         })
     }
 
+    /// Makes a draft final (a final or published version is returned as it is). Waits up to
+    /// [`SHORT_WAIT`](crate::SHORT_WAIT) for a writer of the draft, so an `add` either lands
+    /// before it or is refused after it.
     pub fn finalize(&mut self, reference: &str) -> Result<Version> {
         let v = self.resolve(reference)?;
         if v.state != State::Draft {
             return Ok(v);
         }
-        let _lock = self.lock(&v.id, "finalize", &strata_core::NoProgress)?;
-        self.catalog
-            .write(|w| w.set_state(&v.id, State::Final, now_ms()))?;
+        let (_lock, v) = self.lock_version(&v.id, "finalize", Wait::Short, None)?;
+        if v.state != State::Draft {
+            return Ok(v);
+        }
+        self.catalog.write(|w| {
+            if w.version(&v.id)?.state == State::Draft {
+                w.set_state(&v.id, State::Final, now_ms())?;
+            }
+            Ok(())
+        })?;
         self.catalog.version(&v.id)
     }
 
@@ -350,12 +369,12 @@ impl Engine {
                 });
             }
         }
-        let semver = match &latest {
-            Some(v) => {
-                let s = v.semver();
-                semver::Version::new(s.major, s.minor, s.patch + 1)
+        let semver = match next_semver(latest.as_ref()) {
+            Ok(s) => s,
+            Err(e) => {
+                got.abort();
+                return Err(e);
             }
-            None => semver::Version::new(1, 0, 0),
         };
         let parents: Vec<String> = latest.iter().map(|v| v.id.clone()).collect();
         let stats = (got.hashed_files, got.hashed_bytes, got.stored_bytes);
@@ -442,16 +461,19 @@ impl Engine {
         }
         let merged = Manifest::merge(manifests.iter());
         let _guard = self.store.writer_guard()?;
-        let semver = self.next_semver(&d)?;
+        let semver = next_semver(self.catalog.versions_of(&d)?.last())?;
         let mut meta = serde_json::Map::new();
         meta.insert("squashed_from".into(), serde_json::Value::Array(labels));
         let id = self.insert_final(&d, &semver, &[], &[], "squash", &merged, None, meta)?;
         self.catalog.version(&id)
     }
 
-    /// Deletes a version from the catalog; its content stays in the store until `gc`.
+    /// Deletes a version from the catalog; its content stays in the store until `gc`. Waits up to
+    /// [`SHORT_WAIT`](crate::SHORT_WAIT) for a writer of the version, so a draft is never deleted
+    /// under an `add` that then reports success.
     pub fn delete(&mut self, reference: &str, force: bool) -> Result<Version> {
         let v = self.resolve(reference)?;
+        let (_lock, v) = self.lock_version(&v.id, "delete", Wait::Short, None)?;
         let children = self.catalog.children_of(&v.id)?;
         if !children.is_empty() && !force {
             let names: Vec<String> = children.iter().map(Version::label).collect();
@@ -461,7 +483,6 @@ impl Engine {
                 names.join(", ")
             )));
         }
-        let _lock = self.lock(&v.id, "delete", &strata_core::NoProgress)?;
         self.catalog.write(|w| w.delete_version(&v.id))?;
         self.drop_cached_copies(&v.id)?;
         if let Some(r) = Engine::shared_on(&v) {
@@ -470,9 +491,17 @@ impl Engine {
         Ok(v)
     }
 
+    /// Deletes a dataset and all its versions. Its drafts' writers are waited for as in
+    /// [`Engine::delete`]; final versions have none.
     pub fn delete_dataset(&mut self, dataset: &str) -> Result<Vec<Version>> {
         let d = DatasetName::parse(dataset)?;
         self.catalog.require_dataset(&d)?;
+        let mut held = Vec::new();
+        for v in self.catalog.versions_of(&d)? {
+            if v.state == State::Draft {
+                held.push(self.lock_version(&v.id, "delete", Wait::Short, None)?);
+            }
+        }
         let versions = self.catalog.versions_of(&d)?;
         self.catalog.write(|w| w.delete_dataset(&d))?;
         for v in &versions {
@@ -534,6 +563,22 @@ impl Engine {
 /// The remotes any of `versions` is shared on.
 fn shared_remotes(versions: &[Version]) -> std::collections::BTreeSet<String> {
     versions.iter().filter_map(Engine::shared_on).collect()
+}
+
+/// The patch after `latest` (1.0.0 for a dataset's first version). A patch number at its maximum
+/// has no successor: saying so beats wrapping to x.y.0, which would collide with an older version.
+fn next_semver(latest: Option<&Version>) -> Result<semver::Version> {
+    let Some(v) = latest else {
+        return Ok(semver::Version::new(1, 0, 0));
+    };
+    let s = v.semver();
+    let patch = s.patch.checked_add(1).ok_or_else(|| {
+        Error::Conflict(format!(
+            "{} has no next patch version; give the next one with `strata create --version X.Y.Z`",
+            v.label()
+        ))
+    })?;
+    Ok(semver::Version::new(s.major, s.minor, patch))
 }
 
 pub fn validate_tag(t: &str) -> Result<()> {

@@ -4,8 +4,8 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use strata_core::{Cancel, NoProgress, Progress};
-use strata_engine::{Engine, GetOptions};
+use strata_core::{Cancel, NoProgress, Progress, State};
+use strata_engine::{Engine, GetOptions, MetaOp};
 
 #[derive(Default)]
 struct Recorder {
@@ -140,4 +140,151 @@ fn a_cancelled_get_leaves_no_folder() {
         .unwrap_err();
     assert_eq!(err.code(), "cancelled");
     assert!(engine.cache_list().unwrap().copies.is_empty());
+}
+
+/// Runs `hook` once, the first time hashing advances: the moment an `add` holds its lock.
+struct WhileHashing<F: Fn() + Send + Sync> {
+    fired: std::sync::atomic::AtomicBool,
+    hook: F,
+}
+
+impl<F: Fn() + Send + Sync> WhileHashing<F> {
+    fn new(hook: F) -> Self {
+        WhileHashing {
+            fired: std::sync::atomic::AtomicBool::new(false),
+            hook,
+        }
+    }
+}
+
+impl<F: Fn() + Send + Sync> Progress for WhileHashing<F> {
+    fn advance(&self, _files: u64, _bytes: u64) {
+        if !self.fired.swap(true, Ordering::SeqCst) {
+            (self.hook)();
+        }
+    }
+}
+
+#[test]
+fn writers_on_separate_handles_keep_every_metadata_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let id = Engine::open(&home)
+        .unwrap()
+        .create("p/d", &Default::default())
+        .unwrap()
+        .id;
+    std::thread::scope(|s| {
+        for i in 0..10 {
+            let (home, id) = (&home, &id);
+            s.spawn(move || {
+                let mut e = Engine::open(home).unwrap();
+                let op = MetaOp::parse(&format!("k{i}={i}")).unwrap();
+                e.meta(id, &[op]).unwrap();
+            });
+        }
+    });
+    let meta = Engine::open(&home).unwrap().meta(&id, &[]).unwrap();
+    assert_eq!(meta.len(), 10, "{meta:?}");
+}
+
+#[test]
+fn finalize_waits_for_a_running_add_and_keeps_its_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    folder(&data, 300);
+    let home = dir.path().join("home");
+    let mut engine = Engine::open(&home).unwrap();
+    let id = engine.create("p/d", &Default::default()).unwrap().id;
+    let (started, hashing) = std::sync::mpsc::channel();
+    let finalizer = {
+        let (home, id) = (home.clone(), id.clone());
+        std::thread::spawn(move || {
+            hashing.recv().unwrap();
+            Engine::open(&home).unwrap().finalize(&id)
+        })
+    };
+    let progress = WhileHashing::new(|| {
+        started.send(()).unwrap();
+        // Long enough for the finalizer to resolve the draft and start waiting for the lock.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    });
+    let added = engine
+        .add(&id, &[data], &Default::default(), &progress, &Cancel::new())
+        .unwrap();
+    assert_eq!(added.version.file_count, 300);
+    let v = finalizer.join().unwrap().unwrap();
+    assert_eq!(v.state, State::Final);
+    assert_eq!(
+        v.file_count, 300,
+        "finalize froze the draft without the add's files"
+    );
+}
+
+#[test]
+fn a_second_add_is_refused_naming_the_first_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    folder(&data, 100);
+    let other = dir.path().join("other.txt");
+    std::fs::write(&other, b"other").unwrap();
+    let home = dir.path().join("home");
+    let mut engine = Engine::open(&home).unwrap();
+    let id = engine.create("p/d", &Default::default()).unwrap().id;
+    let second = std::sync::Mutex::new(None);
+    let progress = WhileHashing::new(|| {
+        let mut e = Engine::open(&home).unwrap();
+        let r = e.add(
+            &id,
+            std::slice::from_ref(&other),
+            &Default::default(),
+            &NoProgress,
+            &Cancel::new(),
+        );
+        *second.lock().unwrap() = Some(r);
+    });
+    engine
+        .add(&id, &[data], &Default::default(), &progress, &Cancel::new())
+        .unwrap();
+    let err = second.into_inner().unwrap().unwrap().unwrap_err();
+    assert_eq!(err.code(), "locked");
+    assert!(err.to_string().contains("being written by 'add'"), "{err}");
+    assert_eq!(engine.resolve(&id).unwrap().file_count, 100);
+}
+
+#[test]
+fn after_a_forced_unlock_the_slower_add_fails_instead_of_dropping_the_faster_ones_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    folder(&data, 100);
+    let other = dir.path().join("other.txt");
+    std::fs::write(&other, b"other").unwrap();
+    let home = dir.path().join("home");
+    let mut engine = Engine::open(&home).unwrap();
+    let id = engine.create("p/d", &Default::default()).unwrap().id;
+    let progress = WhileHashing::new(|| {
+        // Someone decides the running add is stuck, forces the lock and adds their own file.
+        let mut e = Engine::open(&home).unwrap();
+        let who = e.unlock(&id).unwrap().unwrap();
+        assert!(who.contains("still running"), "{who}");
+        e.add(
+            &id,
+            std::slice::from_ref(&other),
+            &Default::default(),
+            &NoProgress,
+            &Cancel::new(),
+        )
+        .unwrap();
+    });
+    let err = engine
+        .add(&id, &[data], &Default::default(), &progress, &Cancel::new())
+        .unwrap_err();
+    assert_eq!(err.code(), "conflict");
+    assert!(
+        err.to_string().contains("changed by another writer"),
+        "{err}"
+    );
+    let files = engine.files(&id, &[]).unwrap();
+    assert_eq!(files.len(), 1, "the other writer's file is kept");
+    assert_eq!(files[0].path, "other.txt");
 }

@@ -37,6 +37,8 @@ pub fn run(cli: Cli, out: &Out, cancel: &Cancel) -> Result<ExitCode> {
     let home = cli.global.home.clone().unwrap_or_else(Engine::default_home);
     let mut engine = Engine::open(&home)?;
     engine.set_offline(cli.global.offline);
+    // Bars that never draw: they only print the warnings of commands without a progress bar.
+    engine.set_notices(std::sync::Arc::new(Bars::new(false, out.quiet || out.json)));
     let mut ctx = Ctx {
         engine,
         out,
