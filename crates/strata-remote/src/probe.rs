@@ -22,7 +22,7 @@ pub async fn probe(c: &Connected) -> Result<Probe> {
     let start = Instant::now();
     let fail = |e: object_store::Error| Error::Remote {
         remote: c.name.clone(),
-        message: e.to_string(),
+        message: crate::connect::redact(&e.to_string()),
     };
     if c.read_only {
         match c.store.head(&c.prefix.clone().join("strata")).await {
