@@ -232,7 +232,7 @@ impl Link {
     ) -> Result<u64> {
         let too_big = |n: u64| {
             self.corrupt(format!(
-                "is {n} bytes or more, not the {} it had when linked; refused",
+                "changed at the source since it was linked: {n} bytes or more, not the {} it had; refused",
                 size.unwrap_or_default()
             ))
         };
@@ -270,7 +270,7 @@ impl Link {
         }
         if let Some(s) = size.filter(|s| total < *s) {
             return Err(self.corrupt(format!(
-                "is shorter than when it was linked ({total} of {s} bytes)"
+                "changed at the source since it was linked: {total} bytes, not the {s} it had"
             )));
         }
         Ok(total)
