@@ -171,3 +171,127 @@ fn an_unreachable_endpoint_fails_within_seconds_and_keeps_secrets_out() {
         }
     }
 }
+
+/// Every file under `dir` (recursively) that holds `needle`.
+fn files_holding(dir: &std::path::Path, needle: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            out.extend(files_holding(&p, needle));
+        } else if std::fs::read(&p)
+            .map(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes()))
+            .unwrap_or(false)
+        {
+            out.push(p.display().to_string());
+        }
+    }
+    out
+}
+
+#[test]
+fn credentials_in_a_url_are_refused_and_never_printed() {
+    let env = Env::new();
+    let secret = "hunter2-url-secret";
+    for args in [
+        vec![
+            "remote".to_string(),
+            "add".into(),
+            "lake".into(),
+            format!("s3://AKIA:{secret}@bucket/strata"),
+        ],
+        vec![
+            "remote".into(),
+            "add".into(),
+            "web".into(),
+            format!("https://user:{secret}@data.example.com/strata"),
+        ],
+        vec![
+            "remote".into(),
+            "add".into(),
+            "minio".into(),
+            "s3://bucket".into(),
+            "--endpoint".into(),
+            format!("http://admin:{secret}@127.0.0.1:9"),
+            "--allow-http".into(),
+        ],
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let r = env.run(&args).fails();
+        let line = r.error();
+        assert!(
+            line.contains("carries credentials") && line.contains("strata remote login"),
+            "{line}"
+        );
+        assert!(!r.stderr().contains(secret) && !r.stdout().contains(secret));
+    }
+    assert_eq!(env.json(&["remote", "list"]), serde_json::json!([]));
+
+    // One stored before such URLs were refused is shown without its password.
+    let mut catalog = strata_core::Catalog::open(&env.home().join("catalog.db")).unwrap();
+    catalog
+        .write(|w| {
+            w.add_remote(&strata_core::RemoteSpec {
+                name: "old".into(),
+                url: format!("s3://AKIA:{secret}@bucket/strata"),
+                endpoint: Some(format!("http://admin:{secret}@127.0.0.1:9")),
+                region: None,
+                allow_http: true,
+                is_default: true,
+            })
+        })
+        .unwrap();
+    drop(catalog);
+    for args in [
+        vec!["remote", "list"],
+        vec!["remote", "list", "--json"],
+        vec!["remote", "test", "old"],
+    ] {
+        let r = env.run(&args);
+        assert!(
+            !r.stdout().contains(secret) && !r.stderr().contains(secret),
+            "{args:?}: {}{}",
+            r.stdout(),
+            r.stderr()
+        );
+    }
+    assert!(env
+        .ok(&["remote", "list"])
+        .stdout()
+        .contains("s3://***@bucket/strata"));
+}
+
+#[test]
+fn a_service_account_document_in_the_environment_is_never_echoed() {
+    let env = Env::new();
+    env.ok(&["remote", "add", "gcs", "gs://bucket/strata"]);
+    let marker = "SECRETMARKER0123456789";
+    for doc in [
+        // Malformed JSON: the parser's message must not quote it.
+        format!("{{\"type\": \"service_account\", \"private_key\": \"{marker}"),
+        // Well-formed, with a key that is not one.
+        format!(
+            "{{\"type\": \"service_account\", \"client_email\": \"x@y.iam.gserviceaccount.com\", \
+             \"private_key_id\": \"{marker}\", \
+             \"private_key\": \"-----BEGIN PRIVATE KEY-----\\n{marker}\\n-----END PRIVATE KEY-----\\n\"}}"
+        ),
+    ] {
+        let mut cmd = env.cmd(&["remote", "test", "gcs"]);
+        cmd.env("STRATA_REMOTE_GCS_SERVICE_ACCOUNT", &doc)
+            .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
+            .env_remove("GOOGLE_SERVICE_ACCOUNT");
+        let r = Run {
+            out: cmd.output().unwrap(),
+        }
+        .fails();
+        let line = r.error();
+        assert!(line.contains("remote 'gcs'"), "{line}");
+        assert!(
+            !r.stderr().contains(marker) && !r.stdout().contains(marker),
+            "{}{}",
+            r.stdout(),
+            r.stderr()
+        );
+        assert_eq!(files_holding(&env.home(), marker), Vec::<String>::new());
+    }
+}

@@ -90,7 +90,23 @@ fn linked_files_from_a_folder_a_bucket_and_a_web_server_travel_with_the_version(
         "linked files are not copied into the bucket"
     );
 
-    let other = b.home();
+    // On another machine the links came from the bucket: the shared drive and the team's web
+    // server on loopback are read only once that machine's user allows them.
+    let allow = |home: &mut Env| {
+        home.vars.push((
+            "STRATA_ALLOW_FILE_LINKS".into(),
+            a.path("elsewhere").display().to_string(),
+        ));
+        home.ok(&["remote", "set", "team", "--allow-private-links", "true"]);
+    };
+    let mut other = b.home();
+    let err = other
+        .run(&["get", "p/d@1.0.1", "--to", "copy"])
+        .fails()
+        .error();
+    assert!(err.contains("refused"), "{err}");
+    assert!(!other.path("copy").exists());
+    allow(&mut other);
     other.ok(&["get", "p/d@1.0.1", "--to", "copy"]);
     assert_eq!(
         std::fs::read(other.path("copy/ext/weights.bin")).unwrap(),
@@ -115,7 +131,8 @@ fn linked_files_from_a_folder_a_bucket_and_a_web_server_travel_with_the_version(
         "{}",
         v.stdout()
     );
-    let fresh = b.home();
+    let mut fresh = b.home();
+    allow(&mut fresh);
     let err = fresh
         .run(&["get", "p/d@1.0.1", "--to", "copy"])
         .fails()

@@ -14,3 +14,4 @@ mod links;
 mod proxy;
 mod servers;
 mod suite;
+mod trust;

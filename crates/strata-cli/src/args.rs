@@ -234,6 +234,17 @@ pub enum RemoteAction {
         /// Allow plain HTTP to the endpoint
         #[arg(long)]
         allow_http: bool,
+        /// Let links in versions from this remote reach loopback, link-local and private
+        /// addresses (an internal web server); refused by default
+        #[arg(long)]
+        allow_private_links: bool,
+    },
+    /// Change a remote's settings
+    Set {
+        name: String,
+        /// Let links in versions from this remote reach loopback, link-local and private addresses
+        #[arg(long, value_name = "true|false")]
+        allow_private_links: Option<bool>,
     },
     /// Remotes, the default first
     List,

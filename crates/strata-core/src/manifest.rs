@@ -13,6 +13,87 @@ use crate::hash::Hash;
 
 const MAGIC: &[u8; 8] = b"STRATAM1";
 
+/// The largest encoded manifest read from anywhere. A million-entry dataset encodes to about
+/// 100 MB (~100 bytes an entry); five times that leaves room for long paths and links while a
+/// hostile manifest still costs at most a few GB to refuse or hold.
+pub const MAX_MANIFEST_BYTES: u64 = 512 << 20;
+/// The longest dataset path: Linux's `PATH_MAX`, so no folder a scan can read makes a longer one.
+pub const MAX_PATH_BYTES: usize = 4096;
+/// The longest link URL (signed URLs run to a couple of kilobytes).
+pub const MAX_LINK_BYTES: usize = 8192;
+/// All paths of one decoded manifest together: a million entries of 1 KiB paths. Front coding lets
+/// a few bytes of input stand for a 4 KiB path, so this, not the input size, bounds the memory.
+pub const MAX_TOTAL_PATH_BYTES: u64 = 1 << 30;
+/// The largest file size an entry may claim (1 PiB): sums of sizes cannot overflow, and every
+/// size stays exact as a JSON number in the app.
+pub const MAX_FILE_BYTES: u64 = 1 << 50;
+/// The fewest bytes one encoded entry takes: shared and suffix lengths, a suffix byte (paths are
+/// strictly increasing, so every suffix is non-empty), a size, the hash and the link flag.
+const MIN_ENTRY_BYTES: usize = 1 + 1 + 1 + 1 + 32 + 1;
+/// The most entries a manifest within [`MAX_MANIFEST_BYTES`] can hold.
+pub const MAX_ENTRIES: u64 = MAX_MANIFEST_BYTES / MIN_ENTRY_BYTES as u64;
+
+/// Why a dataset path is unsafe, or `None`. The one check every path from outside goes through:
+/// a path must stay inside the folder a copy is written to and print as what it is, so it is
+/// relative, `/`-separated, has no empty, `.` or `..` part, no backslash (a separator on
+/// Windows), no control character (terminal escapes, NUL) and is at most [`MAX_PATH_BYTES`].
+pub fn path_problem(path: &str) -> Option<&'static str> {
+    if path.is_empty() {
+        Some("empty path")
+    } else if path.len() > MAX_PATH_BYTES {
+        Some("path longer than 4096 bytes")
+    } else if path.starts_with('/') {
+        Some("absolute path")
+    } else if path.chars().any(|c| c.is_control()) {
+        Some("control character in path")
+    } else if path.contains('\\') {
+        Some("backslash in path")
+    } else if path
+        .split('/')
+        .any(|part| part.is_empty() || part == "." || part == "..")
+    {
+        Some("empty, '.' or '..' part in path")
+    } else {
+        None
+    }
+}
+
+/// Refuses a path that could leave a target folder or mislead when printed ([`path_problem`]).
+pub fn validate_path(path: &str) -> Result<()> {
+    match path_problem(path) {
+        None => Ok(()),
+        Some(why) => Err(unsafe_path(path, why)),
+    }
+}
+
+fn unsafe_path(path: &str, why: &str) -> Error {
+    // Shown escaped and cut short: the path may be hostile and long.
+    let shown: String = path
+        .chars()
+        .take(200)
+        .flat_map(char::escape_debug)
+        .collect();
+    Error::Corrupt {
+        what: "manifest".into(),
+        detail: format!("unsafe path '{shown}' refused ({why})"),
+    }
+}
+
+/// Refuses a link URL that is too long or carries control characters (they would reach request
+/// lines and terminals).
+pub fn validate_link(url: &str) -> Result<()> {
+    if url.is_empty() || url.len() > MAX_LINK_BYTES || url.chars().any(|c| c.is_control()) {
+        let shown: String = url.chars().take(200).flat_map(char::escape_debug).collect();
+        return Err(Error::Corrupt {
+            what: "manifest".into(),
+            detail: format!(
+                "bad link '{shown}' refused (empty, over 8 KiB or with control characters)"
+            ),
+        });
+    }
+    Ok(())
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Entry {
     /// Dataset path, `/`-separated, relative, UTF-8.
@@ -53,23 +134,12 @@ impl Manifest {
         Ok(Manifest { entries })
     }
 
-    /// Refuses entries whose path could leave a target folder (`..`, absolute, empty parts).
-    /// Manifests from elsewhere (a remote) are checked with this before they are kept.
+    /// Refuses entries whose path could leave a target folder ([`validate_path`]). [`decode`]
+    /// already refuses them; this is for manifests built in memory from elsewhere.
+    ///
+    /// [`decode`]: Manifest::decode
     pub fn check_paths(&self) -> Result<()> {
-        for e in &self.entries {
-            let safe = !e.path.is_empty()
-                && !e.path.starts_with('/')
-                && e.path
-                    .split('/')
-                    .all(|part| !part.is_empty() && part != "." && part != "..");
-            if !safe {
-                return Err(Error::Corrupt {
-                    what: "manifest".into(),
-                    detail: format!("unsafe path '{}' refused", e.path),
-                });
-            }
-        }
-        Ok(())
+        self.entries.iter().try_for_each(|e| validate_path(&e.path))
     }
 
     pub fn entries(&self) -> &[Entry] {
@@ -89,7 +159,7 @@ impl Manifest {
     }
 
     pub fn total_bytes(&self) -> u64 {
-        self.entries.iter().map(|e| e.size).sum()
+        sum_sizes(self.entries.iter())
     }
 
     pub fn get(&self, path: &str) -> Option<&Entry> {
@@ -168,43 +238,97 @@ impl Manifest {
         out
     }
 
+    /// Decodes in one pass with memory linear in the input: every length is checked against
+    /// the bytes left and the limits above before anything is allocated for it, each path is
+    /// built once (no copy of the previous one) and checked with [`validate_path`].
     pub fn decode(bytes: &[u8]) -> Result<Self> {
-        let corrupt = |d: &str| Error::Corrupt {
+        let corrupt = |d: String| Error::Corrupt {
             what: "manifest".into(),
-            detail: d.into(),
+            detail: d,
         };
+        let truncated = || corrupt("truncated".into());
+        if bytes.len() as u64 > MAX_MANIFEST_BYTES {
+            return Err(corrupt(format!(
+                "{} bytes, more than the {} MiB a manifest may have",
+                bytes.len(),
+                MAX_MANIFEST_BYTES >> 20
+            )));
+        }
         if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
-            return Err(corrupt("bad header"));
+            return Err(corrupt("bad header".into()));
         }
         let mut r = Reader {
             buf: bytes,
             pos: MAGIC.len(),
         };
-        let n = r.varint().ok_or_else(|| corrupt("truncated"))? as usize;
-        let mut entries = Vec::with_capacity(n.min(bytes.len() / 34));
-        let mut prev: Vec<u8> = Vec::new();
+        let n = r.varint().ok_or_else(truncated)?;
+        // Each entry takes at least MIN_ENTRY_BYTES, so a count the bytes cannot hold is a lie.
+        let room = (bytes.len() - r.pos) / MIN_ENTRY_BYTES;
+        if n > room as u64 {
+            return Err(corrupt(format!(
+                "claims {n} entries but has room for at most {room}"
+            )));
+        }
+        let n = n as usize;
+        let mut entries: Vec<Entry> = Vec::with_capacity(n);
+        let mut path_bytes = 0u64;
         for _ in 0..n {
-            let shared = r.varint().ok_or_else(|| corrupt("truncated"))? as usize;
-            let len = r.varint().ok_or_else(|| corrupt("truncated"))? as usize;
-            if shared > prev.len() {
-                return Err(corrupt("bad path prefix"));
+            let shared = r.varint().ok_or_else(truncated)?;
+            let len = r.varint().ok_or_else(truncated)?;
+            let prev = entries.last().map_or(&[][..], |e| e.path.as_bytes());
+            if shared > prev.len() as u64 {
+                return Err(corrupt("bad path prefix".into()));
             }
-            let suffix = r.take(len).ok_or_else(|| corrupt("truncated"))?;
-            let mut p = prev[..shared].to_vec();
+            let total = shared.saturating_add(len);
+            if total > MAX_PATH_BYTES as u64 {
+                return Err(corrupt(format!(
+                    "a path of {total} bytes, more than {MAX_PATH_BYTES}"
+                )));
+            }
+            path_bytes += total;
+            if path_bytes > MAX_TOTAL_PATH_BYTES {
+                return Err(corrupt(format!(
+                    "paths add up to more than {} MiB",
+                    MAX_TOTAL_PATH_BYTES >> 20
+                )));
+            }
+            let suffix = r.take(len as usize).ok_or_else(truncated)?;
+            let mut p = Vec::with_capacity(total as usize);
+            p.extend_from_slice(&prev[..shared as usize]);
             p.extend_from_slice(suffix);
-            let size = r.varint().ok_or_else(|| corrupt("truncated"))?;
-            let hash = r.take(32).ok_or_else(|| corrupt("truncated"))?;
-            let flag = r.take(1).ok_or_else(|| corrupt("truncated"))?[0];
+            let path = String::from_utf8(p).map_err(|_| corrupt("path is not UTF-8".into()))?;
+            if let Some(why) = path_problem(&path) {
+                return Err(unsafe_path(&path, why));
+            }
+            if prev >= path.as_bytes() && !entries.is_empty() {
+                return Err(corrupt("entries out of order".into()));
+            }
+            let size = r.varint().ok_or_else(truncated)?;
+            if size > MAX_FILE_BYTES {
+                return Err(corrupt(format!(
+                    "'{}' claims {size} bytes, more than 1 PiB",
+                    path.escape_debug()
+                )));
+            }
+            let hash = r.take(32).ok_or_else(truncated)?;
+            let flag = r.take(1).ok_or_else(truncated)?[0];
             let link = match flag {
                 0 => None,
                 1 => {
-                    let l = r.varint().ok_or_else(|| corrupt("truncated"))? as usize;
-                    let u = r.take(l).ok_or_else(|| corrupt("truncated"))?;
-                    Some(String::from_utf8(u.to_vec()).map_err(|_| corrupt("bad link"))?)
+                    let l = r.varint().ok_or_else(truncated)?;
+                    if l > MAX_LINK_BYTES as u64 {
+                        return Err(corrupt(format!(
+                            "a link of {l} bytes, more than {MAX_LINK_BYTES}"
+                        )));
+                    }
+                    let u = r.take(l as usize).ok_or_else(truncated)?;
+                    let url =
+                        std::str::from_utf8(u).map_err(|_| corrupt("link is not UTF-8".into()))?;
+                    validate_link(url)?;
+                    Some(url.to_string())
                 }
-                _ => return Err(corrupt("bad entry flag")),
+                _ => return Err(corrupt("bad entry flag".into())),
             };
-            let path = String::from_utf8(p.clone()).map_err(|_| corrupt("bad path"))?;
             let mut h = [0u8; 32];
             h.copy_from_slice(hash);
             entries.push(Entry {
@@ -213,18 +337,22 @@ impl Manifest {
                 hash: Hash(h),
                 link,
             });
-            prev = p;
         }
         if r.pos != bytes.len() {
-            return Err(corrupt("trailing bytes"));
+            return Err(corrupt("trailing bytes".into()));
         }
-        Manifest::from_sorted(entries).map_err(|_| corrupt("entries out of order"))
+        Ok(Manifest { entries })
     }
 
     /// The content hash of the encoding: equal content, equal hash.
     pub fn hash(&self) -> Hash {
         Hash::of(&self.encode())
     }
+}
+
+/// Sizes summed without overflow: entries built in memory are not bounded like decoded ones.
+fn sum_sizes<'a>(entries: impl Iterator<Item = &'a Entry>) -> u64 {
+    entries.fold(0u64, |acc, e| acc.saturating_add(e.size))
 }
 
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
@@ -325,9 +453,9 @@ impl Diff {
             removed: self.removed.len() as u64,
             modified: self.modified.len() as u64,
             unchanged: new_len.saturating_sub(changed) as u64,
-            added_bytes: self.added.iter().map(|e| e.size).sum(),
-            removed_bytes: self.removed.iter().map(|e| e.size).sum(),
-            modified_bytes: self.modified.iter().map(|(_, n)| n.size).sum(),
+            added_bytes: sum_sizes(self.added.iter()),
+            removed_bytes: sum_sizes(self.removed.iter()),
+            modified_bytes: sum_sizes(self.modified.iter().map(|(_, n)| n)),
         }
     }
 
@@ -403,6 +531,76 @@ mod tests {
         assert!(Manifest::decode(&m.encode()[..20]).is_err());
     }
 
+    /// The attack that once cost ~45 GB: each entry repeats the whole previous path and adds one
+    /// byte, so a few bytes of input stand for an ever longer path. Refused at the path limit,
+    /// quickly and with little memory.
+    #[test]
+    fn a_manifest_of_ever_longer_paths_is_refused_quickly() {
+        let mut bytes = MAGIC.to_vec();
+        let n = 330_000u64;
+        put_varint(&mut bytes, n);
+        for i in 0..n {
+            put_varint(&mut bytes, i);
+            put_varint(&mut bytes, 1);
+            bytes.push(b'a');
+            put_varint(&mut bytes, 1);
+            bytes.extend_from_slice(&[7; 32]);
+            bytes.push(0);
+        }
+        assert!(bytes.len() > 12_000_000);
+        let start = std::time::Instant::now();
+        let err = Manifest::decode(&bytes).unwrap_err().to_string();
+        assert!(err.contains("more than 4096"), "{err}");
+        assert!(start.elapsed() < std::time::Duration::from_secs(1));
+    }
+
+    /// Long legitimate paths decode in time linear in their length.
+    #[test]
+    fn many_long_paths_decode_in_well_under_a_second() {
+        let stem = "d/".repeat(1990);
+        let all: Vec<Entry> = (0..2000).map(|i| e(&format!("{stem}{i:05}"), 1)).collect();
+        let m = Manifest::from_entries(all);
+        let bytes = m.encode();
+        let start = std::time::Instant::now();
+        assert_eq!(Manifest::decode(&bytes).unwrap(), m);
+        assert!(start.elapsed() < std::time::Duration::from_secs(1));
+    }
+
+    #[test]
+    fn unsafe_paths_and_lying_counts_are_refused_before_use() {
+        for (path, why) in [
+            ("../x", "'..'"),
+            ("a//b", "empty"),
+            ("/etc/passwd", "absolute"),
+            ("a/./b", "'.'"),
+            ("a\u{1b}[2Jb", "control"),
+            ("a\0b", "control"),
+            ("a\\..\\b", "backslash"),
+        ] {
+            let m = Manifest::from_entries(vec![e(path, 1)]);
+            let err = Manifest::decode(&m.encode()).unwrap_err().to_string();
+            assert!(
+                err.contains("unsafe path") && err.contains(why),
+                "{path}: {err}"
+            );
+            assert!(m.check_paths().is_err());
+        }
+        let long = "x".repeat(MAX_PATH_BYTES + 1);
+        assert!(Manifest::decode(&Manifest::from_entries(vec![e(&long, 1)]).encode()).is_err());
+        // A count of 2^40 entries in a few bytes is refused before any allocation for it.
+        let mut bytes = MAGIC.to_vec();
+        put_varint(&mut bytes, 1 << 40);
+        let err = Manifest::decode(&bytes).unwrap_err().to_string();
+        assert!(err.contains("room for at most 0"), "{err}");
+        let huge = Manifest::from_entries(vec![e("a", 1)]);
+        let mut big = huge.entries()[0].clone();
+        big.size = MAX_FILE_BYTES + 1;
+        let err = Manifest::decode(&Manifest::from_entries(vec![big]).encode())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("more than 1 PiB"), "{err}");
+    }
+
     #[test]
     fn upsert_replaces_and_keeps_paths_sorted() {
         let mut m = Manifest::from_entries(vec![e("a", 1), e("c", 1), e("e", 1)]);
@@ -442,5 +640,61 @@ mod tests {
         assert_eq!(a.len(), 100);
         assert_eq!(a, b);
         assert_ne!(a, c);
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn entry() -> impl Strategy<Value = Entry> {
+            (
+                "[a-z]{1,8}(/[a-z0-9_-][a-z0-9._-]{0,11}){0,4}",
+                0u64..(1 << 40),
+                any::<[u8; 32]>(),
+                proptest::option::of("https://[a-z]{1,10}/[a-z]{1,10}"),
+            )
+                .prop_map(|(path, size, h, link)| Entry {
+                    path,
+                    size,
+                    hash: Hash(h),
+                    link,
+                })
+        }
+
+        proptest! {
+            #[test]
+            fn valid_manifests_round_trip(entries in proptest::collection::vec(entry(), 0..40)) {
+                let m = Manifest::from_entries(entries);
+                prop_assert_eq!(Manifest::decode(&m.encode()).unwrap(), m);
+            }
+
+            #[test]
+            fn random_bytes_never_panic(mut bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+                let _ = Manifest::decode(&bytes);
+                bytes.splice(0..0, MAGIC.iter().copied());
+                let _ = Manifest::decode(&bytes);
+            }
+
+            #[test]
+            fn mutated_manifests_never_panic_and_stay_safe(
+                entries in proptest::collection::vec(entry(), 1..20),
+                edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+                cut in any::<prop::sample::Index>(),
+            ) {
+                let mut bytes = Manifest::from_entries(entries).encode();
+                for (at, b) in edits {
+                    let i = at.index(bytes.len());
+                    bytes[i] = b;
+                }
+                for bytes in [&bytes[..], &bytes[..cut.index(bytes.len())]] {
+                    if let Ok(m) = Manifest::decode(bytes) {
+                        // Whatever decodes is safe to use.
+                        prop_assert!(m.check_paths().is_ok());
+                        prop_assert!(m.entries().windows(2).all(|w| w[0].path < w[1].path));
+                        prop_assert!(m.entries().iter().all(|e| e.size <= MAX_FILE_BYTES));
+                    }
+                }
+            }
+        }
     }
 }

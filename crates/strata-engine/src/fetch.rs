@@ -46,6 +46,8 @@ pub(crate) enum Sink {
 pub(crate) struct BadObject {
     pub hash: Hash,
     pub key: String,
+    /// What was wrong with it, when more is known than "does not match its hash".
+    pub why: Option<String>,
 }
 
 impl Engine {
@@ -76,7 +78,7 @@ impl Engine {
                 missing.insert(e.hash, e.size);
             }
         }
-        let from_links = self.fetch_links(&links, progress, cancel)?;
+        let from_links = self.fetch_links(v, &links, progress, cancel)?;
         if missing.is_empty() {
             self.mark_fetched(v, whole)?;
             return Ok(from_links);
@@ -112,16 +114,41 @@ impl Engine {
                 ),
             });
         }
+        // The manifest says how big each object is; a locator that says otherwise (or names a
+        // range out of bounds) is not believed, and nothing is asked of the remote for it.
+        for (h, p) in &places {
+            let size = missing.get(h).copied().unwrap_or_default();
+            let in_bounds = match &p.pack {
+                Some(_) => strata_remote::locator::packed_range(p.offset, p.len).map(|_| ()),
+                None => Ok(()),
+            };
+            if p.len != size || in_bounds.is_err() {
+                return Err(Error::Corrupt {
+                    what: format!("remote '{}'", c.name),
+                    detail: format!(
+                        "its locator puts object {h} of {} at {} bytes{} but the manifest says {size} bytes; nothing was fetched",
+                        v.label(),
+                        p.len,
+                        p.pack
+                            .as_deref()
+                            .map(|pack| format!(" from offset {} of pack {pack}", p.offset))
+                            .unwrap_or_default(),
+                    ),
+                });
+            }
+        }
         let n = missing.len() as u64;
-        let bytes: u64 = places.values().map(|p| p.len).sum();
+        let bytes = places.values().fold(0u64, |a, p| a.saturating_add(p.len));
         let bad = block_on(self.fetch_places(&c, &places, Sink::Store, progress, cancel))??;
         if let Some(b) = bad.first() {
+            let what = b
+                .why
+                .clone()
+                .unwrap_or_else(|| format!("{} does not match its hash {}", b.key, b.hash));
             return Err(Error::Corrupt {
                 what: format!("remote '{}'", c.name),
                 detail: format!(
-                    "{} does not match its hash {} ({} bad objects); nothing was used; run `strata verify {} --remote {}`",
-                    b.key,
-                    b.hash,
+                    "{what} ({} bad objects); nothing was used; run `strata verify {} --remote {}`",
                     bad.len(),
                     v.label(),
                     c.name
@@ -162,8 +189,8 @@ impl Engine {
                 None => large.push((*h, p.len)),
             }
         }
-        let reads = plan_ranges(by_pack);
-        let total: u64 = places.values().map(|p| p.len).sum();
+        let reads = plan_ranges(by_pack)?;
+        let total = places.values().fold(0u64, |a, p| a.saturating_add(p.len));
         progress.begin(
             &format!("downloading from {}", c.name),
             places.len() as u64,
@@ -195,17 +222,30 @@ impl Engine {
                 bad.extend(r.objects.iter().map(|(h, _, _)| BadObject {
                     hash: *h,
                     key: key.to_string(),
+                    why: None,
                 }));
                 continue;
             };
             let mut seen = HashSet::new();
             for (h, off, len) in &r.objects {
-                let s = (off - r.start) as usize;
-                let obj = &bytes[s..s + *len as usize];
+                // In range by construction (plan_ranges); checked anyway, never sliced blindly.
+                let obj = off
+                    .checked_sub(r.start)
+                    .and_then(|s| Some(s as usize..(s.checked_add(*len)?) as usize))
+                    .and_then(|range| bytes.get(range));
+                let Some(obj) = obj else {
+                    bad.push(BadObject {
+                        hash: *h,
+                        key: key.to_string(),
+                        why: Some(format!("{key} is shorter than its locator says")),
+                    });
+                    continue;
+                };
                 if Hash::of(obj) != *h {
                     bad.push(BadObject {
                         hash: *h,
                         key: key.to_string(),
+                        why: None,
                     });
                     continue;
                 }
@@ -228,65 +268,70 @@ impl Engine {
             i.commit()?;
         }
         let store = &self.store;
-        let large_bad: Vec<BadObject> =
-            futures::stream::iter(large.into_iter().map(|(h, _len)| {
-                let layout = &layout;
-                async move {
-                    cancel.check()?;
-                    let key = layout.object(&h);
-                    let tmp = store.tmp_path("f-");
-                    let got = c.get_to_file(&key, &tmp, &h, progress, cancel).await;
-                    match got {
-                        Ok(_) => {
-                            if sink == Sink::Store {
-                                store.import_loose(&h, &tmp)?;
-                            } else {
-                                let _ = std::fs::remove_file(&tmp);
-                            }
-                            progress.advance(1, 0);
-                            Ok(None)
-                        }
-                        Err(Error::Corrupt { .. }) => {
+        let large_bad: Vec<BadObject> = futures::stream::iter(large.into_iter().map(|(h, len)| {
+            let layout = &layout;
+            async move {
+                cancel.check()?;
+                let key = layout.object(&h);
+                let tmp = store.tmp_path("f-");
+                let got = c.get_to_file(&key, &tmp, len, &h, progress, cancel).await;
+                match got {
+                    Ok(_) => {
+                        if sink == Sink::Store {
+                            store.import_loose(&h, &tmp)?;
+                        } else {
                             let _ = std::fs::remove_file(&tmp);
-                            Ok(Some(BadObject {
-                                hash: h,
-                                key: key.to_string(),
-                            }))
                         }
-                        Err(Error::NotFound { .. }) if sink == Sink::Check => {
-                            let _ = std::fs::remove_file(&tmp);
-                            Ok(Some(BadObject {
-                                hash: h,
-                                key: key.to_string(),
-                            }))
-                        }
-                        Err(e) => {
-                            let _ = std::fs::remove_file(&tmp);
-                            Err(e)
-                        }
+                        progress.advance(1, 0);
+                        Ok(None)
+                    }
+                    Err(Error::Corrupt { detail, .. }) => {
+                        let _ = std::fs::remove_file(&tmp);
+                        Ok(Some(BadObject {
+                            hash: h,
+                            key: key.to_string(),
+                            why: Some(detail),
+                        }))
+                    }
+                    Err(Error::NotFound { .. }) if sink == Sink::Check => {
+                        let _ = std::fs::remove_file(&tmp);
+                        Ok(Some(BadObject {
+                            hash: h,
+                            key: key.to_string(),
+                            why: None,
+                        }))
+                    }
+                    Err(e) => {
+                        let _ = std::fs::remove_file(&tmp);
+                        Err(e)
                     }
                 }
-            }))
-            .buffer_unordered(LARGE_IN_FLIGHT)
-            .try_filter_map(|b| async move { Ok(b) })
-            .try_collect()
-            .await?;
+            }
+        }))
+        .buffer_unordered(LARGE_IN_FLIGHT)
+        .try_filter_map(|b| async move { Ok(b) })
+        .try_collect()
+        .await?;
         bad.extend(large_bad);
         progress.end();
         Ok(bad)
     }
 }
 
-/// Sorts each pack's objects by offset and merges neighbours into requests.
-fn plan_ranges(by_pack: BTreeMap<&str, Vec<(Hash, u64, u64)>>) -> Vec<RangeRead> {
+/// Sorts each pack's objects by offset and merges neighbours into requests. A range whose end
+/// overflows or lies past any pack's size is refused ([`packed_range`]).
+///
+/// [`packed_range`]: strata_remote::locator::packed_range
+fn plan_ranges(by_pack: BTreeMap<&str, Vec<(Hash, u64, u64)>>) -> Result<Vec<RangeRead>> {
     let mut reads = Vec::new();
     for (pack, mut objs) in by_pack {
         objs.sort_by_key(|o| o.1);
         let mut cur: Option<RangeRead> = None;
         for (h, off, len) in objs {
-            let end = off + len;
+            let end = strata_remote::locator::packed_range(off, len)?.end;
             match cur.as_mut() {
-                Some(r) if off <= r.end + MERGE_GAP && end - r.start <= MAX_RANGE => {
+                // Offsets and ends are below MAX_PACK_BYTES, so none of this overflows.
+                Some(r) if off <= r.end + MERGE_GAP && end.max(r.end) - r.start <= MAX_RANGE => {
                     r.end = r.end.max(end);
                     r.objects.push((h, off, len));
                 }
@@ -305,7 +350,7 @@ fn plan_ranges(by_pack: BTreeMap<&str, Vec<(Hash, u64, u64)>>) -> Vec<RangeRead>
         }
         reads.extend(cur);
     }
-    reads
+    Ok(reads)
 }
 
 #[cfg(test)]
@@ -324,10 +369,23 @@ mod tests {
                 (h(b"b"), 100, 50),
             ],
         );
-        let reads = plan_ranges(m);
+        let reads = plan_ranges(m).unwrap();
         assert_eq!(reads.len(), 2);
         assert_eq!((reads[0].start, reads[0].end), (0, 150));
         assert_eq!(reads[0].objects.len(), 2);
         assert_eq!((reads[1].start, reads[1].end), (10 << 20, (10 << 20) + 5));
+    }
+
+    #[test]
+    fn a_range_that_overflows_or_runs_past_a_pack_is_refused() {
+        for (off, len) in [(u64::MAX - 1, 10), (1 << 30, 1), (0, u64::MAX)] {
+            let mut m = BTreeMap::new();
+            m.insert("p", vec![(Hash::of(b"x"), off, len)]);
+            let err = plan_ranges(m)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(err.contains("reaches past"), "{off}+{len}: {err}");
+        }
     }
 }

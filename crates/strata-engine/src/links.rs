@@ -2,9 +2,11 @@
 //! recorded in a draft by size and hash. `get` fetches them from there, checking the hash;
 //! `verify` reports those that changed at the source.
 
+use std::collections::{HashMap, HashSet};
+
 use futures::{StreamExt, TryStreamExt};
-use strata_core::{Cancel, Entry, Error, Hash, Progress, Result};
-use strata_remote::Link;
+use strata_core::{Cancel, Entry, Error, Hash, Progress, Result, UploadState, Version};
+use strata_remote::{Link, Trust};
 use strata_store::verify::Mismatch;
 use strata_store::LOOSE_MIN;
 
@@ -12,6 +14,8 @@ use crate::remotes::block_on;
 use crate::{Change, Engine};
 
 const LINKS_IN_FLIGHT: usize = 4;
+/// Ancestors looked at to find where a link came from; beyond this a lineage is not walked.
+const MAX_ANCESTORS: usize = 10_000;
 
 impl Engine {
     /// Records external files in a draft, under `to` (their file names kept).
@@ -44,7 +48,8 @@ impl Engine {
             } else {
                 format!("{dir}/{name}")
             };
-            links.push((path, Link::open(url, &remotes)?));
+            strata_core::manifest::validate_path(&path)?;
+            links.push((path, Link::open(url, &remotes, &Trust::Own)?));
         }
         self.online("reading linked files")?;
         let _lock = self.lock(&v.id, "add-link", progress)?;
@@ -74,9 +79,12 @@ impl Engine {
         self.commit_content(&v, &old, new, Vec::new(), Vec::new(), (0, 0, 0))
     }
 
-    /// Fetches linked files the store lacks into it, every byte checked against its hash.
+    /// Fetches linked files the store lacks into it, every byte checked against its size and
+    /// hash. Links that came from a bucket follow its rules ([`Trust`]); one that breaks them
+    /// fails the whole fetch before anything of it is read, naming the entry and the link.
     pub(crate) fn fetch_links(
         &self,
+        v: &Version,
         entries: &[&Entry],
         progress: &dyn Progress,
         cancel: &Cancel,
@@ -84,50 +92,99 @@ impl Engine {
         if entries.is_empty() {
             return Ok((0, 0));
         }
-        self.online("fetching linked files")?;
+        let trust = self.link_trust(v)?;
         let remotes = self.catalog.remotes()?;
-        let total: u64 = entries.iter().map(|e| e.size).sum();
+        // Every link is checked before any is read: a refused one leaves nothing behind.
+        let links = entries
+            .iter()
+            .map(|e| {
+                let url = e.link.as_deref().unwrap_or_default();
+                Link::open(url, &remotes, &trust.of(url))
+                    .map(|l| (*e, l))
+                    .map_err(|err| about(e, err))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.online("fetching linked files")?;
+        let total = entries.iter().fold(0u64, |a, e| a.saturating_add(e.size));
         progress.begin("fetching linked files", entries.len() as u64, total);
-        for e in entries {
+        for (e, link) in links {
             cancel.check()?;
-            let url = e.link.as_deref().unwrap_or_default();
-            let link = Link::open(url, &remotes)?;
-            let tmp = self.store.tmp_path("k-");
-            let got = block_on(
-                link.at
-                    .get_to_file(&link.key, &tmp, &e.hash, progress, cancel),
-            )?;
-            let res = got.and_then(|_| {
-                if e.size >= LOOSE_MIN {
-                    self.store.import_loose(&e.hash, &tmp)
-                } else {
-                    let bytes = std::fs::read(&tmp).map_err(|err| Error::Io {
-                        action: "read",
-                        path: tmp.clone(),
-                        source: err,
-                    })?;
-                    let mut imp = self.store.small_import();
-                    imp.append(e.hash, &bytes)?;
-                    imp.commit()
-                }
-            });
-            let _ = std::fs::remove_file(&tmp);
-            res.map_err(|err| match err {
-                Error::Corrupt { .. } => Error::Corrupt {
-                    what: format!("linked file {}", e.path),
-                    detail: format!("{url} changed at the source since it was linked"),
-                },
-                other => other,
-            })?;
+            let res = if e.size >= LOOSE_MIN {
+                let tmp = self.store.tmp_path("k-");
+                let got = block_on(link.fetch_to_file(&tmp, e.size, &e.hash, progress, cancel))
+                    .and_then(|r| r)
+                    .and_then(|_| self.store.import_loose(&e.hash, &tmp));
+                let _ = std::fs::remove_file(&tmp);
+                got
+            } else {
+                // Small: read into memory, never more than the size the manifest recorded.
+                block_on(link.fetch_bytes(e.size, &e.hash, cancel))
+                    .and_then(|r| r)
+                    .and_then(|bytes| {
+                        progress.advance(0, e.size);
+                        let mut imp = self.store.small_import();
+                        imp.append(e.hash, &bytes)?;
+                        imp.commit()
+                    })
+            };
+            res.map_err(|err| about(e, err))?;
             progress.advance(1, 0);
         }
         progress.end();
         Ok((entries.len() as u64, total))
     }
 
+    /// Which links of `v` came from a bucket. A version pulled from a remote brings its links
+    /// from there; so does a version made here on top of one (a draft inherits its parents'
+    /// entries), for every link an ancestor pulled from a remote has.
+    fn link_trust(&self, v: &Version) -> Result<LinkTrust> {
+        let allow = |remote: &Option<String>| -> Result<Trust> {
+            let name = remote.clone().unwrap_or_default();
+            let allow_private = match remote {
+                Some(r) => self.catalog.remote_allows_private_links(r)?,
+                None => false,
+            };
+            Ok(Trust::Bucket {
+                remote: name,
+                allow_private,
+            })
+        };
+        if v.upload_state == UploadState::Remote {
+            return Ok(LinkTrust {
+                all: Some(allow(&v.remote)?),
+                inherited: HashMap::new(),
+            });
+        }
+        let mut inherited = HashMap::new();
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut queue: Vec<String> = v.parents.clone();
+        while let Some(id) = queue.pop() {
+            if seen.len() >= MAX_ANCESTORS || !seen.insert(id.clone()) {
+                continue;
+            }
+            let Ok(p) = self.catalog.version(&id) else {
+                continue;
+            };
+            if p.upload_state == UploadState::Remote {
+                let trust = allow(&p.remote)?;
+                for e in self.manifest_of(&p)?.into_entries() {
+                    if let Some(url) = e.link {
+                        inherited.entry(url).or_insert_with(|| trust.clone());
+                    }
+                }
+            }
+            queue.extend(p.parents.iter().cloned());
+        }
+        Ok(LinkTrust {
+            all: None,
+            inherited,
+        })
+    }
+
     /// Re-reads linked files at their source; lists those that changed or are gone.
     pub(crate) fn verify_links(
         &self,
+        v: &Version,
         entries: &[&Entry],
         cancel: &Cancel,
     ) -> Result<Vec<Mismatch>> {
@@ -135,11 +192,12 @@ impl Engine {
             return Ok(Vec::new());
         }
         self.online("checking linked files")?;
+        let trust = self.link_trust(v)?;
         let remotes = self.catalog.remotes()?;
         let mut out = Vec::new();
         for e in entries {
             let url = e.link.as_deref().unwrap_or_default();
-            let problem = match Link::open(url, &remotes)
+            let problem = match Link::open(url, &remotes, &trust.of(url))
                 .and_then(|l| block_on(async { l.measure(cancel).await })?)
             {
                 Ok((_, h)) if h == e.hash => continue,
@@ -148,7 +206,10 @@ impl Engine {
                         path: e.path.clone(),
                         expected: e.hash,
                         actual: Some(h),
-                        problem: format!("changed at the source ({url}, now {size} bytes)"),
+                        problem: format!(
+                            "changed at the source ({}, now {size} bytes)",
+                            strata_remote::redact_url(url.split('?').next().unwrap_or_default())
+                        ),
                     });
                     continue;
                 }
@@ -163,5 +224,34 @@ impl Engine {
             });
         }
         Ok(out)
+    }
+}
+
+/// The rules each link of one version follows.
+struct LinkTrust {
+    /// Every link of a version pulled from a bucket.
+    all: Option<Trust>,
+    /// Links a version made here inherited from a pulled ancestor.
+    inherited: HashMap<String, Trust>,
+}
+
+impl LinkTrust {
+    fn of(&self, url: &str) -> Trust {
+        self.all
+            .clone()
+            .or_else(|| self.inherited.get(url).cloned())
+            .unwrap_or(Trust::Own)
+    }
+}
+
+/// An error about one linked entry, on one line naming the entry.
+fn about(e: &Entry, err: Error) -> Error {
+    match err {
+        Error::Corrupt { what, detail } => Error::Corrupt {
+            what: format!("{what} {}", e.path),
+            detail,
+        },
+        Error::Invalid(m) => Error::Invalid(format!("{}: {m}", e.path)),
+        other => other,
     }
 }

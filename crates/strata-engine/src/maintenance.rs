@@ -55,7 +55,7 @@ impl Engine {
             m.entries().iter().partition(|e| e.link.is_some());
         let stored: Vec<strata_core::Entry> = stored.into_iter().cloned().collect();
         let mut mismatches = verify(&self.store, &stored, progress, cancel)?;
-        mismatches.extend(self.verify_links(&linked, cancel)?);
+        mismatches.extend(self.verify_links(&v, &linked, cancel)?);
         Ok(VerifyReport::new(&v, &m, mismatches))
     }
 

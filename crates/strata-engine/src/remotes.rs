@@ -15,6 +15,7 @@ impl Engine {
         validate_remote_name(&spec.name)?;
         Location::parse(&spec.url)?;
         if let Some(e) = &spec.endpoint {
+            strata_remote::refuse_userinfo(e)?;
             if !(e.starts_with("http://") || e.starts_with("https://")) {
                 return Err(Error::invalid(format!(
                     "endpoint '{e}' must start with http:// or https://"
@@ -27,11 +28,31 @@ impl Engine {
             }
         }
         self.catalog.write(|w| w.add_remote(&spec))?;
-        self.remote(Some(&spec.name))
+        Ok(self.remote(Some(&spec.name))?.redacted())
     }
 
+    /// Remotes as they may be shown: never a credential, even one stored in a URL long ago.
     pub fn remotes(&self) -> Result<Vec<RemoteSpec>> {
-        self.catalog.remotes()
+        Ok(self
+            .catalog
+            .remotes()?
+            .iter()
+            .map(RemoteSpec::redacted)
+            .collect())
+    }
+
+    /// Whether links that arrive from `name`'s bucket may reach loopback, link-local and private
+    /// addresses (`remote add --allow-private-links`).
+    pub fn remote_allows_private_links(&self, name: &str) -> Result<bool> {
+        self.remote(Some(name))?;
+        self.catalog.remote_allows_private_links(name)
+    }
+
+    /// Lets links from `name`'s bucket reach private addresses, or stops them.
+    pub fn set_remote_private_links(&mut self, name: &str, allow: bool) -> Result<()> {
+        self.remote(Some(name))?;
+        self.catalog
+            .write(|w| w.set_remote_private_links(name, allow))
     }
 
     /// A remote by name, or the default one.
@@ -70,7 +91,7 @@ impl Engine {
             Location::Folder(_) | Location::Http(_) => {
                 return Err(Error::invalid(format!(
                     "remote '{name}' ({}) needs no credentials",
-                    spec.url
+                    spec.redacted().url
                 )))
             }
         })

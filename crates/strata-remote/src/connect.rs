@@ -64,15 +64,53 @@ fn missing(spec: &RemoteSpec, what: &str, vars: &str) -> Error {
     }
 }
 
-fn built<T>(spec: &RemoteSpec, r: object_store::Result<T>) -> Result<T> {
+fn built<T>(spec: &RemoteSpec, secrets: &[String], r: object_store::Result<T>) -> Result<T> {
     r.map_err(|e| Error::Remote {
         remote: spec.name.clone(),
-        message: e.to_string(),
+        message: redact_secrets(&e.to_string(), secrets),
     })
+}
+
+/// An error text with every known secret value cut out, then [`redact`]ed.
+fn redact_secrets(message: &str, secrets: &[String]) -> String {
+    let mut out = message.to_string();
+    for s in secrets.iter().filter(|s| s.len() >= 4) {
+        out = out.replace(s.as_str(), "***");
+    }
+    redact(&out)
+}
+
+/// Cuts what could be a credential out of a message from a library (object_store, serde) that
+/// may quote its input: `user:password@` in URLs, PEM private keys, and the whole message when
+/// it quotes a service-account document. Messages reach terminals, logs and bug reports.
+pub fn redact(message: &str) -> String {
+    if message.contains("private_key") || message.contains("PRIVATE KEY") {
+        return "(details withheld: the message quoted a credential)".into();
+    }
+    message
+        .split(' ')
+        .map(|word| {
+            if word.contains("://") {
+                crate::location::redact_url(word)
+            } else {
+                word.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 pub fn connect(spec: &RemoteSpec) -> Result<Connected> {
     let location = Location::parse(&spec.url)?;
+    if let Some(e) = &spec.endpoint {
+        crate::location::refuse_userinfo(e)?;
+    }
+    // Every credential used below, to be cut out of any error the builders return.
+    let mut secrets: Vec<String> = Vec::new();
+    let mut keep = |v: String| {
+        secrets.push(v.clone());
+        v
+    };
     let read_only = location.read_only();
     let (store, prefix): (Arc<dyn ObjectStore>, String) = match &location {
         Location::Folder(root) => {
@@ -81,7 +119,7 @@ pub fn connect(spec: &RemoteSpec) -> Result<Connected> {
                 message: format!("cannot create folder '{}': {e}", root.display()),
             })?;
             (
-                Arc::new(built(spec, LocalFileSystem::new_with_prefix(root))?),
+                Arc::new(built(spec, &[], LocalFileSystem::new_with_prefix(root))?),
                 String::new(),
             )
         }
@@ -94,6 +132,7 @@ pub fn connect(spec: &RemoteSpec) -> Result<Connected> {
                 )
             })?;
             let secret = var(spec, "SECRET_ACCESS_KEY", &["AWS_SECRET_ACCESS_KEY"])
+                .map(&mut keep)
                 .ok_or_else(|| missing(spec, "S3 secret", "AWS_SECRET_ACCESS_KEY"))?;
             let region = spec
                 .region
@@ -108,7 +147,7 @@ pub fn connect(spec: &RemoteSpec) -> Result<Connected> {
                 .with_allow_http(spec.allow_http)
                 .with_retry(retry())
                 .with_client_options(client(spec));
-            if let Some(t) = var(spec, "SESSION_TOKEN", &["AWS_SESSION_TOKEN"]) {
+            if let Some(t) = var(spec, "SESSION_TOKEN", &["AWS_SESSION_TOKEN"]).map(&mut keep) {
                 b = b.with_token(t);
             }
             if let Some(e) = spec
@@ -119,7 +158,7 @@ pub fn connect(spec: &RemoteSpec) -> Result<Connected> {
                 // MinIO-style servers address buckets by path, not by host name.
                 b = b.with_endpoint(e).with_virtual_hosted_style_request(false);
             }
-            (Arc::new(built(spec, b.build())?), prefix.clone())
+            (Arc::new(built(spec, &secrets, b.build())?), prefix.clone())
         }
         Location::Azure { container, prefix } => {
             let account =
@@ -135,6 +174,7 @@ pub fn connect(spec: &RemoteSpec) -> Result<Connected> {
                 "ACCOUNT_KEY",
                 &["AZURE_STORAGE_ACCOUNT_KEY", "AZURE_STORAGE_KEY"],
             )
+            .map(&mut keep)
             .ok_or_else(|| missing(spec, "Azure key", "AZURE_STORAGE_ACCOUNT_KEY"))?;
             let mut b = MicrosoftAzureBuilder::new()
                 .with_account(account)
@@ -146,7 +186,7 @@ pub fn connect(spec: &RemoteSpec) -> Result<Connected> {
             if let Some(e) = &spec.endpoint {
                 b = b.with_endpoint(e.clone());
             }
-            (Arc::new(built(spec, b.build())?), prefix.clone())
+            (Arc::new(built(spec, &secrets, b.build())?), prefix.clone())
         }
         Location::Gcs { bucket, prefix } => {
             let mut b = GoogleCloudStorageBuilder::new()
@@ -158,6 +198,11 @@ pub fn connect(spec: &RemoteSpec) -> Result<Connected> {
                 "SERVICE_ACCOUNT",
                 &["GOOGLE_SERVICE_ACCOUNT", "GOOGLE_APPLICATION_CREDENTIALS"],
             ) {
+                // The document itself rather than a file name: given as a key, never treated as a
+                // path (a path is quoted in errors).
+                Some(doc) if doc.trim_start().starts_with('{') => {
+                    b = b.with_service_account_key(keep(doc))
+                }
                 Some(path) => b = b.with_service_account_path(path),
                 None => {
                     return Err(missing(
@@ -167,11 +212,12 @@ pub fn connect(spec: &RemoteSpec) -> Result<Connected> {
                     ))
                 }
             }
-            (Arc::new(built(spec, b.build())?), prefix.clone())
+            (Arc::new(built(spec, &secrets, b.build())?), prefix.clone())
         }
         Location::Http(url) => (
             Arc::new(built(
                 spec,
+                &secrets,
                 HttpBuilder::new()
                     .with_url(url)
                     .with_retry(retry())

@@ -10,7 +10,28 @@
 //! is ever overwritten: the layout needs no conditional write except create-if-absent on `log/`.
 
 use object_store::path::Path as StorePath;
+use strata_core::manifest::MAX_MANIFEST_BYTES;
 use strata_core::Hash;
+
+use crate::locator::MAX_LOCATOR_BYTES;
+
+/// A log event is one version's description: kilobytes, with room for long metadata.
+pub const MAX_EVENT_BYTES: u64 = 4 << 20;
+/// Anything else read whole (a probe, a small object of a pack-less bucket).
+pub const MAX_OTHER_BYTES: u64 = 64 << 20;
+
+/// The most bytes an object read whole may have, by the folder of the layout it is in: a bucket
+/// is written by others, and what it holds is read with a limit.
+pub fn max_size_of(key: &StorePath) -> u64 {
+    let mut parts = key.parts().collect::<Vec<_>>();
+    parts.pop();
+    match parts.last().map(|p| p.as_ref()) {
+        Some("manifests") => MAX_MANIFEST_BYTES,
+        Some("locators") => MAX_LOCATOR_BYTES,
+        Some("log") => MAX_EVENT_BYTES,
+        _ => MAX_OTHER_BYTES,
+    }
+}
 
 pub struct Layout {
     root: StorePath,
@@ -74,5 +95,15 @@ mod tests {
         assert_eq!(a.as_ref(), "team/data/strata/log/000000000009.json");
         assert_eq!(l.seq_of(&b), Some(10));
         assert_eq!(l.seq_of(&l.pack("x")), None);
+    }
+
+    #[test]
+    fn each_kind_of_object_has_its_own_size_limit() {
+        let l = Layout::new(&StorePath::from("team"));
+        let h = Hash::of(b"x");
+        assert_eq!(max_size_of(&l.manifest(&h)), MAX_MANIFEST_BYTES);
+        assert_eq!(max_size_of(&l.locator(&h)), MAX_LOCATOR_BYTES);
+        assert_eq!(max_size_of(&l.event(3)), MAX_EVENT_BYTES);
+        assert_eq!(max_size_of(&l.pack("p")), MAX_OTHER_BYTES);
     }
 }

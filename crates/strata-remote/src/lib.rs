@@ -12,10 +12,10 @@ pub mod log;
 mod probe;
 mod transfer;
 
-pub use connect::{connect, Connected};
+pub use connect::{connect, redact, Connected};
 pub use layout::Layout;
-pub use links::Link;
-pub use location::Location;
+pub use links::{Link, Trust, ALLOW_FILE_LINKS_VAR};
+pub use location::{redact_url, refuse_userinfo, Location};
 pub use locator::{Locator, Place};
 pub use object_store;
 pub use probe::{probe, Probe};

@@ -27,6 +27,7 @@ pub enum Location {
 impl Location {
     pub fn parse(url: &str) -> Result<Self> {
         let url = url.trim();
+        refuse_userinfo(url)?;
         if let Some(rest) = url.strip_prefix("file://") {
             return folder(rest, url);
         }
@@ -66,6 +67,27 @@ impl Location {
     pub fn read_only(&self) -> bool {
         matches!(self, Location::Http(_))
     }
+}
+
+/// Refuses `scheme://user:password@host/...`: a URL is stored in the catalog, printed, and a link
+/// URL is shared with the team in every manifest, so it must never carry a secret.
+pub fn refuse_userinfo(url: &str) -> Result<()> {
+    if let Some((_, rest)) = url.split_once("://") {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        if authority.contains('@') {
+            return Err(Error::invalid(format!(
+                "'{}' carries credentials: put credentials in the keychain \
+                 (`strata remote login NAME`) or the environment, not in the URL",
+                redact_url(url)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The URL with any `user:password@` replaced by `***@`, for display.
+pub fn redact_url(url: &str) -> String {
+    strata_core::remote::redact_userinfo(url)
 }
 
 fn folder(path: &str, url: &str) -> Result<Location> {
@@ -115,5 +137,21 @@ mod tests {
         assert!(Location::parse("file://relative").is_err());
         assert!(Location::parse("s3:///nobucket").is_err());
         assert!(Location::parse("s3://b/../up").is_err());
+    }
+
+    #[test]
+    fn credentials_in_a_url_are_refused_without_being_repeated() {
+        for url in [
+            "s3://AKIA:s3cr3t@bucket/p",
+            "https://user:s3cr3t@host/x",
+            "http://s3cr3t@host",
+        ] {
+            let err = Location::parse(url).unwrap_err().to_string();
+            assert!(err.contains("carries credentials"), "{err}");
+            assert!(!err.contains("s3cr3t"), "{err}");
+        }
+        assert!(Location::parse("file:///data/with@sign").is_ok());
+        assert_eq!(redact_url("https://u:p@host/a@b"), "https://***@host/a@b");
+        assert_eq!(redact_url("s3://bucket/x"), "s3://bucket/x");
     }
 }

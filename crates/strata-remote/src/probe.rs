@@ -22,7 +22,7 @@ pub async fn probe(c: &Connected) -> Result<Probe> {
     let start = Instant::now();
     let fail = |e: object_store::Error| Error::Remote {
         remote: c.name.clone(),
-        message: e.to_string(),
+        message: crate::connect::redact(&e.to_string()),
     };
     if c.read_only {
         match c.store.head(&c.prefix.clone().join("strata")).await {
@@ -50,14 +50,8 @@ pub async fn probe(c: &Connected) -> Result<Probe> {
             ..Default::default()
         };
         c.store.put_opts(&key, body, opts).await.map_err(fail)?;
-        let back = c
-            .store
-            .get(&key)
-            .await
-            .map_err(fail)?
-            .bytes()
-            .await
-            .map_err(fail)?;
+        // Read with a limit like everything else read from a bucket.
+        let back = c.get_limited(&key, 1024).await?;
         let _ = c.store.delete(&key).await;
         if back.as_ref() != b"strata probe" {
             return Err(Error::Remote {

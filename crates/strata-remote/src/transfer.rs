@@ -8,10 +8,14 @@ use std::path::Path;
 use bytes::Bytes;
 use futures::StreamExt;
 use object_store::path::Path as StorePath;
-use object_store::{ObjectStoreExt, PutPayload, WriteMultipart};
+use object_store::{GetOptions, GetRange, ObjectStoreExt, PutPayload, WriteMultipart};
 use strata_core::{Cancel, Error, Hash, IoContext, Progress, Result};
 
-use crate::connect::Connected;
+use crate::connect::{redact, Connected};
+use crate::layout::max_size_of;
+
+/// Never reserve more than this up front for a download: an announced size is only a claim.
+const PREALLOC_MAX: u64 = 8 << 20;
 
 /// Parts of a large upload; several are in flight at once.
 pub const PART_SIZE: usize = 16 << 20;
@@ -26,8 +30,16 @@ impl Connected {
             },
             e => Error::Remote {
                 remote: self.name.clone(),
-                message: e.to_string(),
+                message: redact(&e.to_string()),
             },
+        }
+    }
+
+    /// A download that is not what was expected, named by its key.
+    fn oversized(&self, key: &StorePath, detail: String) -> Error {
+        Error::Corrupt {
+            what: format!("remote '{}'", self.name),
+            detail: format!("{key} {detail}; refused"),
         }
     }
 
@@ -49,30 +61,72 @@ impl Connected {
         }
     }
 
+    /// A whole metadata object (manifest, locator, log event), at most the size its kind may
+    /// have ([`max_size_of`]).
     pub async fn get_bytes(&self, key: &StorePath) -> Result<Bytes> {
-        self.store
-            .get(key)
-            .await
-            .map_err(|e| self.err(e))?
-            .bytes()
-            .await
-            .map_err(|e| self.err(e))
+        self.get_limited(key, max_size_of(key)).await
     }
 
+    /// A whole object of at most `max` bytes. The announced size is checked first, then the
+    /// bytes are counted as they arrive: a server that sends more than it announced, or more
+    /// than `max`, is refused without reading on.
+    pub async fn get_limited(&self, key: &StorePath, max: u64) -> Result<Bytes> {
+        let got = self.store.get(key).await.map_err(|e| self.err(e))?;
+        let announced = got.meta.size;
+        if announced > max {
+            return Err(self.oversized(
+                key,
+                format!("is {announced} bytes, more than the {max} expected"),
+            ));
+        }
+        self.collect(key, got.into_stream(), announced, announced)
+            .await
+    }
+
+    /// A range of an object, exactly `range.end - range.start` bytes.
     pub async fn get_range(&self, key: &StorePath, range: Range<u64>) -> Result<Bytes> {
-        let want = range.end - range.start;
-        let b = self
+        let want = range
+            .end
+            .checked_sub(range.start)
+            .ok_or_else(|| self.oversized(key, format!("range {range:?} is backwards")))?;
+        if want == 0 {
+            return Ok(Bytes::new());
+        }
+        let opts = GetOptions {
+            range: Some(GetRange::Bounded(range)),
+            ..Default::default()
+        };
+        let got = self
             .store
-            .get_range(key, range)
+            .get_opts(key, opts)
             .await
             .map_err(|e| self.err(e))?;
-        if b.len() as u64 != want {
-            return Err(Error::Corrupt {
-                what: format!("remote '{}'", self.name),
-                detail: format!("{key} is shorter than its locator says"),
-            });
+        self.collect(key, got.into_stream(), want, want).await
+    }
+
+    /// Reads a body of exactly `expect` bytes, refusing as soon as it goes past `max`.
+    async fn collect(
+        &self,
+        key: &StorePath,
+        mut stream: futures::stream::BoxStream<'static, object_store::Result<Bytes>>,
+        expect: u64,
+        max: u64,
+    ) -> Result<Bytes> {
+        let mut buf = Vec::with_capacity(expect.min(PREALLOC_MAX) as usize);
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| self.err(e))?;
+            if buf.len() as u64 + chunk.len() as u64 > max {
+                return Err(self.oversized(key, format!("sent more than the {max} bytes expected")));
+            }
+            buf.extend_from_slice(&chunk);
         }
-        Ok(b)
+        if buf.len() as u64 != expect {
+            return Err(self.oversized(
+                key,
+                format!("is shorter than expected ({} of {expect} bytes)", buf.len()),
+            ));
+        }
+        Ok(Bytes::from(buf))
     }
 
     /// Uploads a local file in parts, reading it a part at a time so memory stays bounded.
@@ -125,21 +179,26 @@ impl Connected {
         }
     }
 
-    /// Streams an object into `dest`, hashing as it goes; fails unless it hashes to `expect`.
+    /// Streams an object of `size` bytes into `dest`, hashing as it goes; fails unless it is
+    /// that size and hashes to `expect`. A larger object, announced or sent, is refused before
+    /// more than `size` bytes are written.
     pub async fn get_to_file(
         &self,
         key: &StorePath,
         dest: &Path,
+        size: u64,
         expect: &Hash,
         progress: &dyn Progress,
         cancel: &Cancel,
     ) -> Result<u64> {
-        let mut stream = self
-            .store
-            .get(key)
-            .await
-            .map_err(|e| self.err(e))?
-            .into_stream();
+        let got = self.store.get(key).await.map_err(|e| self.err(e))?;
+        if got.meta.size != size {
+            return Err(self.oversized(
+                key,
+                format!("is {} bytes, not the {size} expected", got.meta.size),
+            ));
+        }
+        let mut stream = got.into_stream();
         let mut out = std::io::BufWriter::with_capacity(
             1 << 20,
             std::fs::File::create(dest).ctx("create", dest)?,
@@ -149,12 +208,23 @@ impl Connected {
         while let Some(chunk) = stream.next().await {
             cancel.check()?;
             let chunk = chunk.map_err(|e| self.err(e))?;
+            total += chunk.len() as u64;
+            if total > size {
+                return Err(
+                    self.oversized(key, format!("sent more than the {size} bytes expected"))
+                );
+            }
             hasher.update(&chunk);
             out.write_all(&chunk).ctx("write", dest)?;
-            total += chunk.len() as u64;
             progress.advance(0, chunk.len() as u64);
         }
         out.flush().ctx("write", dest)?;
+        if total != size {
+            return Err(self.oversized(
+                key,
+                format!("is shorter than expected ({total} of {size} bytes)"),
+            ));
+        }
         let got = Hash::from(hasher.finalize());
         if got != *expect {
             return Err(Error::Corrupt {

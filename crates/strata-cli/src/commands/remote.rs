@@ -16,6 +16,7 @@ pub fn run(ctx: &mut Ctx<'_>, action: RemoteAction) -> Result<ExitCode> {
             endpoint,
             region,
             allow_http,
+            allow_private_links,
         } => {
             let r = ctx.engine.remote_add(RemoteSpec {
                 name,
@@ -25,28 +26,77 @@ pub fn run(ctx: &mut Ctx<'_>, action: RemoteAction) -> Result<ExitCode> {
                 allow_http,
                 is_default: default,
             })?;
-            ctx.out.emit(&r, || {
+            if allow_private_links {
+                ctx.engine.set_remote_private_links(&r.name, true)?;
+            }
+            let shown = Shown {
+                spec: r,
+                allow_private_links,
+            };
+            ctx.out.emit(&shown, || {
                 format!(
-                    "added remote {} → {}{}",
-                    r.name,
-                    r.url,
-                    if r.is_default { " (default)" } else { "" }
+                    "added remote {} → {}{}{}",
+                    shown.spec.name,
+                    shown.spec.url,
+                    if shown.spec.is_default {
+                        " (default)"
+                    } else {
+                        ""
+                    },
+                    if allow_private_links {
+                        "; its links may reach private addresses"
+                    } else {
+                        ""
+                    }
                 )
             });
         }
+        RemoteAction::Set {
+            name,
+            allow_private_links,
+        } => {
+            let Some(allow) = allow_private_links else {
+                return Err(Error::invalid(
+                    "nothing to change: give --allow-private-links true|false",
+                ));
+            };
+            ctx.engine.set_remote_private_links(&name, allow)?;
+            let doc = serde_json::json!({ "remote": name, "allow_private_links": allow });
+            ctx.out.emit(&doc, || {
+                if allow {
+                    format!("links in versions from {name} may reach private addresses")
+                } else {
+                    format!("links in versions from {name} may reach public addresses only")
+                }
+            });
+        }
         RemoteAction::List => {
-            let all = ctx.engine.remotes()?;
+            let all = ctx
+                .engine
+                .remotes()?
+                .into_iter()
+                .map(|spec| {
+                    let allow_private_links = ctx.engine.remote_allows_private_links(&spec.name)?;
+                    Ok(Shown {
+                        spec,
+                        allow_private_links,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
             ctx.out.emit(&all, || {
                 if all.is_empty() {
                     return "no remotes: add one with `strata remote add NAME URL`".into();
                 }
                 all.iter()
                     .map(|r| {
-                        let mut line = format!("{:<16} {}", r.name, r.url);
-                        if let Some(e) = &r.endpoint {
+                        let mut line = format!("{:<16} {}", r.spec.name, r.spec.url);
+                        if let Some(e) = &r.spec.endpoint {
                             line.push_str(&format!("  endpoint {e}"));
                         }
-                        if r.is_default {
+                        if r.allow_private_links {
+                            line.push_str("  (links may reach private addresses)");
+                        }
+                        if r.spec.is_default {
                             line.push_str("  (default)");
                         }
                         line
@@ -115,6 +165,14 @@ pub fn run(ctx: &mut Ctx<'_>, action: RemoteAction) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A remote as `remote add` and `remote list` show it (credentials never included).
+#[derive(serde::Serialize)]
+struct Shown {
+    #[serde(flatten)]
+    spec: RemoteSpec,
+    allow_private_links: bool,
 }
 
 /// One line from standard input; on a terminal, with a prompt and, for secrets, without echo.

@@ -222,6 +222,17 @@ impl Catalog {
         Ok(v)
     }
 
+    /// Whether links from remote `name`'s bucket may reach loopback, link-local and private
+    /// addresses (false for an unknown remote).
+    pub fn remote_allows_private_links(&self, name: &str) -> Result<bool> {
+        let allowed: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT allow_private_links FROM remotes WHERE name = ?1")?
+            .query_row([name], |r| r.get(0))
+            .optional()?;
+        Ok(allowed.is_some_and(|a| a != 0))
+    }
+
     /// How far a remote's log has been applied here, and when it was last read.
     pub fn log_position(&self, remote: &str) -> Result<(u64, Option<i64>)> {
         let mut stmt = self
@@ -588,6 +599,18 @@ impl Writer<'_> {
                 (r.is_default || first) as i64
             ],
         )?;
+        Ok(())
+    }
+
+    /// Lets links from a remote's bucket reach private addresses, or stops them.
+    pub fn set_remote_private_links(&self, name: &str, allow: bool) -> Result<()> {
+        let n = self.tx.execute(
+            "UPDATE remotes SET allow_private_links = ?2 WHERE name = ?1",
+            params![name, allow as i64],
+        )?;
+        if n == 0 {
+            return Err(Error::not_found("remote", name));
+        }
         Ok(())
     }
 

@@ -78,4 +78,9 @@ pub const MIGRATIONS: &[&str] = &[
         event  TEXT NOT NULL
     );
     "#,
+    // 5: whether links that arrive from a remote's bucket may reach loopback, link-local and
+    // private addresses (`remote add --allow-private-links`); off unless the user says so.
+    r#"
+    ALTER TABLE remotes ADD COLUMN allow_private_links INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
