@@ -297,7 +297,7 @@ impl Chaos {
     fn check(&mut self) {
         self.checks += 1;
         let all = self.a.json(&["list", "--all"]);
-        let every = self.round % 10 == 9;
+        let every = self.round % 10 == 9; // every tenth round
         let versions = all.as_array().cloned().unwrap_or_default();
         let n = versions.len();
         for (i, v) in versions.into_iter().enumerate() {
@@ -443,7 +443,7 @@ fn random_kills_lose_nothing() {
             }
             c.finals.remove(&oldest);
         }
-        if c.round % 25 == 0 {
+        if c.round.is_multiple_of(25) {
             if let Some((id, _)) = c.draft.take() {
                 c.a.ok(&["finalize", &id]);
             }
