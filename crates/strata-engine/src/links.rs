@@ -11,7 +11,7 @@ use strata_store::verify::Mismatch;
 use strata_store::LOOSE_MIN;
 
 use crate::remotes::block_on;
-use crate::{Change, Engine};
+use crate::{Change, Engine, Wait};
 
 const LINKS_IN_FLIGHT: usize = 4;
 /// Ancestors looked at to find where a link came from; beyond this a lineage is not walked.
@@ -30,8 +30,8 @@ impl Engine {
         if urls.is_empty() {
             return Err(Error::invalid("nothing to link: give one or more URLs"));
         }
-        let v = self.resolve(reference)?;
-        v.ensure_draft()?;
+        // Refuse a final version before any link is read; the draft is read again under its lock.
+        self.resolve(reference)?.ensure_draft()?;
         let dir = strata_store::scan::dataset_dir(to.unwrap_or(""))?;
         let mut entries = Vec::with_capacity(urls.len());
         let remotes = self.catalog.remotes()?;
@@ -52,7 +52,7 @@ impl Engine {
             links.push((path, Link::open(url, &remotes, &Trust::Own)?));
         }
         self.online("reading linked files")?;
-        let _lock = self.lock(&v.id, "add-link", progress)?;
+        let (_lock, v) = self.lock_draft(reference, "add-link", Wait::No, Some(progress))?;
         progress.begin("reading linked files", links.len() as u64, 0);
         let measured: Vec<(String, String, u64, Hash)> = block_on(
             futures::stream::iter(links.iter().map(|(path, link)| async move {
