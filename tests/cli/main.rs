@@ -10,4 +10,5 @@ mod locks;
 mod output;
 mod remote;
 mod store;
+mod trust;
 mod versions;
