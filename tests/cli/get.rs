@@ -129,3 +129,53 @@ fn a_changed_draft_gets_a_fresh_cached_copy() {
         tree(&env.path("data"))
     );
 }
+
+#[test]
+fn folders_beside_the_target_that_strata_did_not_make_are_never_removed() {
+    let env = Env::new();
+    env.images("data", 2, 6);
+    env.ok(&["snapshot", "d/x", "data"]);
+    let parent = env.path("parent");
+    // Look like staging folders, but are the user's: no lock file proves them ours.
+    let token = "0123456789abcdef0123456789abcdef";
+    let mine = [
+        ".target.strata-tmp-12345".to_string(),
+        "mine.strata-tmp-1".to_string(),
+        format!(".target.strata-tmp-{token}"),
+    ];
+    for m in &mine {
+        env.write(&format!("parent/{m}/precious.txt"), b"mine");
+    }
+    // A real leftover of a killed get: the name, the lock file with its token, nobody holding it.
+    let other = "fedcba9876543210fedcba9876543210";
+    env.write(&format!("parent/.old.strata-tmp-{other}/half.txt"), b"half");
+    env.write(
+        &format!("parent/.old.strata-tmp-{other}.lock"),
+        format!("strata staging {other}\n").as_bytes(),
+    );
+    let target = parent.join("target");
+    env.ok(&["get", "d/x", "--to", target.to_str().unwrap()]);
+    env.ok(&["get", "d/x", "--to", target.to_str().unwrap()]);
+    for m in &mine {
+        assert_eq!(
+            std::fs::read(parent.join(m).join("precious.txt")).unwrap(),
+            b"mine",
+            "{m} was touched"
+        );
+    }
+    assert!(!parent.join(format!(".old.strata-tmp-{other}")).exists());
+    assert!(!parent
+        .join(format!(".old.strata-tmp-{other}.lock"))
+        .exists());
+    // Nothing of our own is left beside the target either.
+    let mut names: Vec<String> = std::fs::read_dir(&parent)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    let mut expected: Vec<String> = mine.to_vec();
+    expected.push("target".into());
+    expected.sort();
+    assert_eq!(names, expected);
+}

@@ -12,4 +12,5 @@ mod locks;
 mod output;
 mod remote;
 mod store;
+mod trust;
 mod versions;

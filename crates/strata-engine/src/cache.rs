@@ -1,5 +1,9 @@
 //! The read-only cache: copies under `cache/views/`, each described by a small JSON file whose
 //! modification time says when it was last used, and a pool of extracted objects they link to.
+//!
+//! A copy is removed by renaming it into `cache/tmp/trash-*` first and deleting it after: a kill
+//! in between leaves only trash, which the next cache operation finishes. Nothing is ever taken
+//! for a whole copy while half removed, and a leftover never blocks a later removal.
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -10,6 +14,9 @@ use strata_core::{IoContext, Result, Version};
 
 use crate::copy::GetOptions;
 use crate::Engine;
+
+/// Names of copies being removed, under `cache/tmp/`.
+const TRASH_PREFIX: &str = "trash-";
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ViewMeta {
@@ -86,6 +93,7 @@ impl Engine {
     }
 
     pub fn cache_list(&self) -> Result<CacheReport> {
+        self.finish_trash();
         let pinned = self.catalog.pinned()?;
         let mut copies = Vec::new();
         let views = self.views_dir();
@@ -171,18 +179,42 @@ impl Engine {
         self.catalog.version(&v.id)
     }
 
+    /// Removes a copy: renamed into the trash (a unique name, so an earlier leftover never
+    /// collides), its description removed, then the trash emptied. Only the rename can fail the
+    /// removal; what cannot be deleted now stays in the trash for the next cache operation.
     fn remove_view(&self, key: &str) -> Result<()> {
         let views = self.views_dir();
         let dir = views.join(key);
-        // Rename first so a half-removed copy is never taken for a whole one.
-        let doomed = self.cache_dir().join("tmp").join(format!("evict-{key}"));
-        if dir.exists() {
-            fs::create_dir_all(self.cache_dir().join("tmp")).ctx("create", &doomed)?;
+        if fs::symlink_metadata(&dir).is_ok() {
+            let trash = self.trash_dir();
+            fs::create_dir_all(&trash).ctx("create", &trash)?;
+            let doomed = trash.join(strata_store::unique_name(TRASH_PREFIX));
             fs::rename(&dir, &doomed).ctx("remove", &dir)?;
-            fs::remove_dir_all(&doomed).ctx("remove", &doomed)?;
+            let _ = fs::remove_file(views.join(format!("{key}.json")));
+            let _ = strata_store::remove_tree(&doomed);
+        } else {
+            let _ = fs::remove_file(views.join(format!("{key}.json")));
         }
-        let _ = fs::remove_file(views.join(format!("{key}.json")));
         Ok(())
+    }
+
+    fn trash_dir(&self) -> PathBuf {
+        self.cache_dir().join("tmp")
+    }
+
+    /// Empties the trash left by removals that were killed or could not delete everything
+    /// (`evict-*` is the name earlier versions used). Best effort: what still resists stays.
+    pub(crate) fn finish_trash(&self) {
+        let Ok(items) = fs::read_dir(self.trash_dir()) else {
+            return;
+        };
+        for item in items.flatten() {
+            let name = item.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(TRASH_PREFIX) || name.starts_with("evict-") {
+                let _ = strata_store::remove_tree(&item.path());
+            }
+        }
     }
 
     /// Pool files no copy links to any more.
@@ -195,11 +227,17 @@ impl Engine {
         Ok(())
     }
 
-    /// Drops every cached copy of a version (after it is deleted).
+    /// Drops every cached copy of a version, after the catalog has deleted it. The delete is
+    /// done by then and must be reported and shared as done, so nothing here fails it: a copy
+    /// that cannot be moved into the trash loses its description (no longer listed or served),
+    /// and what is left is removed by `gc` or a later cache operation.
     pub(crate) fn drop_cached_copies(&self, version_id: &str) -> Result<()> {
-        for c in self.cache_list()?.copies {
-            if c.meta.version_id == version_id {
-                self.remove_view(&c.meta.key)?;
+        let Ok(list) = self.cache_list() else {
+            return Ok(());
+        };
+        for c in list.copies {
+            if c.meta.version_id == version_id && self.remove_view(&c.meta.key).is_err() {
+                let _ = fs::remove_file(self.views_dir().join(format!("{}.json", c.meta.key)));
             }
         }
         Ok(())

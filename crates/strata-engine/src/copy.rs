@@ -63,6 +63,9 @@ pub struct GetOutcome {
     pub mutable: bool,
     /// True when an existing copy already matched and nothing was written.
     pub reused: bool,
+    /// Files of an existing read-only copy that had been edited (or made writable) and were
+    /// restored before the copy was handed out.
+    pub healed: u64,
     /// Objects and bytes fetched from a remote for this copy.
     pub fetched_objects: u64,
     pub fetched_bytes: u64,
@@ -126,26 +129,40 @@ impl Engine {
             bytes,
             mutable: opts.mutable,
             reused,
+            healed: 0,
             fetched_objects: 0,
             fetched_bytes: 0,
         };
         let _guard = self.store.writer_guard()?;
         match &opts.to {
             None => {
-                // A draft's content can change under the same id: its copies are keyed by content.
-                let mut key = v.id.clone();
-                if v.state == strata_core::State::Draft {
-                    key = format!("{key}-{}", &v.manifest.to_hex()[..12]);
-                }
-                if opts.is_subset() {
-                    key = format!("{key}-{}", opts.selection_key());
-                }
+                let key = view_key(&v, opts);
                 let views = self.cache_dir().join("views");
                 let dest = views.join(&key);
                 let meta = ViewMeta::new(&key, &v, opts, files, bytes);
+                self.finish_trash();
                 if dest.is_dir() {
+                    // Another copy (or this one) may have been edited since: never hand out a
+                    // file that is not the pool's intact one. Stats only, no reading.
+                    let stale = materialize::stale_files(&self.pool_dir(), &dest, &entries)?;
+                    let healed = if stale.is_empty() {
+                        0
+                    } else {
+                        let stale: Vec<Entry> = stale.into_iter().cloned().collect();
+                        self.fetch_missing(&v, &stale, false, progress, cancel)?;
+                        let refs: Vec<&Entry> = stale.iter().collect();
+                        let n = materialize::heal(&self.store, &self.pool_dir(), &dest, &refs)?;
+                        progress.warn(&format!(
+                            "restored {n} edited file(s) in the cached copy of {}",
+                            v.label()
+                        ));
+                        n
+                    };
                     meta.touch(&views)?;
-                    return Ok(outcome(dest, true));
+                    return Ok(GetOutcome {
+                        healed,
+                        ..outcome(dest, healed == 0)
+                    });
                 }
                 let fetched = self.fetch_missing(&v, &entries, whole, progress, cancel)?;
                 let tmp = self.cache_dir().join("tmp");
@@ -183,7 +200,7 @@ impl Engine {
             Some(to) => {
                 let dest = std::path::absolute(to).ctx("resolve", to)?;
                 if let Some(parent) = dest.parent() {
-                    sweep_stale_beside(parent);
+                    materialize::sweep_staging(parent);
                 }
                 if dest.is_dir() && !materialize::is_empty_dir(&dest)? {
                     if self.folder_matches(&dest, &entries)? {
@@ -202,7 +219,8 @@ impl Engine {
                     )));
                 }
                 let fetched = self.fetch_missing(&v, &entries, whole, progress, cancel)?;
-                let staged = materialize::staging_for(&dest)?;
+                let staging = materialize::staging_for(&dest)?;
+                let staged = staging.path();
                 let mode = if opts.mutable {
                     Mode::Mutable
                 } else {
@@ -212,7 +230,7 @@ impl Engine {
                     &self.store,
                     &entries,
                     &Target {
-                        dest: &staged,
+                        dest: staged,
                         mode,
                         pool: &self.pool_dir(),
                         jobs: opts.jobs,
@@ -220,11 +238,12 @@ impl Engine {
                     progress,
                     cancel,
                 )
-                .and_then(|_| materialize::place(&staged, &dest, opts.overwrite));
+                .and_then(|_| materialize::place(staged, &dest, opts.overwrite));
                 if let Err(e) = written {
-                    let _ = fs::remove_dir_all(&staged);
+                    let _ = fs::remove_dir_all(staged);
                     return Err(e);
                 }
+                drop(staging);
                 self.remember_folder(&dest, &entries);
                 Ok(with_fetched(outcome(dest, false), fetched))
             }
@@ -270,6 +289,19 @@ impl Engine {
     }
 }
 
+/// The name of a read-only cached copy. A draft's content can change under the same id: its
+/// copies are keyed by content too.
+pub(crate) fn view_key(v: &strata_core::Version, opts: &GetOptions) -> String {
+    let mut key = v.id.clone();
+    if v.state == strata_core::State::Draft {
+        key = format!("{key}-{}", &v.manifest.to_hex()[..12]);
+    }
+    if opts.is_subset() {
+        key = format!("{key}-{}", opts.selection_key());
+    }
+    key
+}
+
 fn with_fetched(o: GetOutcome, (objects, bytes): (u64, u64)) -> GetOutcome {
     GetOutcome {
         fetched_objects: objects,
@@ -289,22 +321,6 @@ fn sweep_stale(dir: &Path, prefix: &str) {
         let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
         if let Some(pid) = pid {
             if !strata_core::lock::pid_alive(pid) {
-                let _ = fs::remove_dir_all(item.path());
-            }
-        }
-    }
-}
-
-/// Staging folders beside a `--to` target: `.NAME.strata-tmp-<pid>-...`.
-fn sweep_stale_beside(parent: &Path) {
-    let Ok(items) = fs::read_dir(parent) else {
-        return;
-    };
-    for item in items.flatten() {
-        let name = item.file_name().to_string_lossy().to_string();
-        if let Some((_, rest)) = name.split_once(".strata-tmp-") {
-            let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
-            if pid.is_some_and(|p| !strata_core::lock::pid_alive(p)) {
                 let _ = fs::remove_dir_all(item.path());
             }
         }

@@ -16,6 +16,9 @@ pub struct VerifyReport {
     pub files: u64,
     pub bytes: u64,
     pub mismatches: Vec<Mismatch>,
+    /// Files of this version's read-only cached copies that differ from their content (edited
+    /// through the copy) or are missing. The store is fine; `strata get` restores them.
+    pub edited_copies: Vec<Mismatch>,
 }
 
 impl VerifyReport {
@@ -30,6 +33,7 @@ impl VerifyReport {
             files: m.len() as u64,
             bytes: m.total_bytes(),
             mismatches,
+            edited_copies: Vec::new(),
         }
     }
 }
@@ -56,7 +60,40 @@ impl Engine {
         let stored: Vec<strata_core::Entry> = stored.into_iter().cloned().collect();
         let mut mismatches = verify(&self.store, &stored, progress, cancel)?;
         mismatches.extend(self.verify_links(&v, &linked, cancel)?);
-        Ok(VerifyReport::new(&v, &m, mismatches))
+        let mut report = VerifyReport::new(&v, &m, mismatches);
+        report.edited_copies = self.verify_cached_copies(&v, progress, cancel)?;
+        Ok(report)
+    }
+
+    /// Re-hashes every file of the version's read-only cached copies (those `get` would hand
+    /// out: a draft's copies of an earlier content are never served again).
+    fn verify_cached_copies(
+        &self,
+        v: &strata_core::Version,
+        progress: &dyn Progress,
+        cancel: &Cancel,
+    ) -> Result<Vec<Mismatch>> {
+        let mut out = Vec::new();
+        for c in self.cache_list()?.copies {
+            if c.meta.version_id != v.id || !c.path.is_dir() {
+                continue;
+            }
+            let opts = crate::GetOptions {
+                include: c.meta.include.clone(),
+                exclude: c.meta.exclude.clone(),
+                fraction: c.meta.fraction,
+                seed: c.meta.seed.unwrap_or_default(),
+                ..Default::default()
+            };
+            if crate::copy::view_key(v, &opts) != c.meta.key {
+                continue;
+            }
+            let (_, entries) = self.select(&v.id, &opts)?;
+            out.extend(strata_store::verify::verify_copy(
+                &c.path, &entries, progress, cancel,
+            )?);
+        }
+        Ok(out)
     }
 
     /// Removes content no version refers to, and cached copies of deleted versions.
@@ -71,6 +108,7 @@ impl Engine {
                 live.insert(e.hash);
             }
         }
+        self.finish_trash();
         let ids: HashSet<&str> = versions.iter().map(|v| v.id.as_str()).collect();
         let mut report = GcReport::default();
         for c in self.cache_list()?.copies {

@@ -20,6 +20,19 @@ pub fn unique_name(prefix: &str) -> String {
     format!("{prefix}{}-{t:x}-{n}", std::process::id())
 }
 
+/// 128 random bits as 32 hex digits, from the kernel; if that is unavailable, a hash of a
+/// process-unique name (unique, though not secret).
+pub fn random_token() -> String {
+    let mut buf = [0u8; 16];
+    // SAFETY: getrandom writes at most `buf.len()` bytes into a buffer we own.
+    let n = unsafe { libc::getrandom(buf.as_mut_ptr().cast(), buf.len(), 0) };
+    if n == buf.len() as isize {
+        return hex::encode(buf);
+    }
+    let h = blake3::hash(unique_name("t").as_bytes());
+    hex::encode(&h.as_bytes()[..16])
+}
+
 /// Writes via a temp file, fsync and rename, so readers see the old file or the whole new one.
 pub fn write_atomic(tmp_dir: &Path, dest: &Path, bytes: &[u8]) -> Result<()> {
     if let Some(parent) = dest.parent() {

@@ -1,10 +1,10 @@
 //! Turning scanned files into stored content: hash what the stat cache cannot vouch for, pack
-//! small files, copy large ones, and return the entries. Nothing becomes visible until the caller
+//! small files, copy large ones (hashing the bytes as they are copied), and return the entries. Nothing becomes visible until the caller
 //! commits: packs are in place but unindexed, so a failure or a kill leaves only garbage for `gc`.
 
 use std::collections::HashSet;
 use std::fs::{self, File};
-use std::io::Read;
+use std::io::{Read as _, Write as _};
 use std::path::Path;
 use std::thread;
 
@@ -14,7 +14,7 @@ use strata_core::{Cancel, Entry, Error, Hash, IoContext, Progress, Result};
 use crate::pack::{FinishedPack, PackWriter};
 pub use crate::scan::Source;
 use crate::scan::{stat_of, Scan};
-use crate::statcache::StatCache;
+use crate::statcache::{Stat, StatCache};
 use crate::{fsutil, Store, LOOSE_MIN};
 
 /// What an ingest produced. Commit with [`Store::commit`] or throw away with [`Ingested::abort`].
@@ -41,7 +41,13 @@ impl Ingested {
 
 enum Outcome {
     Known(Hash),
-    Hashed { hash: Hash, size: u64, stored: u64 },
+    /// `stat` is the file's stat while it was read (unchanged from start to end).
+    Hashed {
+        hash: Hash,
+        size: u64,
+        stored: u64,
+        stat: Stat,
+    },
 }
 
 /// Brings every file of `scan` into the store. `known` holds hashes the store is known to have
@@ -108,12 +114,7 @@ pub fn ingest(
         .par_iter()
         .map_with(tx, |tx, &i| {
             cancel.check()?;
-            let f = &scan.files[i];
-            let out = if f.stat.size < LOOSE_MIN {
-                hash_small(f, tx)?
-            } else {
-                hash_large(store, f, known)?
-            };
+            let out = hash_source(store, &scan.files[i], known, tx)?;
             if let Outcome::Hashed { size, .. } = out {
                 progress.advance(1, size);
             }
@@ -167,16 +168,21 @@ fn finish(
                 cache.record(&f.rel, f.stat, h, scan.started_ns);
                 (h, f.stat.size)
             }
-            Some(Outcome::Hashed { hash, size, stored }) => {
+            Some(Outcome::Hashed {
+                hash,
+                size,
+                stored,
+                stat,
+            }) => {
                 out.hashed_files += 1;
                 out.hashed_bytes += size;
                 if stored > 0 {
                     out.stored_objects += 1;
                     out.stored_bytes += stored;
                 }
-                if size == f.stat.size {
-                    cache.record(&f.rel, f.stat, hash, scan.started_ns);
-                }
+                // The stat the bytes were read under, not the scan's: the file may have changed
+                // in between, and the hash belongs to what was read.
+                cache.record(&f.rel, stat, hash, scan.started_ns);
                 (hash, size)
             }
             None => return Err(Error::Internal("ingest lost a file".into())),
@@ -208,98 +214,169 @@ fn open_source(f: &Source) -> Result<File> {
     })
 }
 
-fn hash_small(f: &Source, tx: &crossbeam_channel::Sender<(Hash, Vec<u8>)>) -> Result<Outcome> {
-    let mut file = open_source(f)?;
-    let mut data = Vec::with_capacity(f.stat.size as usize + 1);
-    file.read_to_end(&mut data).ctx("read", &f.abs)?;
-    let hash = Hash::of(&data);
-    let size = data.len() as u64;
-    tx.send((hash, data))
-        .map_err(|_| Error::Internal("pack writer stopped".into()))?;
-    Ok(Outcome::Hashed {
-        hash,
-        size,
-        stored: 0,
-    })
+/// How often a file is read again when it changed while being read, before giving up on it.
+const ATTEMPTS: usize = 3;
+
+/// Hashes one file and stores exactly the bytes hashed: small ones go to the pack writer, large
+/// ones are copied into the store while they are hashed. The file's stat is taken before and
+/// after the read; if anything moved (size, mtime, ctime, inode) the bytes are thrown away and
+/// the file is read again, and a file that keeps changing is refused, naming it.
+///
+/// Plain reads, never a memory map: a file truncated by another program while mapped would kill
+/// the process with SIGBUS, and the user owns these files.
+fn hash_source(
+    store: &Store,
+    f: &Source,
+    known: &HashSet<Hash>,
+    tx: &crossbeam_channel::Sender<(Hash, Vec<u8>)>,
+) -> Result<Outcome> {
+    for _ in 0..ATTEMPTS {
+        let mut file = open_source(f)?;
+        let before = stat_of(&file.metadata().ctx("stat", &f.abs)?);
+        let got = if before.size < LOOSE_MIN {
+            read_small(&mut file, f, before)?
+        } else {
+            copy_large(store, &mut file, f, before, known)?
+        };
+        match got {
+            Read::Stable(outcome, data) => {
+                if let Some((hash, data)) = data {
+                    tx.send((hash, data))
+                        .map_err(|_| Error::Internal("pack writer stopped".into()))?;
+                }
+                return Ok(outcome);
+            }
+            Read::Changed => pause_before_retry(),
+        }
+    }
+    Err(Error::Conflict(format!(
+        "'{}' kept changing while it was being read; nothing was stored, add it again once it is written",
+        f.abs.display()
+    )))
 }
 
-/// Hashes a large file by streaming it, then copies it into the store unless it is there. The
-/// copy is checked against the file's stat so a file rewritten meanwhile is not stored wrongly.
-fn hash_large(store: &Store, f: &Source, known: &HashSet<Hash>) -> Result<Outcome> {
-    let file = open_source(f)?;
-    let (hash, size) = hash_mapped(&file, &f.abs)?;
-    if size < LOOSE_MIN {
-        // Shrank since the scan: store it like any small file would be.
-        return Err(Error::Conflict(format!(
-            "'{}' changed while it was being added; try again",
-            f.abs.display()
-        )));
+/// Writers usually finish quickly: a short pause gives them the time before the next read.
+fn pause_before_retry() {
+    thread::sleep(std::time::Duration::from_millis(50));
+}
+
+enum Read {
+    /// The file did not change while read: its outcome, and for a small file the bytes to pack.
+    Stable(Outcome, Option<(Hash, Vec<u8>)>),
+    Changed,
+}
+
+fn unchanged(file: &File, path: &Path, before: Stat, read: u64) -> Result<bool> {
+    let after = stat_of(&file.metadata().ctx("stat", path)?);
+    Ok(after == before && read == before.size)
+}
+
+fn read_small(file: &mut File, f: &Source, before: Stat) -> Result<Read> {
+    let mut data = Vec::with_capacity(before.size as usize + 1);
+    // One byte more than expected is enough to notice a file that grew.
+    file.take(LOOSE_MIN)
+        .read_to_end(&mut data)
+        .ctx("read", &f.abs)?;
+    if !unchanged(file, &f.abs, before, data.len() as u64)? {
+        return Ok(Read::Changed);
+    }
+    let hash = Hash::of(&data);
+    let outcome = Outcome::Hashed {
+        hash,
+        size: before.size,
+        stored: 0,
+        stat: before,
+    };
+    Ok(Read::Stable(outcome, Some((hash, data))))
+}
+
+/// Copies a large file into a temporary file of the store, hashing the very bytes written: what
+/// the store keeps under a hash is, by construction, what was hashed.
+fn copy_large(
+    store: &Store,
+    file: &mut File,
+    f: &Source,
+    before: Stat,
+    known: &HashSet<Hash>,
+) -> Result<Read> {
+    let tmp = store.tmp_dir().join(fsutil::unique_name("l-"));
+    let mut out = File::create(&tmp).ctx("create", &tmp)?;
+    let copied = (|| -> Result<(Hash, u64)> {
+        let mut hasher = blake3::Hasher::new();
+        let mut buf = vec![0u8; COPY_BUF];
+        let mut total = 0u64;
+        loop {
+            let n = match file.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e).ctx("read", &f.abs),
+            };
+            hasher.update(&buf[..n]);
+            out.write_all(&buf[..n]).ctx("write", &tmp)?;
+            total += n as u64;
+            if total > before.size {
+                break; // grew: the stat check below rejects it
+            }
+        }
+        Ok((hasher.finalize().into(), total))
+    })();
+    let discard = |tmp: &Path| {
+        let _ = fs::remove_file(tmp);
+    };
+    let (hash, total) = match copied {
+        Ok(c) => c,
+        Err(e) => {
+            discard(&tmp);
+            return Err(e);
+        }
+    };
+    if !unchanged(file, &f.abs, before, total)? {
+        discard(&tmp);
+        return Ok(Read::Changed);
     }
     let dest = store.loose_path(&hash);
     if known.contains(&hash) || dest.exists() {
-        return Ok(Outcome::Hashed {
+        discard(&tmp);
+        let outcome = Outcome::Hashed {
             hash,
-            size,
+            size: total,
             stored: 0,
-        });
-    }
-    store_large(store, &f.abs, &dest, size, Some(&file))?;
-    Ok(Outcome::Hashed {
-        hash,
-        size,
-        stored: size,
-    })
-}
-
-/// Hashes a file through memory-mapped windows: no copy into a buffer, and never more than one
-/// window resident, so peak memory stays small whatever the file size.
-pub fn hash_mapped(file: &File, path: &Path) -> Result<(Hash, u64)> {
-    const WINDOW: u64 = 16 << 20;
-    let size = file.metadata().ctx("stat", path)?.len();
-    let mut hasher = blake3::Hasher::new();
-    let mut offset = 0;
-    while offset < size {
-        let len = WINDOW.min(size - offset) as usize;
-        // SAFETY: the map is read-only and dropped before the next one. A file truncated while
-        // mapped would fault; the stat check after the copy rejects files changed meanwhile.
-        let map = unsafe {
-            memmap2::MmapOptions::new()
-                .offset(offset)
-                .len(len)
-                .map(file)
-                .ctx("map", path)?
+            stat: before,
         };
-        let _ = map.advise(memmap2::Advice::Sequential);
-        hasher.update(&map);
-        offset += len as u64;
+        return Ok(Read::Stable(outcome, None));
     }
-    Ok((hasher.finalize().into(), size))
+    let placed = (|| -> Result<()> {
+        out.sync_data().ctx("sync", &tmp)?;
+        // The bytes on disk are the bytes hashed; a short write would have failed above, and a
+        // length check catches a filesystem that lost some anyway.
+        let written = out.metadata().ctx("stat", &tmp)?.len();
+        if written != total {
+            return Err(Error::Corrupt {
+                what: "store".into(),
+                detail: format!(
+                    "{} holds {written} bytes after writing {total}",
+                    tmp.display()
+                ),
+            });
+        }
+        drop(out);
+        fsutil::make_read_only(&tmp)?;
+        fsutil::ensure_parent(&dest)?;
+        fs::rename(&tmp, &dest).ctx("rename into place", &dest)
+    })();
+    if let Err(e) = placed {
+        discard(&tmp);
+        return Err(e);
+    }
+    let outcome = Outcome::Hashed {
+        hash,
+        size: total,
+        stored: total,
+        stat: before,
+    };
+    Ok(Read::Stable(outcome, None))
 }
 
-fn store_large(
-    store: &Store,
-    src: &Path,
-    dest: &Path,
-    size: u64,
-    opened: Option<&File>,
-) -> Result<()> {
-    let before = opened.and_then(|f| f.metadata().ok()).map(|m| stat_of(&m));
-    let tmp = store.tmp_dir().join(fsutil::unique_name("l-"));
-    // std::fs::copy uses copy_file_range (a reflink where the filesystem can) on Linux.
-    let copied = fs::copy(src, &tmp).ctx("copy", src)?;
-    let after = fs::metadata(src).ok().map(|m| stat_of(&m));
-    if copied != size || (before.is_some() && before != after) {
-        let _ = fs::remove_file(&tmp);
-        return Err(Error::Conflict(format!(
-            "'{}' changed while it was being added; try again",
-            src.display()
-        )));
-    }
-    File::open(&tmp)
-        .and_then(|f| f.sync_data())
-        .ctx("sync", &tmp)?;
-    fsutil::make_read_only(&tmp)?;
-    fsutil::ensure_parent(dest)?;
-    fs::rename(&tmp, dest).ctx("rename into place", dest)?;
-    Ok(())
-}
+/// Large enough that per-call costs vanish, small enough to stay in the CPU caches while hashed.
+const COPY_BUF: usize = 1 << 20;

@@ -2,7 +2,8 @@
 //!
 //! Layout under the store root:
 //! - `packs/<name>.pack`: many small objects back to back, with a footer listing them;
-//! - `objects/ab/<hash>`: large objects, one file each (hard-linked into read-only copies);
+//! - `objects/ab/<hash>`: large objects, one file each (never linked out: read-only copies link
+//!   to a clone or copy in the cache's pool, see [`pool`]);
 //! - `manifests/ab/<hash>`: encoded manifests;
 //! - `index.db`: where each packed object lives (pack, offset, length), and what each remote is
 //!   known to hold;
@@ -16,6 +17,7 @@ mod index;
 pub mod ingest;
 pub mod materialize;
 mod pack;
+pub mod pool;
 mod remote_index;
 pub mod scan;
 mod statcache;
@@ -189,4 +191,4 @@ impl Store {
     }
 }
 
-pub use fsutil::{unique_name, FileLock};
+pub use fsutil::{remove_tree, unique_name, FileLock};

@@ -1,10 +1,10 @@
 //! Writing a version's files to disk: read-only copies made of hard links into a pool of
-//! extracted objects (large objects link straight to the store), and mutable copies made of
-//! fresh files. Both fill a folder the caller then renames into place, so a copy appears whole
+//! extracted objects (see [`crate::pool`]: a pool file edited through a copy is never linked
+//! again, and store objects are never linked out), and mutable copies made of fresh files. Both fill a folder the caller then renames into place, so a copy appears whole
 //! or not at all. Many small files are written by several threads at once: on these machines
 //! file creation, not bandwidth, is the bottleneck.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -13,6 +13,8 @@ use std::path::{Component, Path, PathBuf};
 use rayon::prelude::*;
 use strata_core::{Cancel, Entry, Error, Hash, IoContext, Progress, Result};
 
+use crate::pool::Pool;
+use crate::statcache::Stat;
 use crate::{fsutil, Location, Store};
 
 const WRITERS: usize = 4;
@@ -69,11 +71,7 @@ pub fn safe_join(root: &Path, dataset_path: &str) -> Result<PathBuf> {
     Ok(root.join(rel))
 }
 
-/// The pool file of an extracted packed object.
-pub fn pool_path(pool: &Path, h: &Hash) -> PathBuf {
-    let hex = h.to_hex();
-    pool.join(&hex[..2]).join(hex)
-}
+pub use crate::pool::pool_path;
 
 /// How and where [`write_tree`] writes.
 pub struct Target<'a> {
@@ -113,67 +111,238 @@ pub fn write_tree(
     }
     let total: u64 = planned.iter().map(|(e, _)| e.size).sum();
     progress.begin("writing", planned.len() as u64, total);
-    if mode == Mode::ReadOnly {
-        ensure_pool_dirs(pool, &planned)?;
-    }
     let workers = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.unwrap_or(WRITERS).clamp(1, 64))
         .build()
         .map_err(|e| Error::Internal(e.to_string()))?;
-    // One task per folder: threads then rarely contend for the same directory's lock, which on
-    // ext4 costs more than the writes themselves.
-    let mut groups: Vec<&[(&Entry, Location)]> = Vec::new();
+    let written = match mode {
+        Mode::ReadOnly => {
+            let pool = Pool::open(pool)?;
+            link_all(
+                store, &pool, dest, &planned, false, &workers, progress, cancel,
+            )?;
+            planned.len() as u64
+        }
+        Mode::Mutable => {
+            workers.install(|| {
+                groups(&planned)
+                    .par_iter()
+                    .try_for_each(|group| -> Result<()> {
+                        for (e, loc) in group.iter() {
+                            cancel.check()?;
+                            let target = dest.join(&e.path);
+                            match loc {
+                                Location::Loose(p) => {
+                                    fs::copy(p, &target).ctx("copy to", &target)?;
+                                    fs::set_permissions(&target, fs::Permissions::from_mode(0o644))
+                                        .ctx("set permissions of", &target)?;
+                                }
+                                Location::Packed { .. } => {
+                                    write_new(&target, &store.read(loc)?, 0o644)?
+                                }
+                            }
+                            progress.advance(1, e.size);
+                        }
+                        Ok(())
+                    })
+            })?;
+            planned.len() as u64
+        }
+    };
+    progress.end();
+    Ok(Written {
+        files: written,
+        bytes: total,
+    })
+}
+
+/// One group per folder: threads then rarely contend for the same directory's lock, which on
+/// ext4 costs more than the writes themselves. A huge folder still spreads over threads, in
+/// large slices.
+fn groups<'p, 'e>(planned: &'p [(&'e Entry, Location)]) -> Vec<&'p [(&'e Entry, Location)]> {
+    let mut out = Vec::new();
     let mut start = 0;
     for i in 1..=planned.len() {
         let split = i == planned.len()
             || parent_of(&planned[i].0.path) != parent_of(&planned[start].0.path);
-        // A huge folder still spreads over threads, in large slices.
         if split || i - start >= 1024 {
-            groups.push(&planned[start..i]);
+            out.push(&planned[start..i]);
             start = i;
         }
     }
-    workers.install(|| {
-        groups.par_iter().try_for_each(|group| -> Result<()> {
-            for (e, loc) in group.iter() {
+    out
+}
+
+/// Makes every planned entry under `dest` a link to its intact pool file. With `replace`, an
+/// existing file is swapped for the link atomically (healing an edited copy); otherwise the
+/// targets must not exist yet.
+#[allow(clippy::too_many_arguments)]
+fn link_all(
+    store: &Store,
+    pool: &Pool,
+    dest: &Path,
+    planned: &[(&Entry, Location)],
+    replace: bool,
+    workers: &rayon::ThreadPool,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<()> {
+    let records = pool.records()?;
+    let mut unique: HashMap<Hash, &Location> = HashMap::new();
+    for (e, loc) in planned {
+        unique.entry(e.hash).or_insert(loc);
+    }
+    let unique: Vec<(Hash, &Location)> = unique.into_iter().collect();
+    // First every distinct object once (so two paths with equal content never race to extract
+    // it), then the links.
+    let ensured: Result<HashMap<Hash, Stat>> = workers.install(|| {
+        unique
+            .par_iter()
+            .map(|(h, loc)| {
                 cancel.check()?;
-                let target = dest.join(&e.path);
-                match mode {
-                    Mode::ReadOnly => match loc {
-                        Location::Loose(p) => link_or_copy(p, &target)?,
-                        Location::Packed { .. } => {
-                            let pooled = pool_path(pool, &e.hash);
-                            match fs::hard_link(&pooled, &target) {
-                                Ok(()) => {}
-                                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                                    // First use: write the copy itself, read-only from birth, then
-                                    // offer it to the pool. Only whole files are ever linked there.
-                                    write_new(&target, &store.read(loc)?, 0o444)?;
-                                    let _ = fs::hard_link(&target, &pooled);
-                                }
-                                Err(_) => link_or_copy(&pooled, &target)?,
-                            }
+                Ok((*h, pool.ensure(store, &records, h, loc)?))
+            })
+            .collect()
+    });
+    let ensured = ensured?;
+    let linked = workers.install(|| {
+        groups(planned)
+            .par_iter()
+            .try_for_each(|group| -> Result<()> {
+                for (e, _) in group.iter() {
+                    cancel.check()?;
+                    let target = dest.join(&e.path);
+                    let pooled = pool.path_of(&e.hash);
+                    if replace {
+                        let name = target
+                            .file_name()
+                            .and_then(|n| n.to_str())
+                            .unwrap_or("file");
+                        let tmp = target.with_file_name(format!(
+                            ".{name}.strata-heal-{}",
+                            fsutil::unique_name("")
+                        ));
+                        link_or_copy(&pooled, &tmp)?;
+                        if let Err(err) = fs::rename(&tmp, &target) {
+                            let _ = fs::remove_file(&tmp);
+                            return Err(err).ctx("restore", &target);
                         }
-                    },
-                    Mode::Mutable => match loc {
-                        Location::Loose(p) => {
-                            fs::copy(p, &target).ctx("copy to", &target)?;
-                            fs::set_permissions(&target, fs::Permissions::from_mode(0o644))
-                                .ctx("set permissions of", &target)?;
-                        }
-                        Location::Packed { .. } => write_new(&target, &store.read(loc)?, 0o644)?,
-                    },
+                    } else {
+                        link_or_copy(&pooled, &target)?;
+                    }
+                    progress.advance(1, e.size);
                 }
-                progress.advance(1, e.size);
-            }
-            Ok(())
+                Ok(())
+            })
+    });
+    // Links moved the pool files' ctime: record it, even after a failure part way, so the files
+    // linked so far are not taken for edited ones.
+    let refreshed = pool.refresh(&ensured);
+    linked?;
+    refreshed
+}
+
+/// Files of a read-only copy at `dest` that are not the intact pool file of their content:
+/// edited through this or another copy, made writable, replaced or missing. Only stats are
+/// compared, so checking a copy of 20,000 files before handing it out costs milliseconds.
+pub fn stale_files<'e>(
+    pool_dir: &Path,
+    dest: &Path,
+    entries: &'e [Entry],
+) -> Result<Vec<&'e Entry>> {
+    let pool = Pool::open(pool_dir)?;
+    let records = pool.records()?;
+    let planned: Vec<(&Entry, Location)> = entries
+        .iter()
+        .map(|e| (e, Location::Loose(PathBuf::new())))
+        .collect();
+    // Stat'ed relative to each folder, opened once: resolving 20,000 full paths would cost
+    // more than the stats themselves on this path of every repeated `get`.
+    let stale: Vec<Vec<&'e Entry>> = groups(&planned)
+        .par_iter()
+        .map(|group| {
+            let Some((first, _)) = group.first() else {
+                return Vec::new();
+            };
+            let folder = parent_of(&first.path);
+            let dir = if folder.is_empty() {
+                Ok(dest.to_path_buf())
+            } else {
+                safe_join(dest, folder)
+            };
+            let dir = dir.and_then(|d| fs::File::open(&d).ctx("read", &d));
+            group
+                .iter()
+                .filter(|(e, _)| {
+                    let Ok(dir) = &dir else { return true };
+                    let name = e.path.rsplit('/').next().unwrap_or(&e.path);
+                    !stat_at(dir, name)
+                        .is_some_and(|(st, mode)| records.intact_stat(&e.hash, &st, mode))
+                })
+                .map(|(e, _)| *e)
+                .collect()
         })
-    })?;
-    progress.end();
-    Ok(Written {
-        files: planned.len() as u64,
-        bytes: total,
-    })
+        .collect();
+    Ok(stale.into_iter().flatten().collect())
+}
+
+/// `fstatat` without following a symlink: the stat and mode of `name` in the open folder `dir`.
+fn stat_at(dir: &fs::File, name: &str) -> Option<(Stat, u32)> {
+    use std::os::unix::io::AsRawFd;
+    let c = std::ffi::CString::new(name).ok()?;
+    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: a NUL-terminated name, a descriptor we own and a buffer of the right type.
+    let r = unsafe {
+        libc::fstatat(
+            dir.as_raw_fd(),
+            c.as_ptr(),
+            st.as_mut_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    };
+    if r != 0 {
+        return None;
+    }
+    // SAFETY: fstatat succeeded, so it filled the buffer.
+    let st = unsafe { st.assume_init() };
+    let stat = Stat {
+        size: st.st_size as u64,
+        mtime_ns: st.st_mtime * 1_000_000_000 + st.st_mtime_nsec,
+        ctime_ns: st.st_ctime * 1_000_000_000 + st.st_ctime_nsec,
+        ino: st.st_ino,
+    };
+    Some((stat, st.st_mode))
+}
+
+/// Puts back the intact content of `stale` files of the read-only copy at `dest` (see
+/// [`stale_files`]), re-extracting pool files that were edited. Returns how many were restored.
+pub fn heal(store: &Store, pool_dir: &Path, dest: &Path, stale: &[&Entry]) -> Result<u64> {
+    if stale.is_empty() {
+        return Ok(0);
+    }
+    let entries: Vec<Entry> = stale.iter().map(|e| (*e).clone()).collect();
+    let planned = plan(store, &entries)?;
+    for (e, _) in &planned {
+        if let Some(parent) = safe_join(dest, &e.path)?.parent() {
+            fs::create_dir_all(parent).ctx("create", parent)?;
+        }
+    }
+    let pool = Pool::open(pool_dir)?;
+    let workers = rayon::ThreadPoolBuilder::new()
+        .num_threads(WRITERS)
+        .build()
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    link_all(
+        store,
+        &pool,
+        dest,
+        &planned,
+        true,
+        &workers,
+        &strata_core::NoProgress,
+        &Cancel::new(),
+    )?;
+    Ok(planned.len() as u64)
 }
 
 fn write_new(target: &Path, data: &[u8], mode: u32) -> Result<()> {
@@ -186,29 +355,14 @@ fn write_new(target: &Path, data: &[u8], mode: u32) -> Result<()> {
     f.write_all(data).ctx("write", target)
 }
 
-/// The pool's fan-out folders that packed entries will need (large objects link to the store).
-fn ensure_pool_dirs(pool: &Path, planned: &[(&Entry, Location)]) -> Result<()> {
-    let mut needed = [false; 256];
-    for (e, loc) in planned {
-        if matches!(loc, Location::Packed { .. }) {
-            needed[e.hash.0[0] as usize] = true;
-        }
-    }
-    for (i, _) in needed.iter().enumerate().filter(|(_, n)| **n) {
-        let d = pool.join(format!("{i:02x}"));
-        if !d.is_dir() {
-            fs::create_dir_all(&d).ctx("create", &d)?;
-        }
-    }
-    Ok(())
-}
-
+/// Links a pool file into a copy. The copy fallback makes an inode of its own, so it can never
+/// poison the pool; it is merely re-linked the next time the copy is checked.
 fn link_or_copy(src: &Path, target: &Path) -> Result<()> {
     match fs::hard_link(src, target) {
         Ok(()) => Ok(()),
         // Too many links to one inode, or another filesystem: fall back to a read-only copy.
         Err(e) if matches!(e.raw_os_error(), Some(libc::EMLINK) | Some(libc::EXDEV)) => {
-            fs::copy(src, target).ctx("copy to", target)?;
+            crate::pool::clone_or_copy(src, target)?;
             fsutil::make_read_only(target)
         }
         Err(e) => Err(e).ctx("link", target),
@@ -254,11 +408,116 @@ pub fn is_empty_dir(p: &Path) -> Result<bool> {
     Ok(fs::read_dir(p).ctx("read", p)?.next().is_none())
 }
 
-/// A staging folder beside `dest` (same filesystem, so the final rename is atomic).
-pub fn staging_for(dest: &Path) -> Result<PathBuf> {
+/// A staging folder beside a `--to` target (same filesystem, so the final rename is atomic),
+/// named `.<name>.strata-tmp-<token>` with a random token, and proven ours by a lock file beside
+/// it, `<staging>.lock`, that holds the same token and stays locked while this process lives. A
+/// folder is only ever swept (see [`sweep_staging`]) with all three: the exact name, the lock
+/// file naming its token, and no live process holding that lock. A user's folder that merely
+/// looks alike is never touched.
+pub struct Staging {
+    dir: PathBuf,
+    lock_path: PathBuf,
+    _lock: fsutil::FileLock,
+}
+
+const STAGING_INFIX: &str = ".strata-tmp-";
+
+impl Staging {
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+}
+
+impl Drop for Staging {
+    /// The folder was placed or removed by then; the lock file goes with the lock.
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.lock_path);
+    }
+}
+
+fn staging_marker(token: &str) -> String {
+    format!("strata staging {token}\n")
+}
+
+pub fn staging_for(dest: &Path) -> Result<Staging> {
     let parent = fsutil::ensure_parent(dest)?;
     let name = dest.file_name().and_then(|n| n.to_str()).unwrap_or("copy");
-    let staged = parent.join(format!(".{name}.strata-tmp-{}", fsutil::unique_name("")));
-    fs::create_dir(&staged).ctx("create", &staged)?;
-    Ok(staged)
+    let token = fsutil::random_token();
+    let dir = parent.join(format!(".{name}{STAGING_INFIX}{token}"));
+    let lock_path = parent.join(format!(".{name}{STAGING_INFIX}{token}.lock"));
+    // The lock file is written and locked before the folder exists: a sweeper can never see the
+    // folder without the proof that it is ours and alive.
+    fs::write(&lock_path, staging_marker(&token)).ctx("create", &lock_path)?;
+    let lock = match fsutil::FileLock::exclusive(&lock_path) {
+        Ok(l) => l,
+        Err(e) => {
+            let _ = fs::remove_file(&lock_path);
+            return Err(e);
+        }
+    };
+    let staging = Staging {
+        dir,
+        lock_path,
+        _lock: lock,
+    };
+    fs::create_dir(&staging.dir).ctx("create", &staging.dir)?;
+    Ok(staging)
+}
+
+/// Removes staging folders in `parent` left by killed processes (see [`Staging`]).
+pub fn sweep_staging(parent: &Path) {
+    let Ok(items) = fs::read_dir(parent) else {
+        return;
+    };
+    for item in items.flatten() {
+        let name = item.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(token) = staging_token(name) else {
+            continue;
+        };
+        let dir = item.path();
+        let lock_path = parent.join(format!("{name}.lock"));
+        let is_dir = fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir());
+        let ours = fs::read_to_string(&lock_path).is_ok_and(|m| m == staging_marker(token));
+        if !is_dir || !ours {
+            continue;
+        }
+        // A live process holds the lock: its copy is still being written.
+        let Ok(_lock) = fsutil::FileLock::exclusive(&lock_path) else {
+            continue;
+        };
+        if fsutil::remove_tree(&dir).is_ok() {
+            let _ = fs::remove_file(&lock_path);
+        }
+    }
+}
+
+/// The token of a name of the exact form `.<name>.strata-tmp-<32 hex digits>`.
+fn staging_token(name: &str) -> Option<&str> {
+    let rest = name.strip_prefix('.')?;
+    let (target, token) = rest.rsplit_once(STAGING_INFIX)?;
+    let hex = token.len() == 32
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    (!target.is_empty() && hex).then_some(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_exact_staging_names_have_a_token() {
+        let t = "0123456789abcdef0123456789abcdef";
+        assert_eq!(staging_token(&format!(".data.strata-tmp-{t}")), Some(t));
+        assert_eq!(staging_token(".data.strata-tmp-12345"), None);
+        assert_eq!(staging_token("mine.strata-tmp-1"), None);
+        assert_eq!(staging_token(&format!("data.strata-tmp-{t}")), None);
+        assert_eq!(staging_token(&format!(".data.strata-tmp-{t}.lock")), None);
+        assert_eq!(
+            staging_token(&format!(".data.strata-tmp-{}", t.to_uppercase())),
+            None
+        );
+    }
 }

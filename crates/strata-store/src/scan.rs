@@ -247,6 +247,7 @@ pub fn stat_of(meta: &std::fs::Metadata) -> Stat {
     Stat {
         size: meta.len(),
         mtime_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
+        ctime_ns: meta.ctime() * 1_000_000_000 + meta.ctime_nsec(),
         ino: meta.ino(),
     }
 }

@@ -1,5 +1,8 @@
-//! The stat cache: for each scanned folder, path → (size, mtime, inode, hash), so a re-scan
-//! hashes only files whose stat changed. One binary file per folder, rewritten atomically.
+//! The stat cache: for each scanned folder, path → (size, mtime, ctime, inode, hash), so a
+//! re-scan hashes only files whose stat changed. One binary file per folder, rewritten atomically.
+//!
+//! The ctime is part of the key because the mtime alone can be put back (`touch -d`, any tool
+//! that preserves times) after an edit of the same size; the ctime cannot be set by a user.
 
 use std::collections::HashMap;
 use std::fs;
@@ -9,17 +12,31 @@ use strata_core::{Hash, Result};
 
 use crate::fsutil::write_atomic;
 
-const MAGIC: &[u8; 8] = b"STRATAS1";
+/// Version 2 added the ctime. A cache in an older format does not decode and is simply empty:
+/// every file is hashed once more, and no entry can ever match on a key it never recorded.
+const MAGIC: &[u8; 8] = b"STRATAS2";
 
 /// A file changed within this window of a scan may change again within the same timestamp tick;
 /// such entries are not trusted later (git calls this "racy").
 const RACY_NS: i64 = 100_000_000;
 
+/// The mtime recorded for a racy entry: no real file has it, and `lookup` refuses it anyway.
+const UNTRUSTED: i64 = i64::MIN;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Stat {
     pub size: u64,
     pub mtime_ns: i64,
+    /// Moves on every write, chmod or link; users cannot set it back.
+    pub ctime_ns: i64,
     pub ino: u64,
+}
+
+impl Stat {
+    /// The latest of the two times: a file is "racy" until both are safely in the past.
+    fn changed_ns(&self) -> i64 {
+        self.mtime_ns.max(self.ctime_ns)
+    }
 }
 
 pub struct StatCache {
@@ -49,19 +66,19 @@ impl StatCache {
 
     pub fn lookup(&self, rel: &str, stat: &Stat) -> Option<Hash> {
         match self.entries.get(rel) {
-            Some((s, h, _)) if s == stat => Some(*h),
+            Some((s, h, _)) if s.mtime_ns != UNTRUSTED && s == stat => Some(*h),
             _ => None,
         }
     }
 
     /// Records a hash for the next scan; racy files are remembered but never trusted.
     pub fn record(&mut self, rel: &str, stat: Stat, hash: Hash, scan_start_ns: i64) {
-        let trusted = stat.mtime_ns < scan_start_ns - RACY_NS;
+        let trusted = stat.changed_ns() < scan_start_ns.saturating_sub(RACY_NS);
         let stat = if trusted {
             stat
         } else {
             Stat {
-                mtime_ns: -1,
+                mtime_ns: UNTRUSTED,
                 ..stat
             }
         };
@@ -106,6 +123,7 @@ fn encode(m: &HashMap<String, (Stat, Hash, bool)>) -> Vec<u8> {
         out.extend_from_slice(k.as_bytes());
         out.extend_from_slice(&s.size.to_le_bytes());
         out.extend_from_slice(&s.mtime_ns.to_le_bytes());
+        out.extend_from_slice(&s.ctime_ns.to_le_bytes());
         out.extend_from_slice(&s.ino.to_le_bytes());
         out.extend_from_slice(&h.0);
     }
@@ -130,6 +148,7 @@ fn decode(b: &[u8]) -> Option<HashMap<String, (Stat, Hash, bool)>> {
         let k = std::str::from_utf8(take(kl)?).ok()?.to_string();
         let size = u64_of(take(8)?)?;
         let mtime_ns = u64_of(take(8)?)? as i64;
+        let ctime_ns = u64_of(take(8)?)? as i64;
         let ino = u64_of(take(8)?)?;
         let h: [u8; 32] = take(32)?.try_into().ok()?;
         m.insert(
@@ -138,6 +157,7 @@ fn decode(b: &[u8]) -> Option<HashMap<String, (Stat, Hash, bool)>> {
                 Stat {
                     size,
                     mtime_ns,
+                    ctime_ns,
                     ino,
                 },
                 Hash(h),
@@ -162,11 +182,13 @@ mod tests {
         let old = Stat {
             size: 3,
             mtime_ns: 1_000,
+            ctime_ns: 2_000,
             ino: 7,
         };
         let fresh = Stat {
             size: 4,
             mtime_ns: 10_000_000_000,
+            ctime_ns: 10_000_000_000,
             ino: 8,
         };
         c.record("a", old, Hash([1; 32]), 10_000_000_000);
@@ -175,5 +197,48 @@ mod tests {
         let c = StatCache::load(dir.path(), folder);
         assert_eq!(c.lookup("a", &old), Some(Hash([1; 32])));
         assert_eq!(c.lookup("b", &fresh), None);
+    }
+
+    #[test]
+    fn an_edit_that_puts_the_mtime_back_misses() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("stat")).unwrap();
+        fs::create_dir_all(dir.path().join("tmp")).unwrap();
+        let folder = Path::new("/data/cats");
+        let mut c = StatCache::load(dir.path(), folder);
+        let before = Stat {
+            size: 3,
+            mtime_ns: 1_000,
+            ctime_ns: 1_000,
+            ino: 7,
+        };
+        c.record("a", before, Hash([1; 32]), 10_000_000_000);
+        c.save(true).unwrap();
+        let c = StatCache::load(dir.path(), folder);
+        let edited = Stat {
+            ctime_ns: 5_000_000_000,
+            ..before
+        };
+        assert_eq!(c.lookup("a", &edited), None);
+    }
+
+    #[test]
+    fn a_cache_in_the_old_format_is_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("stat")).unwrap();
+        let folder = Path::new("/data/cats");
+        let c = StatCache::load(dir.path(), folder);
+        // Version 1: magic, count, then path, size, mtime, inode, hash (no ctime).
+        let mut old = b"STRATAS1".to_vec();
+        old.extend_from_slice(&1u64.to_le_bytes());
+        old.extend_from_slice(&1u32.to_le_bytes());
+        old.extend_from_slice(b"a");
+        for v in [3u64, 1_000, 7] {
+            old.extend_from_slice(&v.to_le_bytes());
+        }
+        old.extend_from_slice(&[1; 32]);
+        fs::write(&c.path, old).unwrap();
+        let c = StatCache::load(dir.path(), folder);
+        assert!(c.entries.is_empty());
     }
 }

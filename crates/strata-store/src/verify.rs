@@ -1,7 +1,11 @@
-//! Re-hashing stored content against the manifest.
+//! Re-hashing stored content, and copies of it, against the manifest.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::Read;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -68,6 +72,66 @@ fn check(store: &Store, e: &Entry) -> Option<Mismatch> {
         }),
         Err(err) => Some(missing(err.to_string())),
     }
+}
+
+/// Re-hashes the files of a copy at `dir` against `entries`: which were edited or are missing.
+/// Files sharing an inode (links into the same pool file) are read once.
+pub fn verify_copy(
+    dir: &Path,
+    entries: &[Entry],
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<Vec<Mismatch>> {
+    let total = entries.iter().map(|e| e.size).sum();
+    progress.begin("verifying cached copies", entries.len() as u64, total);
+    let seen: Mutex<HashMap<(u64, u64), Result<Hash, String>>> = Mutex::new(HashMap::new());
+    let found: Result<Vec<Option<Mismatch>>> = entries
+        .par_iter()
+        .map(|e| {
+            cancel.check()?;
+            let problem = |p: String| Mismatch {
+                path: e.path.clone(),
+                expected: e.hash,
+                actual: None,
+                problem: p,
+            };
+            let p = dir.join(&e.path);
+            let r = match std::fs::metadata(&p) {
+                Err(_) => Some(problem(format!(
+                    "missing from the copy at {}",
+                    dir.display()
+                ))),
+                Ok(m) => {
+                    let id = (m.dev(), m.ino());
+                    let cached = seen.lock().ok().and_then(|s| s.get(&id).cloned());
+                    let h = match cached {
+                        Some(h) => h,
+                        None => {
+                            let h = hash_file(&p).map_err(|err| err.to_string());
+                            if let Ok(mut s) = seen.lock() {
+                                s.insert(id, h.clone());
+                            }
+                            h
+                        }
+                    };
+                    match h {
+                        Ok(h) if h == e.hash => None,
+                        Ok(h) => Some(Mismatch {
+                            actual: Some(h),
+                            ..problem(format!("edited in the copy at {}", dir.display()))
+                        }),
+                        Err(err) => Some(problem(err)),
+                    }
+                }
+            };
+            progress.advance(1, e.size);
+            Ok(r)
+        })
+        .collect();
+    progress.end();
+    let mut out: Vec<Mismatch> = found?.into_iter().flatten().collect();
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
 }
 
 pub fn hash_file(p: &std::path::Path) -> Result<Hash> {

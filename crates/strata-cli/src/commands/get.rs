@@ -23,7 +23,13 @@ pub fn run(ctx: &mut Ctx<'_>, args: GetArgs) -> Result<ExitCode> {
         .get(&args.reference, &opts, &ctx.bars, ctx.cancel)?;
     ctx.out.note(&format!(
         "{} {}: {} files, {}{}{}",
-        if g.reused { "up to date" } else { "copied" },
+        if g.reused {
+            "up to date".to_string()
+        } else if g.healed > 0 {
+            format!("restored {} edited file(s) of", g.healed)
+        } else {
+            "copied".to_string()
+        },
         g.version,
         g.files,
         bytes(g.bytes),

@@ -1,4 +1,9 @@
 //! verify, gc, unlock.
+//!
+//! `verify REF` checks the stored content and the version's read-only cached copies. A cached
+//! copy edited through one of its files (root ignores read-only; an owner can `chmod u+w`) is
+//! reported file by file and makes verify fail like a store mismatch, since a program reading
+//! that copy now reads other bytes; the store is intact and the next `strata get` restores it.
 
 use std::process::ExitCode;
 
@@ -19,7 +24,10 @@ pub fn verify(ctx: &Ctx<'_>, reference: &str, remote: Option<&str>) -> Result<Ex
         for m in &r.mismatches {
             s.push_str(&format!("MISMATCH {}: {}\n", m.path, m.problem));
         }
-        if r.mismatches.is_empty() {
+        for m in &r.edited_copies {
+            s.push_str(&format!("EDITED {}: {}\n", m.path, m.problem));
+        }
+        if r.mismatches.is_empty() && r.edited_copies.is_empty() {
             s.push_str(&format!(
                 "ok: {} files ({}) of {} match their hashes\n",
                 r.files,
@@ -29,8 +37,17 @@ pub fn verify(ctx: &Ctx<'_>, reference: &str, remote: Option<&str>) -> Result<Ex
         }
         s
     });
-    if r.mismatches.is_empty() {
+    if r.mismatches.is_empty() && r.edited_copies.is_empty() {
         Ok(ExitCode::SUCCESS)
+    } else if r.mismatches.is_empty() {
+        Err(Error::Corrupt {
+            what: r.version.clone(),
+            detail: format!(
+                "{} file(s) of its cached copies were edited; the store is intact and `strata get {}` restores them",
+                r.edited_copies.len(),
+                r.version
+            ),
+        })
     } else {
         Err(Error::Corrupt {
             what: r.version.clone(),
