@@ -81,6 +81,28 @@ fn symlink_loops_and_non_utf8_names() {
     let name = std::ffi::OsStr::from_bytes(b"bad-\xff-name.txt");
     std::fs::write(bad.join(name), b"x").unwrap();
     refused(&env, &["snapshot", "d/x", "weird"], "not valid UTF-8");
+
+    // Names a manifest may not hold (they could mislead a listing or a terminal): refused before
+    // anything is stored, so no version is made that could not be read back.
+    let odd = env.path("odd");
+    std::fs::create_dir_all(&odd).unwrap();
+    env.write("odd/fine.txt", b"fine");
+    std::fs::write(odd.join("two\nlines.txt"), b"x").unwrap();
+    refused(&env, &["snapshot", "d/odd", "odd"], "control character");
+    refused(&env, &["add", "d/draft", "odd"], "control character");
+    refused(
+        &env,
+        &[
+            "add",
+            "d/draft",
+            odd.join("two\nlines.txt").to_str().unwrap(),
+        ],
+        "control character",
+    );
+    assert!(
+        !env.run(&["show", "d/odd"]).out.status.success(),
+        "no version"
+    );
 }
 
 #[test]

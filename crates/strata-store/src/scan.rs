@@ -1,6 +1,6 @@
 //! Walking a folder (or taking one file) into a list of sources with their stat, ready for
-//! ingest. Symlinks are followed; a loop, an unreadable entry or a non-UTF-8 name stops the scan
-//! with an error naming the path, before anything is written.
+//! ingest. Symlinks are followed; a loop, an unreadable entry, a non-UTF-8 name or one no
+//! manifest may hold stops the scan with an error naming the path, before anything is written.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -177,6 +177,14 @@ fn read_dir<'s>(
         } else {
             format!("{rel}/{name}")
         };
+        // A name no manifest may hold (a control character, a backslash) stops the scan here,
+        // like a non-UTF-8 one: stored, it would make the version unreadable.
+        if let Some(why) = strata_core::manifest::path_problem(&child_rel) {
+            return Err(Error::invalid(format!(
+                "'{}' cannot be versioned ({why}): rename it or move it out of the folder",
+                path.display().to_string().escape_debug()
+            )));
+        }
         let ft = item.file_type().ctx("read", &path)?;
         // Symlinks are followed: stat the target by full path (rare, so the cost is fine).
         let (meta, is_link) = if ft.is_symlink() {
@@ -256,9 +264,16 @@ fn utf8_name(p: &Path) -> Result<String> {
     let name = p
         .file_name()
         .ok_or_else(|| Error::invalid(format!("'{}' has no file name", p.display())))?;
-    name.to_str()
-        .map(str::to_string)
-        .ok_or_else(|| Error::invalid(format!("file name is not valid UTF-8: '{}'", p.display())))
+    let name = name.to_str().ok_or_else(|| {
+        Error::invalid(format!("file name is not valid UTF-8: '{}'", p.display()))
+    })?;
+    if let Some(why) = strata_core::manifest::path_problem(name) {
+        return Err(Error::invalid(format!(
+            "'{}' cannot be versioned ({why}): rename it",
+            p.display().to_string().escape_debug()
+        )));
+    }
+    Ok(name.to_string())
 }
 
 fn join(prefix: &str, rel: &str) -> String {
