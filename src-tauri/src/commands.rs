@@ -1,5 +1,7 @@
 //! The commands the window may call: each a few lines over the engine. Long ones run on a
-//! blocking thread, report through a channel, and can be cancelled by task id.
+//! blocking thread, report through a channel, and can be cancelled by task id. Every command that
+//! writes runs off the main thread (`async`): it may wait for another writer of the same version
+//! (the CLI, say) or reach a remote, and the window must not freeze meanwhile.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -241,7 +243,7 @@ pub async fn snapshot_folder<R: Runtime>(
     Ok(change_dto(c))
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn create_version<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
@@ -286,7 +288,7 @@ pub async fn add_paths<R: Runtime>(
     Ok(change_dto(c))
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn remove_entries<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
@@ -315,7 +317,7 @@ pub async fn sync_folder<R: Runtime>(
     Ok(change_dto(c))
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn finalize_version<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
@@ -326,7 +328,7 @@ pub fn finalize_version<R: Runtime>(
     Ok(v.into())
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn publish_version<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
@@ -379,7 +381,7 @@ pub fn cancel_task(state: State<'_, AppState>, task: u32) -> bool {
     }
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn squash_versions<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
@@ -391,7 +393,7 @@ pub fn squash_versions<R: Runtime>(
     Ok(v.into())
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn delete_version<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
@@ -403,7 +405,7 @@ pub fn delete_version<R: Runtime>(
     Ok(v.into())
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn delete_dataset<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
@@ -414,7 +416,7 @@ pub fn delete_dataset<R: Runtime>(
     Ok(gone.len() as u64)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn rename_dataset<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
@@ -426,7 +428,7 @@ pub fn rename_dataset<R: Runtime>(
     Ok(to)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn move_dataset<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
@@ -442,7 +444,7 @@ pub fn move_dataset<R: Runtime>(
 }
 
 /// Sets (`value` = JSON text) or removes (`value` = null) one metadata key.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn set_metadata<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
@@ -461,7 +463,7 @@ pub fn set_metadata<R: Runtime>(
     Ok(v.into())
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn set_tags<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
@@ -473,7 +475,7 @@ pub fn set_tags<R: Runtime>(
     Ok(v.into())
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn set_description<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,

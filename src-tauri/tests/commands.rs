@@ -182,3 +182,74 @@ fn the_window_may_call_exactly_the_commands_its_capability_allows() {
         );
     }
 }
+
+/// The `strata` binary of this build, to run the CLI beside the app on one home.
+fn strata_binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("test binary");
+    let mut candidates = vec![];
+    if let Ok(p) = std::env::var("STRATA_TEST_CLI") {
+        candidates.push(std::path::PathBuf::from(p));
+    }
+    if let Some(t) = option_env!("CARGO_TARGET_DIR") {
+        candidates.push(std::path::Path::new(t).join("debug/strata"));
+    }
+    if let Some(debug) = exe.parent().and_then(|deps| deps.parent()) {
+        candidates.push(debug.join("strata"));
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    candidates.push(root.join("target/debug/strata"));
+    candidates
+        .into_iter()
+        .find(|p| p.is_file())
+        .expect("the strata binary: build it first (cargo build -p strata-cli)")
+}
+
+#[test]
+fn the_app_and_the_cli_writing_one_draft_at_once_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let app = app(&home);
+    let h = app.handle().clone();
+    let draft =
+        commands::create_version(h.clone(), app.state(), "p/d".into(), vec![], None, None).unwrap();
+    let id = draft.id.clone();
+    let cli = strata_binary();
+    // Ten CLI processes and ten app calls set one key each, all at the same time.
+    let children: Vec<std::process::Child> = (0..10)
+        .map(|i| {
+            std::process::Command::new(&cli)
+                .args(["meta", &id, &format!("cli{i}={i}")])
+                .env("STRATA_HOME", &home)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn strata")
+        })
+        .collect();
+    std::thread::scope(|s| {
+        for i in 0..10 {
+            let (h, id) = (h.clone(), id.clone());
+            s.spawn(move || {
+                commands::set_metadata(
+                    h.clone(),
+                    h.state(),
+                    id,
+                    format!("app{i}"),
+                    Some(i.to_string()),
+                )
+                .unwrap_or_else(|e| panic!("app call {i} failed: {}", e.message))
+            });
+        }
+    });
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "a CLI writer failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let v = commands::version_detail(app.state(), id).unwrap();
+    let keys: Vec<&String> = v.version.metadata.keys().collect();
+    assert_eq!(keys.len(), 20, "every writer's key is kept: {keys:?}");
+}
