@@ -75,7 +75,8 @@ fn a_version_whose_paths_escape_is_refused_at_pull() {
     env.ok(&["remote", "add", "team", &spec.url]);
     // The pull goes on (one bad entry must not block a team's log) and says what it refused.
     let pulled = env.json(&["pull"]);
-    let refused = pulled["refused"][0]
+    assert_eq!(pulled["refused"][0]["seq"], 1, "{pulled}");
+    let refused = pulled["refused"][0]["reason"]
         .as_str()
         .unwrap_or_default()
         .to_string();
