@@ -252,7 +252,10 @@ fn renumbered(body: Vec<u8>, seq: u64) -> Vec<u8> {
 }
 
 /// Copies of the teammate's first `create`, each made a different version and changed by `f`.
-fn forged_cases(kind: Kind, name: &str, cases: Vec<(fn(&mut Value), &'static str)>) {
+/// A change to a forged `create` entry, and the words its refusal must contain.
+type Forgery = (fn(&mut Value), &'static str);
+
+fn forged_cases(kind: Kind, name: &str, cases: Vec<Forgery>) {
     bad_entries_are_skipped(kind, name, |t, _| {
         cases
             .into_iter()
@@ -483,7 +486,7 @@ fn a_hole_in_the_log_holds_back_what_follows_until_it_is_filled(kind: Kind, name
         .as_str()
         .unwrap()
         .contains("has no entry 2"));
-    assert_eq!(versions(&victim), [first.clone()], "the delete waits");
+    assert_eq!(versions(&victim), [first], "the delete waits");
 
     // The teammate's next upload takes number 2; then everything after it applies in order.
     let second = t.share("p/g");
