@@ -724,3 +724,48 @@ fn a_version_whose_paths_escape_is_refused_at_pull() {
     assert!(!env.dir.path().join("escaped.txt").exists());
     assert!(!env.path("copy").exists());
 }
+
+#[test]
+fn events_naming_versions_never_shared_leave_them_alone() {
+    let t = Team::new(Kind::Folder, "unshared-ids");
+    let victim = t.b.home();
+    t.share("p/good");
+    victim.images("mine", 2, 5);
+    let mine = victim.json(&["snapshot", "p/mine", victim.path("mine").to_str().unwrap()]);
+    let mine_id = mine["version"]["id"].as_str().unwrap().to_string();
+    let draft = victim.json(&["create", "p/draft"]);
+    let draft_id = draft["id"].as_str().unwrap().to_string();
+    let event = |seq: u64, kind: &str, id: &str| {
+        serde_json::to_vec(&json!({"seq": seq, "at": 1, "by": "mate", "kind": kind, "id": id}))
+            .unwrap()
+    };
+    // A different version claiming the id of one never shared; a publish of a draft and of a
+    // version never shared; a delete of one never shared.
+    let claimed = mine_id.clone();
+    t.plant(
+        2,
+        t.forged(1, move |e| {
+            e["seq"] = json!(2);
+            e["version"]["id"] = json!(claimed);
+        }),
+    );
+    t.plant(3, event(3, "publish", &draft_id));
+    t.plant(4, event(4, "publish", &mine_id));
+    t.plant(5, event(5, "delete", &mine_id));
+    let before = victim.json(&["list", "--all"]);
+
+    let pulled = pull(&victim);
+    assert_eq!(refused_seqs(&pulled), [2], "{pulled}");
+    assert!(reason(&pulled, 2).contains("is already used here by p/mine@1.0.0"));
+    assert_eq!(pulled["new_versions"], json!(["p/good@1.0.0"]));
+    assert_eq!(pulled["kept_local"], json!(["p/mine@1.0.0"]), "{pulled}");
+    assert_eq!(pulled["position"], 5);
+    assert_eq!(victim.json(&["show", &draft_id])["state"], "draft");
+    let mine = victim.json(&["show", &mine_id]);
+    assert_eq!(mine["state"], "final");
+    assert_eq!(mine["upload_state"], "local");
+    let after = victim.json(&["list", "--all"]);
+    for v in before.as_array().unwrap() {
+        assert!(after.as_array().unwrap().contains(v), "{v} changed");
+    }
+}
