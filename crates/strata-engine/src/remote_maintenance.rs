@@ -199,9 +199,10 @@ impl Engine {
                 }
             }
             for r in &refused {
-                report
-                    .warnings
-                    .push(format!("kept whatever {r} names, since it cannot be read"));
+                report.warnings.push(format!(
+                    "kept whatever log entry {} names, since it cannot be read ({})",
+                    r.seq, r.reason
+                ));
             }
             for w in &report.warnings {
                 progress.warn(w);
