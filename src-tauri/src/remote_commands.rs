@@ -136,7 +136,7 @@ pub async fn pull_remote<R: Runtime>(
             .into_iter()
             .map(|r| format!("{} {} → {}", r.dataset, r.from, r.to))
             .collect(),
-        refused: p.refused,
+        refused: p.refused.iter().map(ToString::to_string).collect(),
     })
 }
 

@@ -8,6 +8,7 @@ mod support;
 
 mod backend;
 mod faults;
+mod gc_race;
 mod gcs;
 mod hostile;
 mod links;

@@ -13,9 +13,22 @@ pub struct DatasetName {
     pub name: String,
 }
 
+/// Longest `project/name` accepted, in bytes: names become folder names and catalog keys.
+pub const MAX_DATASET_NAME: usize = 255;
+/// Longest single segment (a project level or the name), in bytes.
+pub const MAX_SEGMENT: usize = 100;
+/// Deepest project nesting (`a/b/c/.../name`).
+pub const MAX_DEPTH: usize = 16;
+
 impl DatasetName {
     pub fn parse(s: &str) -> Result<Self> {
         let s = s.trim_matches('/');
+        if s.len() > MAX_DATASET_NAME {
+            return Err(Error::invalid(format!(
+                "dataset name is {} bytes long; at most {MAX_DATASET_NAME} are allowed",
+                s.len()
+            )));
+        }
         let Some((project, name)) = s.rsplit_once('/') else {
             return Err(Error::invalid(format!(
                 "'{s}' is not a dataset name; use PROJECT/NAME, e.g. vision/cats"
@@ -40,6 +53,13 @@ pub fn validate_project(project: &str) -> Result<()> {
     if project.is_empty() {
         return Err(Error::invalid("project name is empty"));
     }
+    if project.split('/').count() >= MAX_DEPTH {
+        return Err(Error::invalid(format!(
+            "project '{}' is nested too deep; at most {} levels",
+            printable(project),
+            MAX_DEPTH - 1
+        )));
+    }
     for seg in project.split('/') {
         validate_segment(seg, "project name")?;
     }
@@ -47,9 +67,10 @@ pub fn validate_project(project: &str) -> Result<()> {
 }
 
 /// Letters, digits, `-`, `_`, `.` and spaces; not starting with `.` so names never look like
-/// relative paths.
+/// relative paths (`..` included), and short enough to be a folder name everywhere.
 pub fn validate_segment(seg: &str, what: &str) -> Result<()> {
     let ok = !seg.is_empty()
+        && seg.len() <= MAX_SEGMENT
         && !seg.starts_with('.')
         && !seg.starts_with(' ')
         && !seg.ends_with(' ')
@@ -60,9 +81,65 @@ pub fn validate_segment(seg: &str, what: &str) -> Result<()> {
         Ok(())
     } else {
         Err(Error::invalid(format!(
-            "invalid {what} '{seg}': use letters, digits, '-', '_', '.' (not first) or spaces"
+            "invalid {what} '{}': use up to {MAX_SEGMENT} letters, digits, '-', '_', '.' (not first) or spaces",
+            printable(seg)
         )))
     }
+}
+
+/// Length of a version id: 128 random bits in lowercase hex, as Strata makes them.
+pub const VERSION_ID_LEN: usize = 32;
+
+/// Checks that `id` has exactly the shape Strata gives version ids. Ids name cache folders and
+/// lock files, so one read from elsewhere must never be able to say `..` or `/`: call this
+/// wherever an id that did not come from this machine is used, and before an id becomes a path.
+pub fn validate_version_id(id: &str) -> Result<()> {
+    let ok = id.len() == VERSION_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!(
+            "'{}' is not a version id (expected {VERSION_ID_LEN} lowercase hex characters)",
+            printable(id)
+        )))
+    }
+}
+
+/// Longest tag, in bytes.
+pub const MAX_TAG: usize = 128;
+
+/// Up to 128 printable characters, no commas (tags are listed comma-separated).
+pub fn validate_tag(t: &str) -> Result<()> {
+    if t.is_empty() || t.chars().any(|c| c.is_control() || c == ',') || t.len() > MAX_TAG {
+        return Err(Error::invalid(format!(
+            "invalid tag '{}': use up to {MAX_TAG} printable characters, no commas",
+            printable(t)
+        )));
+    }
+    Ok(())
+}
+
+/// `s` made safe to quote in a one-line message: control characters escaped, long input cut.
+pub fn printable(s: &str) -> String {
+    const SHOWN: usize = 80;
+    let mut out: String = s
+        .chars()
+        .take(SHOWN)
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect();
+    if s.chars().nth(SHOWN).is_some() {
+        out.push('…');
+    }
+    out
 }
 
 /// What a REF on the command line or in the app points at.
@@ -109,12 +186,33 @@ impl fmt::Display for Reference {
     }
 }
 
+/// Longest semantic version accepted, in bytes (pre-release and build labels included).
+pub const MAX_SEMVER: usize = 64;
+/// Highest major, minor or patch number: far above any real use, and far enough below
+/// `u64::MAX` that the next number always exists.
+pub const MAX_SEMVER_PART: u64 = u32::MAX as u64;
+
 pub fn parse_semver(s: &str) -> Result<semver::Version> {
-    semver::Version::parse(s.trim()).map_err(|e| {
+    let shown = printable(s);
+    if s.len() > MAX_SEMVER {
+        return Err(Error::invalid(format!(
+            "invalid semantic version '{shown}': longer than {MAX_SEMVER} characters"
+        )));
+    }
+    let v = semver::Version::parse(s.trim()).map_err(|e| {
         Error::invalid(format!(
-            "invalid semantic version '{s}': {e} (expected X.Y.Z, e.g. 1.2.0)"
+            "invalid semantic version '{shown}': {e} (expected X.Y.Z, e.g. 1.2.0)"
         ))
-    })
+    })?;
+    if [v.major, v.minor, v.patch]
+        .iter()
+        .any(|n| *n > MAX_SEMVER_PART)
+    {
+        return Err(Error::invalid(format!(
+            "invalid semantic version '{shown}': numbers above {MAX_SEMVER_PART} are not supported"
+        )));
+    }
+    Ok(v)
 }
 
 #[cfg(test)]
@@ -146,5 +244,58 @@ mod tests {
         assert!(Reference::parse("abc").is_err());
         assert!(Reference::parse("cats").is_err());
         assert!(DatasetName::parse("v/../x").is_err());
+    }
+
+    #[test]
+    fn names_that_could_leave_a_folder_are_refused() {
+        for bad in [
+            "../x",
+            "a/..",
+            "/../../etc/passwd",
+            "a/b\u{0}c",
+            "a/b\nc",
+            "a/\u{1b}[2Jx",
+            "a/b/../../c",
+            "a/.hidden",
+        ] {
+            assert!(DatasetName::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+        let long = format!("p/{}", "x".repeat(MAX_SEGMENT + 1));
+        assert!(DatasetName::parse(&long).is_err());
+        let deep = format!("{}x", "a/".repeat(MAX_DEPTH));
+        assert!(DatasetName::parse(&deep).is_err());
+        assert!(DatasetName::parse("team/vision/cats v2").is_ok());
+    }
+
+    #[test]
+    fn version_ids_are_exactly_32_lowercase_hex() {
+        assert!(validate_version_id("0123456789abcdef0123456789abcdef").is_ok());
+        for bad in [
+            "",
+            "../../x",
+            "/etc/passwd",
+            "0123456789ABCDEF0123456789abcdef",
+            "0123456789abcdef0123456789abcde",
+            "0123456789abcdef0123456789abcdef0",
+            "0123456789abcdef0123456789abcdeg",
+            "0123456789abcdef/123456789abcdef",
+        ] {
+            assert!(validate_version_id(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn semvers_are_bounded_so_the_next_one_exists() {
+        assert!(parse_semver("1.0.18446744073709551615").is_err());
+        assert!(parse_semver("1.0.99999999999999999999999").is_err());
+        assert!(parse_semver(&format!("1.0.0-{}", "a".repeat(80))).is_err());
+        assert_eq!(parse_semver("4294967295.0.1").unwrap().major, 4294967295);
+        assert!(parse_semver("1.2.3-rc.1").is_ok());
+    }
+
+    #[test]
+    fn messages_quote_hostile_text_on_one_line() {
+        assert_eq!(printable("a\nb"), "a\\nb");
+        assert!(printable(&"x".repeat(500)).chars().count() <= 81);
     }
 }

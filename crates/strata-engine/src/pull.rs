@@ -2,14 +2,24 @@
 //! along (they are small and make `files`, `diff` and `get` work without asking again); content
 //! does not. A version made here that a team member's version took the number of is renumbered
 //! here, before it is ever shared, and the caller is told.
+//!
+//! The log is written by every teammate, so nothing in it is trusted: entries are read with size
+//! limits and checked field by field ([`log::decode`]); a bad entry is skipped, reported once
+//! (its number and why) and the rest applies. A teammate's delete, rename or move reaches only
+//! versions shared on that remote: work here that was never shared there stays, and the user is
+//! told.
+
+use std::collections::HashSet;
 
 use futures::{StreamExt, TryStreamExt};
 use serde::Serialize;
 use strata_core::catalog::Writer;
+use strata_core::names::validate_version_id;
 use strata_core::{
     semver, DatasetName, Error, Hash, Manifest, NewVersion, Progress, Result, State, UploadState,
+    Version,
 };
-use strata_remote::log::{self, Event, Record, RemoteVersion};
+use strata_remote::log::{self, Entry, Event, Record, Refused, RemoteVersion};
 use strata_remote::{Connected, Layout, Locator, Place};
 use strata_store::RemotePlace;
 
@@ -27,16 +37,23 @@ pub struct Renumbered {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct PullOutcome {
     pub remote: String,
-    /// Events read this time.
+    /// Log entries read this time (refused ones included).
     pub events: u64,
-    /// The log's last event number now applied here.
+    /// The log's last entry number now applied here.
     pub position: u64,
     /// `project/name@semver` of versions new here.
     pub new_versions: Vec<String>,
     pub renumbered: Vec<Renumbered>,
     pub deleted: u64,
-    /// Versions left out because their description was missing, damaged or unsafe.
-    pub refused: Vec<String>,
+    /// Log entries skipped, each with its number and a one-line reason: malformed or invalid
+    /// entries, and versions whose description was missing, damaged or unsafe. Each is reported
+    /// by the pull that reads it, and not again.
+    pub refused: Vec<Refused>,
+    /// `project/name@semver` of versions here that a team member's delete, rename or move did
+    /// not touch because they are not shared on this remote.
+    pub kept_local: Vec<String>,
+    /// Everything the user should know, one line each (also passed to the progress reporter).
+    pub warnings: Vec<String>,
 }
 
 const FETCH_PARALLEL: usize = 16;
@@ -47,47 +64,40 @@ impl Engine {
         block_on(self.pull_from(&c, progress))?
     }
 
-    /// Applies every event of `c`'s log not applied yet.
+    /// Applies every entry of `c`'s log not applied yet, a bounded batch at a time.
     pub(crate) async fn pull_from(
         &mut self,
         c: &Connected,
         progress: &dyn Progress,
     ) -> Result<PullOutcome> {
         let (after, _) = self.catalog.log_position(&c.name)?;
-        let records = log::read_since(c, after).await?;
         let mut out = PullOutcome {
             remote: c.name.clone(),
-            events: records.len() as u64,
             position: after,
             ..Default::default()
         };
-        // Versions deleted further down the log are skipped: a remote gc may have removed them.
-        let doomed = log::doomed(&records);
-        let mut skipped = doomed.clone();
-        let unknown: Vec<&RemoteVersion> = records
-            .iter()
-            .filter_map(|r| match &r.event {
-                Event::Create { version } if !doomed.contains(&version.id) => Some(&**version),
-                _ => None,
-            })
-            .filter(|v| self.catalog.version(&v.id).is_err())
-            .collect();
-        if !unknown.is_empty() {
-            progress.begin("reading the remote catalog", unknown.len() as u64, 0);
-            for (id, why) in self.fetch_descriptions(c, &unknown, progress).await? {
-                progress.warn(&why);
-                out.refused.push(why);
-                skipped.insert(id);
+        loop {
+            let batch = log::read_batch(c, out.position, log::Holes::Stop).await?;
+            let read_all = !batch.more || batch.entries.is_empty();
+            if let (Some(n), true) = (batch.missing, read_all) {
+                warn(
+                    &mut out,
+                    progress,
+                    format!(
+                        "the log of '{}' has no entry {n} but has later ones; they wait until it \
+                         appears (the next change shared there fills it)",
+                        c.name
+                    ),
+                );
             }
-            progress.end();
+            self.apply_batch(c, batch.entries, &mut out, progress)
+                .await?;
+            if read_all {
+                break;
+            }
         }
-        let now = strata_core::time::now_ms();
-        for rec in &records {
-            self.catalog
-                .write(|w| apply(w, &c.name, rec, now, &skipped, &mut out))?;
-            out.position = rec.seq;
-        }
-        if records.is_empty() {
+        if out.events == 0 {
+            let now = strata_core::time::now_ms();
             self.catalog
                 .write(|w| w.set_log_position(&c.name, after, now))?;
         }
@@ -100,15 +110,117 @@ impl Engine {
         Ok(out)
     }
 
+    async fn apply_batch(
+        &mut self,
+        c: &Connected,
+        entries: Vec<Entry>,
+        out: &mut PullOutcome,
+        progress: &dyn Progress,
+    ) -> Result<()> {
+        // From the first manifest written until the catalog names it: a `gc` running meanwhile
+        // would otherwise see a manifest nothing refers to yet and remove it.
+        let _guard = self.store.writer_guard()?;
+        let records: Vec<&Record> = entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Event(r) => Some(r),
+                Entry::Refused(_) => None,
+            })
+            .collect();
+        // Versions deleted further down the log are skipped: a remote gc may have removed them.
+        let doomed = log::doomed(records.iter().copied());
+        let mut skipped = doomed.clone();
+        let unknown: Vec<(u64, &RemoteVersion)> = records
+            .iter()
+            .filter_map(|r| match &r.event {
+                Event::Create { version } if !doomed.contains(&version.id) => {
+                    Some((r.seq, &**version))
+                }
+                _ => None,
+            })
+            .filter(|(_, v)| self.catalog.version(&v.id).is_err())
+            .collect();
+        let mut refused_descriptions = std::collections::HashMap::new();
+        if !unknown.is_empty() {
+            progress.begin("reading the remote catalog", unknown.len() as u64, 0);
+            for (seq, id, why) in self.fetch_descriptions(c, &unknown, progress).await? {
+                skipped.insert(id);
+                refused_descriptions.insert(seq, why);
+            }
+            progress.end();
+        }
+        let now = strata_core::time::now_ms();
+        for entry in entries {
+            let seq = entry.seq();
+            out.events += 1;
+            let refused = match entry {
+                Entry::Refused(r) => Some(r),
+                Entry::Event(rec) => match refused_descriptions.remove(&seq) {
+                    Some(reason) => Some(Refused {
+                        seq,
+                        reason,
+                        names: Vec::new(),
+                    }),
+                    None => self.apply_one(&c.name, &rec, now, &skipped, out, progress)?,
+                },
+            };
+            if let Some(r) = refused {
+                self.catalog
+                    .write(|w| w.set_log_position(&c.name, seq, now))?;
+                progress.warn(&format!("skipped {r}"));
+                out.refused.push(r);
+            }
+            out.position = seq;
+        }
+        Ok(())
+    }
+
+    /// Applies one event in its own transaction. An event the catalog cannot take (it names a
+    /// version id already used here for something else, say) comes back refused instead of
+    /// stopping the pull; a failure of the catalog itself is an error.
+    fn apply_one(
+        &mut self,
+        remote: &str,
+        rec: &Record,
+        now: i64,
+        skipped: &HashSet<String>,
+        out: &mut PullOutcome,
+        progress: &dyn Progress,
+    ) -> Result<Option<Refused>> {
+        let applied = self.catalog.write(|w| {
+            let mut changes = PullOutcome::default();
+            apply(w, remote, rec, now, skipped, &mut changes)?;
+            Ok(changes)
+        });
+        match applied {
+            Ok(changes) => {
+                out.new_versions.extend(changes.new_versions);
+                out.renumbered.extend(changes.renumbered);
+                out.deleted += changes.deleted;
+                out.kept_local.extend(changes.kept_local);
+                for w in changes.warnings {
+                    warn(out, progress, w);
+                }
+                Ok(None)
+            }
+            Err(e) if event_at_fault(&e) => Ok(Some(Refused {
+                seq: rec.seq,
+                reason: e.to_string().replace(['\n', '\r'], " "),
+                names: Vec::new(),
+            })),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Fetches and checks the manifests and locators of versions new here. A version whose
-    /// description is missing, damaged or unsafe is refused (returned with the reason) instead
-    /// of stopping the pull: one bad entry must not keep a team from the rest of its log.
+    /// description is missing, damaged, too large or unsafe is refused (returned with its log
+    /// entry number, id and the reason) instead of stopping the pull.
     async fn fetch_descriptions(
         &self,
         c: &Connected,
-        versions: &[&RemoteVersion],
+        versions: &[(u64, &RemoteVersion)],
         progress: &dyn Progress,
-    ) -> Result<Vec<(String, String)>> {
+    ) -> Result<Vec<(u64, String, String)>> {
         let layout = Layout::new(&c.prefix);
         let store = &self.store;
         let checked = |v: &RemoteVersion, m: &[u8], l: &[u8]| -> Result<()> {
@@ -125,16 +237,17 @@ impl Engine {
             store.put_manifest(&manifest)?;
             store.record_remote(&c.name, &places_of(&locator))
         };
-        futures::stream::iter(versions.iter().map(|v| {
+        futures::stream::iter(versions.iter().map(|(seq, v)| {
             let layout = &layout;
             async move {
-                let m = c.get_bytes(&layout.manifest(&v.manifest)).await;
-                let l = c.get_bytes(&layout.locator(&v.locator)).await;
-                (v, m, l)
+                let limit = log::MAX_DESCRIPTION_BYTES;
+                let m = log::get_bounded(c, &layout.manifest(&v.manifest), limit).await;
+                let l = log::get_bounded(c, &layout.locator(&v.locator), limit).await;
+                (*seq, *v, m, l)
             }
         }))
         .buffer_unordered(FETCH_PARALLEL)
-        .map(|(v, m, l)| {
+        .map(|(seq, v, m, l)| {
             let outcome = match (m, l) {
                 (Ok(m), Ok(l)) => {
                     progress.advance(1, (m.len() + l.len()) as u64);
@@ -145,8 +258,9 @@ impl Engine {
             match outcome {
                 Ok(()) => Ok(None),
                 Err(e @ (Error::Corrupt { .. } | Error::NotFound { .. })) => Ok(Some((
+                    seq,
                     v.id.clone(),
-                    format!("{}@{} from '{}' refused: {e}", v.dataset, v.semver, c.name),
+                    format!("{}@{} refused: {e}", v.dataset, v.semver).replace(['\n', '\r'], " "),
                 ))),
                 Err(e) => Err(e),
             }
@@ -155,6 +269,23 @@ impl Engine {
         .try_collect()
         .await
     }
+}
+
+/// Errors that say the event cannot apply here, as opposed to the catalog failing.
+fn event_at_fault(e: &Error) -> bool {
+    match e {
+        Error::Invalid(_)
+        | Error::Conflict(_)
+        | Error::NotFound { .. }
+        | Error::Corrupt { .. }
+        | Error::Immutable { .. } => true,
+        e => strata_core::catalog::is_constraint(e),
+    }
+}
+
+fn warn(out: &mut PullOutcome, progress: &dyn Progress, message: String) {
+    progress.warn(&message);
+    out.warnings.push(message);
 }
 
 /// A locator's places as the store records them, and back ([`to_locator`]).
@@ -200,13 +331,40 @@ pub(crate) fn to_locator(places: &std::collections::HashMap<Hash, RemotePlace>) 
     }
 }
 
+/// Whether `v` is shared on `remote`: only such versions answer to that remote's log.
+fn shared_here(v: &Version, remote: &str) -> bool {
+    Engine::shared_on(v).as_deref() == Some(remote)
+}
+
+/// Shared anywhere: others may know it by its number.
+fn shared_anywhere(v: &Version) -> bool {
+    matches!(v.upload_state, UploadState::Uploaded | UploadState::Remote)
+}
+
+fn dataset_of(v: &Version) -> DatasetName {
+    DatasetName {
+        project: v.project.clone(),
+        name: v.dataset.clone(),
+    }
+}
+
+fn labels(vs: &[&Version]) -> String {
+    vs.iter()
+        .map(|v| match v.state {
+            State::Draft => format!("{} (draft)", v.semver),
+            _ => v.semver.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// One event into the local catalog. Events about things this catalog never had are skipped.
 fn apply(
     w: &Writer<'_>,
     remote: &str,
     rec: &Record,
     now: i64,
-    skipped: &std::collections::HashSet<String>,
+    skipped: &HashSet<String>,
     out: &mut PullOutcome,
 ) -> Result<()> {
     match &rec.event {
@@ -214,69 +372,110 @@ fn apply(
         }
         Event::Create { version: rv } => create(w, remote, rv, out)?,
         Event::Publish { id } => {
-            if w.version(id).is_ok() {
-                w.set_state(id, State::Published, rec.at)?;
+            // Only a final version shared there: a draft here is nobody else's to publish.
+            if let Ok(v) = w.version(id) {
+                if shared_here(&v, remote) && v.state == State::Final {
+                    w.set_state(id, State::Published, rec.at)?;
+                }
             }
         }
         Event::Delete { id } => {
-            if w.version(id).is_ok() {
-                w.delete_version(id)?;
-                out.deleted += 1;
+            if let Ok(v) = w.version(id) {
+                if shared_here(&v, remote) {
+                    w.delete_version(id)?;
+                    out.deleted += 1;
+                } else {
+                    out.kept_local.push(v.label());
+                    out.warnings.push(format!(
+                        "kept {}: deleted on '{remote}', but the version here is not shared there",
+                        v.label()
+                    ));
+                }
             }
         }
-        Event::DeleteDataset { dataset } => {
-            let d = DatasetName::parse(dataset)?;
-            if w.dataset_id(&d)?.is_some() {
-                out.deleted += w.versions_of(&d)?.len() as u64;
-                w.delete_dataset(&d)?;
-            }
-        }
-        Event::Rename { from, to } => {
-            let (from, to) = (DatasetName::parse(from)?, DatasetName::parse(to)?);
-            if w.dataset_id(&from)?.is_some() && w.dataset_id(&to)?.is_none() {
-                w.relocate_dataset(&from, &to)?;
-            }
-        }
+        Event::DeleteDataset { dataset } => delete_dataset(w, remote, dataset, out)?,
+        Event::Rename { from, to } => rename(w, remote, from, to, now, out)?,
     }
     w.set_log_position(remote, rec.seq, now)
 }
 
+/// A team member deleted a dataset: its versions shared on `remote` go; the rest stays.
+fn delete_dataset(
+    w: &Writer<'_>,
+    remote: &str,
+    dataset: &str,
+    out: &mut PullOutcome,
+) -> Result<()> {
+    let d = DatasetName::parse(dataset)?;
+    if w.dataset_id(&d)?.is_none() {
+        return Ok(());
+    }
+    let versions = w.versions_of(&d)?;
+    let (shared, local): (Vec<&Version>, Vec<&Version>) =
+        versions.iter().partition(|v| shared_here(v, remote));
+    for v in &shared {
+        w.delete_version(&v.id)?;
+    }
+    out.deleted += shared.len() as u64;
+    if local.is_empty() {
+        return w.delete_dataset(&d);
+    }
+    out.kept_local.extend(local.iter().map(|v| v.label()));
+    out.warnings.push(format!(
+        "kept {} version(s) of {d} not shared on '{remote}' ({}); a team member deleted the \
+         dataset there",
+        local.len(),
+        labels(&local)
+    ));
+    Ok(())
+}
+
+/// A team member renamed or moved a dataset: its versions shared on `remote` follow; versions
+/// not shared there stay under the old name (the team cannot have meant work it never saw).
+fn rename(
+    w: &Writer<'_>,
+    remote: &str,
+    from: &str,
+    to: &str,
+    now: i64,
+    out: &mut PullOutcome,
+) -> Result<()> {
+    let (from, to) = (DatasetName::parse(from)?, DatasetName::parse(to)?);
+    if w.dataset_id(&from)?.is_none() {
+        return Ok(());
+    }
+    let versions = w.versions_of(&from)?;
+    let (shared, local): (Vec<&Version>, Vec<&Version>) =
+        versions.iter().partition(|v| shared_here(v, remote));
+    if local.is_empty() && w.dataset_id(&to)?.is_none() {
+        return w.relocate_dataset(&from, &to);
+    }
+    for v in &shared {
+        let sv = make_room(w, &to, v.semver(), out)?;
+        w.move_version(&v.id, &to, &sv, now)?;
+    }
+    if local.is_empty() {
+        return w.delete_dataset(&from);
+    }
+    out.kept_local.extend(local.iter().map(|v| v.label()));
+    out.warnings.push(format!(
+        "{from} became {to} on '{remote}'; {} version(s) here not shared there stay under {from} \
+         ({})",
+        local.len(),
+        labels(&local)
+    ));
+    Ok(())
+}
+
 fn create(w: &Writer<'_>, remote: &str, rv: &RemoteVersion, out: &mut PullOutcome) -> Result<()> {
+    // The log's checks already ran; ids become folder and file names, so once more right here.
+    validate_version_id(&rv.id)?;
     let d = DatasetName::parse(&rv.dataset)?;
-    let mut sv = strata_core::names::parse_semver(&rv.semver)?;
+    let sv = strata_core::names::parse_semver(&rv.semver)?;
     if let Ok(mine) = w.version(&rv.id) {
-        // Our own upload: the log has it now (its number is the one the log gave it).
-        if mine.semver != rv.semver {
-            w.set_semver(&mine.id, &sv)?;
-        }
-        let state = if mine.upload_state == UploadState::Remote {
-            UploadState::Remote
-        } else {
-            UploadState::Uploaded
-        };
-        return w.set_remote(&mine.id, Some(remote), state);
+        return known(w, remote, &mine, rv, &sv);
     }
-    let versions = w.versions_of(&d).unwrap_or_default();
-    if let Some(clash) = versions.iter().find(|v| v.semver == rv.semver) {
-        let next = next_free(&versions, &sv);
-        let shared = matches!(
-            clash.upload_state,
-            UploadState::Uploaded | UploadState::Remote
-        );
-        if shared {
-            // Two shared versions with one number cannot come from Strata's own writers; keep
-            // both, the later one under the next free number.
-            sv = next;
-        } else {
-            w.set_semver(&clash.id, &next)?;
-            out.renumbered.push(Renumbered {
-                id: clash.id.clone(),
-                dataset: rv.dataset.clone(),
-                from: clash.semver.clone(),
-                to: next.to_string(),
-            });
-        }
-    }
+    let sv = make_room(w, &d, sv, out)?;
     let state = State::parse(&rv.state)?;
     w.insert_version(&NewVersion {
         id: &rv.id,
@@ -298,13 +497,85 @@ fn create(w: &Writer<'_>, remote: &str, rv: &RemoteVersion, out: &mut PullOutcom
     Ok(())
 }
 
+/// A `create` for an id this catalog has: usually our own upload (the log has it now, under the
+/// number the log gave it). An id names one version everywhere, so a different version claiming
+/// it is refused, and a draft here is never taken over.
+fn known(
+    w: &Writer<'_>,
+    remote: &str,
+    mine: &Version,
+    rv: &RemoteVersion,
+    sv: &semver::Version,
+) -> Result<()> {
+    if mine.manifest != rv.manifest || mine.state == State::Draft {
+        return Err(Error::Conflict(format!(
+            "version id {} is already used here by {}, a different version",
+            rv.id,
+            mine.label()
+        )));
+    }
+    if shared_anywhere(mine) && mine.remote.as_deref() != Some(remote) {
+        // Shared on another remote already: that remote's log speaks for it.
+        return Ok(());
+    }
+    if mine.semver != rv.semver {
+        let taken = w
+            .versions_of(&dataset_of(mine))?
+            .iter()
+            .any(|v| v.semver == rv.semver);
+        if !taken {
+            w.set_semver(&mine.id, sv)?;
+        }
+    }
+    let state = if mine.upload_state == UploadState::Remote {
+        UploadState::Remote
+    } else {
+        UploadState::Uploaded
+    };
+    w.set_remote(&mine.id, Some(remote), state)
+}
+
+/// The number a shared version gets in `d`: its own, unless a version here holds it. A version
+/// never shared yields the number (no one else knows it by it) and is renumbered; a shared one
+/// keeps it and the newcomer takes the next free number.
+fn make_room(
+    w: &Writer<'_>,
+    d: &DatasetName,
+    sv: semver::Version,
+    out: &mut PullOutcome,
+) -> Result<semver::Version> {
+    let versions = w.versions_of(d)?;
+    let wanted = sv.to_string();
+    let Some(clash) = versions.iter().find(|v| v.semver == wanted) else {
+        return Ok(sv);
+    };
+    let next = next_free(&versions, &sv)?;
+    if shared_anywhere(clash) {
+        // Two shared versions with one number cannot come from Strata's own writers; keep
+        // both, the later one under the next free number.
+        return Ok(next);
+    }
+    w.set_semver(&clash.id, &next)?;
+    out.renumbered.push(Renumbered {
+        id: clash.id.clone(),
+        dataset: d.to_string(),
+        from: clash.semver.clone(),
+        to: next.to_string(),
+    });
+    Ok(sv)
+}
+
 /// The patch after the highest version of the dataset (and after `taken`).
-fn next_free(versions: &[strata_core::Version], taken: &semver::Version) -> semver::Version {
+fn next_free(versions: &[Version], taken: &semver::Version) -> Result<semver::Version> {
     let top = versions
         .iter()
         .map(|v| v.semver())
         .chain(std::iter::once(taken.clone()))
         .max()
         .unwrap_or_else(|| taken.clone());
-    semver::Version::new(top.major, top.minor, top.patch + 1)
+    let patch = top
+        .patch
+        .checked_add(1)
+        .ok_or_else(|| Error::invalid(format!("no version number after {top} is left")))?;
+    Ok(semver::Version::new(top.major, top.minor, patch))
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use futures::{StreamExt, TryStreamExt};
 use serde::Serialize;
 use strata_core::{Cancel, Error, Hash, Progress, Result, UploadState};
-use strata_remote::log;
+use strata_remote::log::{self, Entry, Holes, Refused, RemoteVersion};
 use strata_remote::object_store::{ObjectStore, ObjectStoreExt};
 use strata_remote::{Layout, Locator, Place};
 use strata_store::verify::Mismatch;
@@ -29,6 +29,10 @@ pub struct RemoteGcReport {
     /// Unreferenced objects kept because they are younger than the grace period.
     pub kept_young: u64,
     pub dry_run: bool,
+    /// Log entries that could not be read; whatever they name was kept.
+    pub refused: Vec<Refused>,
+    /// Why more than usual was kept, one line each.
+    pub warnings: Vec<String>,
 }
 
 impl Engine {
@@ -111,6 +115,10 @@ impl Engine {
     }
 
     /// Removes from a remote what no version in its log refers to and is older than `grace`.
+    ///
+    /// When in doubt it keeps: a refused log entry may still describe a version someone relies
+    /// on, so whatever content it names stays; entries past a hole in the log count like any
+    /// other; and when a live version's locator cannot be read, no pack or object is removed.
     pub fn gc_remote(
         &mut self,
         remote: Option<&str>,
@@ -121,43 +129,91 @@ impl Engine {
         let c = self.connect_writable(remote, None)?;
         block_on(async {
             self.pull_from(&c, progress).await?;
-            let live = log::live(&log::read_since(&c, 0).await?);
+            let (live, refused) = whole_log(&c).await?;
             let layout = Layout::new(&c.prefix);
             let mut keep: HashSet<String> = HashSet::new();
-            progress.begin("reading locators", live.len() as u64, 0);
-            let locators: Vec<(Hash, Locator)> = futures::stream::iter(live.iter().map(|v| {
-                let (c, layout) = (&c, &layout);
-                async move {
-                    let b = c.get_bytes(&layout.locator(&v.locator)).await?;
-                    progress.advance(1, 0);
-                    Ok::<_, Error>((v.locator, Locator::decode(&b)?))
-                }
-            }))
-            .buffer_unordered(16)
-            .try_collect()
-            .await?;
-            progress.end();
-            for v in &live {
-                keep.insert(layout.manifest(&v.manifest).to_string());
-                keep.insert(layout.locator(&v.locator).to_string());
-            }
-            for (_, l) in &locators {
-                for (h, p) in &l.places {
-                    keep.insert(match p {
-                        Place::Packed { pack, .. } => layout.pack(pack).to_string(),
-                        Place::Loose { .. } => layout.object(h).to_string(),
-                    });
-                }
-            }
-            let cutoff = chrono_cutoff(grace);
             let mut report = RemoteGcReport {
                 remote: c.name.clone(),
                 live_versions: live.len() as u64,
                 dry_run,
                 ..Default::default()
             };
+            // Locators to read: every live version's, and any a refused entry names.
+            let mut locators: BTreeMap<Hash, String> = BTreeMap::new();
+            for v in &live {
+                keep.insert(layout.manifest(&v.manifest).to_string());
+                keep.insert(layout.locator(&v.locator).to_string());
+                locators.insert(v.locator, format!("{}@{}", v.dataset, v.semver));
+            }
+            for r in &refused {
+                for h in &r.names {
+                    keep.insert(layout.manifest(h).to_string());
+                    keep.insert(layout.locator(h).to_string());
+                    locators
+                        .entry(*h)
+                        .or_insert_with(|| format!("log entry {}", r.seq));
+                }
+            }
+            progress.begin("reading locators", locators.len() as u64, 0);
+            let read: Vec<(String, Option<Result<Locator>>)> =
+                futures::stream::iter(locators.into_iter().map(|(h, owner)| {
+                    let (c, layout) = (&c, &layout);
+                    async move {
+                        let got =
+                            log::get_bounded(c, &layout.locator(&h), log::MAX_DESCRIPTION_BYTES)
+                                .await;
+                        progress.advance(1, 0);
+                        let decoded = match got {
+                            Ok(b) => Some(Locator::decode(&b)),
+                            // Nothing there: nothing of it to keep.
+                            Err(Error::NotFound { .. }) => None,
+                            Err(e @ Error::Corrupt { .. }) => Some(Err(e)),
+                            Err(e) => return Err(e),
+                        };
+                        Ok::<_, Error>((owner, decoded))
+                    }
+                }))
+                .buffer_unordered(16)
+                .try_collect()
+                .await?;
+            progress.end();
+            let mut keep_all_content = false;
+            for (owner, decoded) in read {
+                match decoded {
+                    Some(Ok(l)) => {
+                        for (h, p) in &l.places {
+                            keep.insert(match p {
+                                Place::Packed { pack, .. } => layout.pack(pack).to_string(),
+                                Place::Loose { .. } => layout.object(h).to_string(),
+                            });
+                        }
+                    }
+                    Some(Err(e)) if live_owner(&owner) => {
+                        keep_all_content = true;
+                        report.warnings.push(format!(
+                            "kept every pack and object: the locator of {owner} cannot be read ({e})"
+                        ));
+                    }
+                    // A refused entry's hash that names no readable locator: nothing to keep.
+                    _ => {}
+                }
+            }
+            for r in &refused {
+                report.warnings.push(format!(
+                    "kept whatever log entry {} names, since it cannot be read ({})",
+                    r.seq, r.reason
+                ));
+            }
+            for w in &report.warnings {
+                progress.warn(w);
+            }
+            report.refused = refused;
+            let cutoff = chrono_cutoff(grace);
             let store: &dyn ObjectStore = c.store.as_ref();
             for dir in ["packs", "objects", "manifests", "locators", "probe"] {
+                if keep_all_content && matches!(dir, "packs" | "objects") {
+                    continue;
+                }
                 let listed: Vec<_> = store
                     .list(Some(&layout.dir(dir)))
                     .map_err(|e| c.err(e))
@@ -195,6 +251,34 @@ impl Engine {
             Ok(report)
         })?
     }
+}
+
+/// Locators are read for live versions (named `project/name@x.y.z`) and for hashes refused
+/// entries mention (named `log entry N`); only the former must be readable.
+fn live_owner(owner: &str) -> bool {
+    !owner.starts_with("log entry ")
+}
+
+/// The versions the whole log leaves alive, and the entries it refused. Entries past a hole
+/// count: the hole may be an entry someone removed, and what follows it may be someone's work.
+async fn whole_log(c: &strata_remote::Connected) -> Result<(Vec<RemoteVersion>, Vec<Refused>)> {
+    let mut live = log::Live::default();
+    let mut refused = Vec::new();
+    let mut after = 0;
+    loop {
+        let batch = log::read_batch(c, after, Holes::Skip).await?;
+        for e in batch.entries {
+            match e {
+                Entry::Event(r) => live.apply(&r),
+                Entry::Refused(r) => refused.push(r),
+            }
+        }
+        match batch.resume {
+            Some(next) if batch.more && next > after => after = next,
+            _ => break,
+        }
+    }
+    Ok((live.into_versions(), refused))
 }
 
 /// Milliseconds since the epoch before which unreferenced objects may go.

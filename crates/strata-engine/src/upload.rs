@@ -127,6 +127,11 @@ impl Engine {
         cancel: &Cancel,
     ) -> Result<()> {
         let v = self.catalog.version(id)?;
+        // Every other home checks the record it reads; find out now, before sending anything,
+        // if they would refuse this one (a description too long for the log, say).
+        remote_version(&v, v.manifest)
+            .check()
+            .map_err(|e| Error::invalid(format!("{} cannot be shared: {e}", v.label())))?;
         // An interrupted upload may have packs on the remote it never got to record.
         let resuming =
             v.upload_state == UploadState::Uploading && v.remote.as_deref() == Some(&c.name);

@@ -87,6 +87,8 @@ pub fn push(ctx: &mut Ctx<'_>, remote: Option<&str>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Skipped log entries and kept local versions were already reported on stderr, one warning
+/// line each, as the pull met them; the summary only counts them.
 pub fn pull(ctx: &mut Ctx<'_>, remote: Option<&str>) -> Result<ExitCode> {
     let p = ctx.engine.pull(remote, &ctx.bars)?;
     ctx.out.emit(&p, || {
@@ -97,6 +99,15 @@ pub fn pull(ctx: &mut Ctx<'_>, remote: Option<&str>) -> Result<ExitCode> {
             p.new_versions.len(),
             p.deleted
         );
+        if !p.refused.is_empty() {
+            s.push_str(&format!(", {} skipped", p.refused.len()));
+        }
+        if !p.kept_local.is_empty() {
+            s.push_str(&format!(
+                ", {} local versions kept (not shared there)",
+                p.kept_local.len()
+            ));
+        }
         for v in &p.new_versions {
             s.push_str(&format!("\n  + {v}"));
         }
@@ -118,7 +129,7 @@ pub fn gc(ctx: &mut Ctx<'_>, remote: &str, dry_run: bool, grace: &str) -> Result
         .engine
         .gc_remote(Some(remote), dry_run, grace, &ctx.bars)?;
     ctx.out.emit(&r, || {
-        format!(
+        let mut s = format!(
             "{} {} objects ({}) from {}; {} live versions; {} unreferenced objects kept (younger than the grace period)",
             if dry_run { "would remove" } else { "removed" },
             r.objects_removed,
@@ -126,7 +137,14 @@ pub fn gc(ctx: &mut Ctx<'_>, remote: &str, dry_run: bool, grace: &str) -> Result
             r.remote,
             r.live_versions,
             r.kept_young
-        )
+        );
+        if !r.refused.is_empty() {
+            s.push_str(&format!(
+                "; kept what {} unreadable log entries name",
+                r.refused.len()
+            ));
+        }
+        s
     });
     Ok(ExitCode::SUCCESS)
 }

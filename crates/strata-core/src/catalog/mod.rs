@@ -559,6 +559,33 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// Moves one version to another dataset (made if missing, taking the old one's remote
+    /// override), under `semver`: a rename that takes some versions of a dataset and not others.
+    pub fn move_version(
+        &self,
+        id: &str,
+        to: &DatasetName,
+        semver: &semver::Version,
+        now: i64,
+    ) -> Result<()> {
+        let ds = self.ensure_dataset(to, now)?;
+        self.tx.execute(
+            "UPDATE datasets SET remote = coalesce(remote,
+                 (SELECT d.remote FROM versions v JOIN datasets d ON d.id = v.dataset_id
+                  WHERE v.id = ?2))
+             WHERE id = ?1",
+            params![ds, id],
+        )?;
+        let n = self.tx.execute(
+            "UPDATE versions SET dataset_id = ?2, semver = ?3 WHERE id = ?1",
+            params![id, ds, semver.to_string()],
+        )?;
+        if n == 0 {
+            return Err(Error::not_found("version", id));
+        }
+        Ok(())
+    }
+
     fn drop_empty_projects(&self) -> Result<()> {
         self.tx.execute(
             "DELETE FROM projects WHERE id NOT IN (SELECT project_id FROM datasets)",
@@ -653,6 +680,13 @@ impl Writer<'_> {
         }
         Ok(())
     }
+}
+
+/// Whether a catalog error is a broken constraint (a duplicate or dangling row: the data asked
+/// for something impossible) rather than the database failing.
+pub fn is_constraint(e: &Error) -> bool {
+    matches!(e, Error::Catalog(inner)
+        if inner.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation))
 }
 
 fn dataset_id(conn: &Connection, d: &DatasetName) -> Result<Option<i64>> {
