@@ -300,8 +300,11 @@ pub struct PullDto {
     pub new_versions: Vec<String>,
     /// "dataset old → new" for versions of ours renumbered because a team member took the number.
     pub renumbered: Vec<String>,
-    /// Versions left out because their description was missing, damaged or unsafe.
+    /// Log entries skipped ("log entry N: reason"): malformed, unsafe or inconsistent.
     pub refused: Vec<String>,
+    /// `project/name@semver` of versions here that a team member's delete, rename or move did not
+    /// touch because they are not shared on this remote.
+    pub kept_local: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]

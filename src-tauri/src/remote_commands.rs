@@ -137,6 +137,7 @@ pub async fn pull_remote<R: Runtime>(
             .map(|r| format!("{} {} → {}", r.dataset, r.from, r.to))
             .collect(),
         refused: p.refused.iter().map(ToString::to_string).collect(),
+        kept_local: p.kept_local,
     })
 }
 

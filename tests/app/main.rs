@@ -206,8 +206,16 @@ async fn a_team_shares_datasets_through_a_remote() {
     .join()
     .unwrap();
 
+    // Someone else wrote garbage into the bucket's log: the pull skips it, says so, and goes on.
+    write(&bucket, "strata/log/000000000002.json", b"{ not an event");
+
     let s = Session::start(&home).await;
     let shot = Shot::new();
+    s.wait_text(
+        "[data-test=transfer-done]",
+        "skipped 1 bad log entry: log entry 2",
+    )
+    .await;
     // Pulled at start: the team's dataset shows up, remote-only.
     s.click("[data-test='dataset-team/pets']").await;
     s.click("[data-test='version-1.0.0']").await;

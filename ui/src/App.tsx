@@ -109,7 +109,12 @@ export function App() {
         (r) =>
           `${r.remote}: ${r.newVersions.length} new versions` +
           (r.renumbered.length ? `; renumbered yours: ${r.renumbered.join(", ")}` : "") +
-          (r.refused.length ? `; ${r.refused.join("; ")}` : ""),
+          (r.keptLocal.length
+            ? `; kept yours, not shared there: ${r.keptLocal.join(", ")}`
+            : "") +
+          (r.refused.length
+            ? `; skipped ${r.refused.length} bad log entr${r.refused.length === 1 ? "y" : "ies"}: ${r.refused.join("; ")}`
+            : ""),
       ),
     [transfer],
   );

@@ -80,7 +80,7 @@ impl WriterLock {
     /// Returns the lock and, when a dead writer's record was found, a warning for the user.
     pub fn acquire(dir: &Path, key: &str, operation: &str) -> Result<(Self, Option<String>)> {
         fs::create_dir_all(dir).ctx("create", dir)?;
-        let path = lock_path(dir, key);
+        let path = lock_path(dir, key)?;
         // A few rounds, a millisecond apart: `strata unlock` may remove the file between our open
         // and our flock, and a holder that has just taken the lock may not have written its
         // record yet (the refusal should name it).
@@ -174,7 +174,7 @@ impl WriterLock {
     /// Removes a lock whatever its state; returns who held it. A writer still running keeps
     /// going: the caller is told so, since it then no longer excludes others.
     pub fn force_release(dir: &Path, key: &str) -> Result<Option<String>> {
-        let path = lock_path(dir, key);
+        let path = lock_path(dir, key)?;
         let file = match OpenOptions::new().read(true).write(true).open(&path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -204,8 +204,9 @@ impl Drop for WriterLock {
     }
 }
 
-fn lock_path(dir: &Path, key: &str) -> PathBuf {
-    dir.join(format!("{key}.lock"))
+fn lock_path(dir: &Path, key: &str) -> Result<PathBuf> {
+    crate::names::validate_file_key(key)?;
+    Ok(dir.join(format!("{key}.lock")))
 }
 
 /// `flock(LOCK_EX | LOCK_NB)`: true when taken, false when another open file holds it.
@@ -298,7 +299,11 @@ mod tests {
             operation: "add".into(),
             started: None,
         };
-        fs::write(lock_path(dir, key), serde_json::to_vec(&dead).unwrap()).unwrap();
+        fs::write(
+            lock_path(dir, key).unwrap(),
+            serde_json::to_vec(&dead).unwrap(),
+        )
+        .unwrap();
     }
 
     #[test]
@@ -343,7 +348,11 @@ mod tests {
             operation: "add".into(),
             started: Some(start + 1),
         };
-        fs::write(lock_path(dir.path(), "k"), serde_json::to_vec(&h).unwrap()).unwrap();
+        fs::write(
+            lock_path(dir.path(), "k").unwrap(),
+            serde_json::to_vec(&h).unwrap(),
+        )
+        .unwrap();
         let (_lock, warn) = WriterLock::acquire(dir.path(), "k", "meta").unwrap();
         assert!(warn.unwrap().contains("stale"));
     }
@@ -362,7 +371,7 @@ mod tests {
         let (second, _) = WriterLock::acquire(dir.path(), "abc", "sync").unwrap();
         drop(first);
         // The second writer's lock is still in place and still excludes others.
-        let held = read_holder(&lock_path(dir.path(), "abc")).expect("a record");
+        let held = read_holder(&lock_path(dir.path(), "abc").unwrap()).expect("a record");
         assert_eq!(held.operation, "sync");
         let err = WriterLock::acquire(dir.path(), "abc", "meta").unwrap_err();
         assert!(err.to_string().contains("'sync'"), "{err}");

@@ -112,6 +112,25 @@ pub fn validate_version_id(id: &str) -> Result<()> {
 pub const MAX_TAG: usize = 128;
 
 /// Up to 128 printable characters, no commas (tags are listed comma-separated).
+/// A name the home turns into a file or folder name (a lock, a cached copy): letters, digits,
+/// `-` and `_` only, so that nothing read from a catalog, a bucket or a session can name a path
+/// outside its folder.
+pub fn validate_file_key(key: &str) -> Result<()> {
+    let ok = !key.is_empty()
+        && key.len() <= 200
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!(
+            "'{}' cannot name a file in the home",
+            printable(key)
+        )))
+    }
+}
+
 pub fn validate_tag(t: &str) -> Result<()> {
     if t.is_empty() || t.chars().any(|c| c.is_control() || c == ',') || t.len() > MAX_TAG {
         return Err(Error::invalid(format!(
@@ -297,5 +316,15 @@ mod tests {
     fn messages_quote_hostile_text_on_one_line() {
         assert_eq!(printable("a\nb"), "a\\nb");
         assert!(printable(&"x".repeat(500)).chars().count() <= 81);
+    }
+
+    #[test]
+    fn file_keys_never_name_another_folder() {
+        for good in ["0123456789abcdef0123456789abcdef", "ds-7f3a", "a_b-c"] {
+            assert!(validate_file_key(good).is_ok(), "{good}");
+        }
+        for bad in ["", "../x", "/etc/x", "a/b", "a.b", "a\nb", &"k".repeat(201)] {
+            assert!(validate_file_key(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -183,6 +183,7 @@ impl Engine {
     /// collides), its description removed, then the trash emptied. Only the rename can fail the
     /// removal; what cannot be deleted now stays in the trash for the next cache operation.
     fn remove_view(&self, key: &str) -> Result<()> {
+        strata_core::names::validate_file_key(key)?;
         let views = self.views_dir();
         let dir = views.join(key);
         if fs::symlink_metadata(&dir).is_ok() {

@@ -137,6 +137,7 @@ impl Engine {
         match &opts.to {
             None => {
                 let key = view_key(&v, opts);
+                strata_core::names::validate_file_key(&key)?;
                 let views = self.cache_dir().join("views");
                 let dest = views.join(&key);
                 let meta = ViewMeta::new(&key, &v, opts, files, bytes);

@@ -581,11 +581,4 @@ fn next_semver(latest: Option<&Version>) -> Result<semver::Version> {
     Ok(semver::Version::new(s.major, s.minor, patch))
 }
 
-pub fn validate_tag(t: &str) -> Result<()> {
-    if t.is_empty() || t.chars().any(|c| c.is_control() || c == ',') || t.len() > 128 {
-        return Err(Error::invalid(format!(
-            "invalid tag '{t}': use up to 128 printable characters, no commas"
-        )));
-    }
-    Ok(())
-}
+pub use strata_core::names::validate_tag;
