@@ -5,6 +5,11 @@ export type PullDto = { remote: string, events: number, newVersions: Array<strin
  */
 renumbered: Array<string>, 
 /**
- * Versions left out because their description was missing, damaged or unsafe.
+ * Log entries skipped ("log entry N: reason"): malformed, unsafe or inconsistent.
  */
-refused: Array<string>, };
+refused: Array<string>, 
+/**
+ * `project/name@semver` of versions here that a team member's delete, rename or move did not
+ * touch because they are not shared on this remote.
+ */
+keptLocal: Array<string>, };
