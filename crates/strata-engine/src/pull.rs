@@ -573,9 +573,9 @@ fn next_free(versions: &[Version], taken: &semver::Version) -> Result<semver::Ve
         .chain(std::iter::once(taken.clone()))
         .max()
         .unwrap_or_else(|| taken.clone());
-    let patch = top
-        .patch
-        .checked_add(1)
+    // Stays a number `parse_semver` accepts, so the renumbered version can still be named.
+    let patch = (top.patch < strata_core::names::MAX_SEMVER_PART)
+        .then_some(top.patch + 1)
         .ok_or_else(|| Error::invalid(format!("no version number after {top} is left")))?;
     Ok(semver::Version::new(top.major, top.minor, patch))
 }

@@ -572,12 +572,15 @@ fn next_semver(latest: Option<&Version>) -> Result<semver::Version> {
         return Ok(semver::Version::new(1, 0, 0));
     };
     let s = v.semver();
-    let patch = s.patch.checked_add(1).ok_or_else(|| {
-        Error::Conflict(format!(
+    // Every number must stay one `parse_semver` accepts, or the new version could not be named.
+    let patch = (s.patch < strata_core::names::MAX_SEMVER_PART)
+        .then_some(s.patch + 1)
+        .ok_or_else(|| {
+            Error::Conflict(format!(
             "{} has no next patch version; give the next one with `strata create --version X.Y.Z`",
             v.label()
         ))
-    })?;
+        })?;
     Ok(semver::Version::new(s.major, s.minor, patch))
 }
 
