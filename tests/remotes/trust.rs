@@ -280,7 +280,7 @@ fn a_locator_whose_range_overflows_is_refused_at_pull() {
     );
     plant(&c, 1, "evil/o", &manifest, &locator, vec![]);
     let pulled = env.json(&["pull"]);
-    let refused = pulled["refused"][0].as_str().unwrap_or_default();
+    let refused = pulled["refused"][0]["reason"].as_str().unwrap_or_default();
     assert!(
         refused.contains("evil/o@1.0.0") && refused.contains("reaches past"),
         "{pulled}"
