@@ -107,7 +107,7 @@ export function App() {
         "Pull the team's catalog",
         (p) => api.pull(null, p),
         (r) =>
-          `${r.remote}: ${r.newVersions.length} new versions` +
+          `${r.remote}: ${r.newVersions.length} new version${r.newVersions.length === 1 ? "" : "s"}` +
           (r.renumbered.length ? `; renumbered yours: ${r.renumbered.join(", ")}` : "") +
           (r.keptLocal.length
             ? `; kept yours, not shared there: ${r.keptLocal.join(", ")}`

@@ -14,9 +14,9 @@ use strata_core::manifest::MAX_MANIFEST_BYTES;
 use strata_core::Hash;
 
 use crate::locator::MAX_LOCATOR_BYTES;
+// A log event's bound is the log's own, so every reader agrees on one number.
+use crate::log::MAX_EVENT_BYTES;
 
-/// A log event is one version's description: kilobytes, with room for long metadata.
-pub const MAX_EVENT_BYTES: u64 = 4 << 20;
 /// Anything else read whole (a probe, a small object of a pack-less bucket).
 pub const MAX_OTHER_BYTES: u64 = 64 << 20;
 
