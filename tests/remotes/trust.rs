@@ -393,3 +393,40 @@ fn a_linked_file_that_grew_at_the_source_is_refused_at_its_recorded_size() {
     );
     assert!(!env.path("copy").exists());
 }
+
+#[test]
+fn a_bucket_link_keeps_its_rules_when_its_pulled_parent_is_gone() {
+    let env = Env::new();
+    let body: &'static [u8] = b"internal admin page";
+    let (port, hits) = counting_server(body);
+    let c = bucket(&env);
+    let loopback = format!("http://127.0.0.1:{port}/admin");
+    let (m, l, objects) = with_link(&c, "ext/admin.html", &loopback, body);
+    plant(&c, 1, "evil/d", &m, &l, objects);
+    env.ok(&["pull"]);
+    // The user builds on the teammate's version: the draft inherits the planted link.
+    let draft = env.ok(&["create", "mine/x", "--parent", "evil/d"]).line();
+    // Squashing drops the lineage; deleting the pulled parent removes it.
+    let squashed = env.json(&["squash", "mine/s", "evil/d", &draft])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    env.ok(&["delete", "evil/d", "--force"]);
+    for (name, id) in [("draft", &draft), ("squashed", &squashed)] {
+        let to = format!("copy-{name}");
+        let err = env
+            .run(&["get", id, "--include", "ext/**", "--to", &to])
+            .fails()
+            .error();
+        assert!(
+            err.contains("ext/admin.html") && err.contains("loopback"),
+            "{name}: {err}"
+        );
+        assert!(!env.path(&to).exists());
+    }
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        0,
+        "no request reached the server"
+    );
+}

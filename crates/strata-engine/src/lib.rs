@@ -57,13 +57,17 @@ impl Engine {
         std::fs::create_dir_all(home).ctx("create", home)?;
         let catalog = Catalog::open(&home.join("catalog.db"))?;
         let store = Store::open(&home.join("store"))?;
-        Ok(Engine {
+        let mut engine = Engine {
             home: home.to_path_buf(),
             catalog,
             store,
             offline: false,
             notices: Arc::new(NoProgress),
-        })
+        };
+        // Once per catalog, after the upgrade that started recording them (a settings lookup
+        // afterwards).
+        engine.record_links_made_before_own_links()?;
+        Ok(engine)
     }
 
     /// Lets the front end show warnings of operations that take no progress reporter, such as

@@ -72,6 +72,10 @@ impl Engine {
                 link: Some(url),
             });
         }
+        // Recorded before the version names them: a link marked as this machine's own with no
+        // version yet is harmless, the other order could leave a link of ours treated as foreign.
+        let urls: Vec<String> = entries.iter().filter_map(|e| e.link.clone()).collect();
+        self.catalog.write(|w| w.add_own_links(&urls))?;
         let _guard = self.store.writer_guard()?;
         let old = self.manifest_of(&v)?;
         let mut new = old.clone();
@@ -134,28 +138,52 @@ impl Engine {
         Ok((entries.len() as u64, total))
     }
 
-    /// Which links of `v` came from a bucket. A version pulled from a remote brings its links
-    /// from there; so does a version made here on top of one (a draft inherits its parents'
-    /// entries), for every link an ancestor pulled from a remote has.
+    /// The rules each link of `v` follows. A link is this machine's own only when `add-link`
+    /// made it here ([`Catalog::own_links`]); every other one is a bucket's. The lineage only
+    /// says *which* remote's rules apply (a version pulled from a remote, or an ancestor that
+    /// was): a link whose pulled ancestor has since been deleted or squashed away still gets the
+    /// strictest ones.
+    ///
+    /// [`Catalog::own_links`]: strata_core::Catalog::own_links
     fn link_trust(&self, v: &Version) -> Result<LinkTrust> {
-        let allow = |remote: &Option<String>| -> Result<Trust> {
-            let name = remote.clone().unwrap_or_default();
-            let allow_private = match remote {
-                Some(r) => self.catalog.remote_allows_private_links(r)?,
-                None => false,
-            };
+        let own = self.catalog.own_links()?;
+        let remote_trust = |remote: &Option<String>| -> Result<Trust> {
             Ok(Trust::Bucket {
-                remote: name,
-                allow_private,
+                remote: remote.clone().unwrap_or_default(),
+                allow_private: match remote {
+                    Some(r) => self.catalog.remote_allows_private_links(r)?,
+                    None => false,
+                },
             })
         };
+        // A link not made here follows the rules of the remote the version is shared on (a pulled
+        // version stays that remote's after it is fetched), or the strictest when it has none.
+        let foreign = remote_trust(&v.remote)?;
         if v.upload_state == UploadState::Remote {
             return Ok(LinkTrust {
-                all: Some(allow(&v.remote)?),
+                all: Some(foreign),
+                own,
                 inherited: HashMap::new(),
+                foreign: Trust::Own,
             });
         }
         let mut inherited = HashMap::new();
+        for (p, url) in self.pulled_ancestor_links(v)? {
+            if let std::collections::hash_map::Entry::Vacant(slot) = inherited.entry(url) {
+                slot.insert(remote_trust(&p)?);
+            }
+        }
+        Ok(LinkTrust {
+            all: None,
+            own,
+            inherited,
+            foreign,
+        })
+    }
+
+    /// Every link that an ancestor of `v` pulled from a remote has, with that remote.
+    fn pulled_ancestor_links(&self, v: &Version) -> Result<Vec<(Option<String>, String)>> {
+        let mut out = Vec::new();
         let mut seen: HashSet<String> = HashSet::new();
         let mut queue: Vec<String> = v.parents.clone();
         while let Some(id) = queue.pop() {
@@ -166,18 +194,47 @@ impl Engine {
                 continue;
             };
             if p.upload_state == UploadState::Remote {
-                let trust = allow(&p.remote)?;
                 for e in self.manifest_of(&p)?.into_entries() {
                     if let Some(url) = e.link {
-                        inherited.entry(url).or_insert_with(|| trust.clone());
+                        out.push((p.remote.clone(), url));
                     }
                 }
             }
             queue.extend(p.parents.iter().cloned());
         }
-        Ok(LinkTrust {
-            all: None,
-            inherited,
+        Ok(out)
+    }
+
+    /// Once per catalog: links of versions made here before own links were recorded count as
+    /// this machine's own, unless a pulled ancestor has them (the rule those versions were made
+    /// under). Without this, a link a user added to a local server before the upgrade would be
+    /// refused as a bucket's.
+    pub(crate) fn record_links_made_before_own_links(&mut self) -> Result<()> {
+        const DONE: &str = "own_links_recorded";
+        if self.catalog.setting(DONE)?.is_some() {
+            return Ok(());
+        }
+        let mut urls = Vec::new();
+        for v in self.catalog.all_versions()? {
+            if v.upload_state == UploadState::Remote {
+                continue;
+            }
+            let foreign: HashSet<String> = self
+                .pulled_ancestor_links(&v)?
+                .into_iter()
+                .map(|(_, u)| u)
+                .collect();
+            for e in self.manifest_of(&v)?.into_entries() {
+                if let Some(url) = e.link {
+                    if !foreign.contains(&url) {
+                        urls.push(url);
+                    }
+                }
+            }
+        }
+        self.catalog.write(|w| {
+            w.add_own_links(&urls)?;
+            w.set_setting(DONE, "1")
         })
     }
 
@@ -231,16 +288,27 @@ impl Engine {
 struct LinkTrust {
     /// Every link of a version pulled from a bucket.
     all: Option<Trust>,
-    /// Links a version made here inherited from a pulled ancestor.
+    /// Links added on this machine.
+    own: HashSet<String>,
+    /// Links a version made here inherited from a pulled ancestor, with that remote's rules.
     inherited: HashMap<String, Trust>,
+    /// The rules for any other link (unused when `all` is set).
+    foreign: Trust,
 }
 
 impl LinkTrust {
     fn of(&self, url: &str) -> Trust {
-        self.all
-            .clone()
-            .or_else(|| self.inherited.get(url).cloned())
-            .unwrap_or(Trust::Own)
+        if let Some(t) = &self.all {
+            return t.clone();
+        }
+        if let Some(t) = self.inherited.get(url) {
+            return t.clone();
+        }
+        if self.own.contains(url) {
+            return Trust::Own;
+        }
+        // Not made here, and no pulled ancestor (left) to name its remote.
+        self.foreign.clone()
     }
 }
 

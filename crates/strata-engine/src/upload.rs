@@ -351,7 +351,11 @@ impl Engine {
         out: &mut UploadOutcome,
         progress: &dyn Progress,
     ) -> Result<()> {
-        let original = self.catalog.version(id)?.semver;
+        // Held until the catalog says `uploaded`: a `delete` meanwhile would see the version
+        // still uploading, share no Delete event, and the create landing after it would bring
+        // the version back on every home.
+        let (_lock, v) = self.lock_version(id, "upload", crate::Wait::Short, Some(progress))?;
+        let original = v.semver;
         let appended = self
             .append_with(c, progress, |engine| {
                 let v = engine.catalog.version(id)?;

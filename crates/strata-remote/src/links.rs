@@ -431,6 +431,15 @@ pub fn internal(ip: IpAddr) -> Option<&'static str> {
             let s = a.segments();
             if let Some(v4) = a.to_ipv4_mapped() {
                 internal(IpAddr::V4(v4))
+            } else if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+                // NAT64 (64:ff9b::/96) reaches the IPv4 address in its last 32 bits.
+                let o = a.octets();
+                internal(IpAddr::V4(std::net::Ipv4Addr::new(
+                    o[12], o[13], o[14], o[15],
+                )))
+            } else if s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1 {
+                // Local-use NAT64 (64:ff9b:1::/48) translates into the site's own network.
+                Some("a private address")
             } else if a.is_loopback() {
                 Some("a loopback address")
             } else if a.is_unspecified() {
@@ -516,11 +525,20 @@ mod tests {
             "ff02::1",
             "::ffff:127.0.0.1",
             "::ffff:169.254.169.254",
+            "64:ff9b::a00:5",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::1",
         ] {
             let ip: IpAddr = ip.parse().unwrap();
             assert!(internal(ip).is_some(), "{ip} should be internal");
         }
-        for ip in ["8.8.8.8", "1.1.1.1", "2606:4700::1111", "172.32.0.1"] {
+        for ip in [
+            "8.8.8.8",
+            "1.1.1.1",
+            "2606:4700::1111",
+            "172.32.0.1",
+            "64:ff9b::808:808",
+        ] {
             let ip: IpAddr = ip.parse().unwrap();
             assert!(internal(ip).is_none(), "{ip} should be public");
         }

@@ -551,9 +551,12 @@ pub struct Live {
 impl Live {
     pub fn apply(&mut self, r: &Record) {
         match &r.event {
+            // The first create of an id wins, as in `pull`: a later one claiming the same id with
+            // other content is refused there, so it must not make gc forget the real one's objects.
             Event::Create { version } => {
                 self.versions
-                    .insert(version.id.clone(), (**version).clone());
+                    .entry(version.id.clone())
+                    .or_insert_with(|| (**version).clone());
             }
             Event::Delete { id } => {
                 self.versions.remove(id);

@@ -224,6 +224,21 @@ impl Catalog {
 
     /// Whether links from remote `name`'s bucket may reach loopback, link-local and private
     /// addresses (false for an unknown remote).
+    /// Links added on this machine (`add-link`), see migration 6.
+    pub fn own_links(&self) -> Result<std::collections::HashSet<String>> {
+        let mut stmt = self.conn.prepare_cached("SELECT url FROM own_links")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
+            .query_row([key], |r| r.get(0))
+            .optional()?)
+    }
+
     pub fn remote_allows_private_links(&self, name: &str) -> Result<bool> {
         let allowed: Option<i64> = self
             .conn
@@ -462,6 +477,26 @@ impl Writer<'_> {
         if n == 0 {
             return Err(Error::not_found("dataset", d.to_string()));
         }
+        Ok(())
+    }
+
+    /// Records links as added on this machine (see migration 6).
+    pub fn add_own_links(&self, urls: &[String]) -> Result<()> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("INSERT OR IGNORE INTO own_links (url) VALUES (?1)")?;
+        for u in urls {
+            stmt.execute([u])?;
+        }
+        Ok(())
+    }
+
+    pub fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
         Ok(())
     }
 

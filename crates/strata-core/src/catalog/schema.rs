@@ -83,4 +83,12 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE remotes ADD COLUMN allow_private_links INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 6: links added on this machine (`add-link`): only these may read local files and reach
+    // internal addresses; every other link is treated as a bucket's, whatever its version's
+    // lineage says now (a parent can be deleted or squashed away). `settings`: one-time facts,
+    // such as whether links made before this migration were recorded.
+    r#"
+    CREATE TABLE own_links (url TEXT PRIMARY KEY);
+    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    "#,
 ];
