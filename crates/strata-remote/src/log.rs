@@ -641,6 +641,25 @@ mod tests {
     }
 
     #[test]
+    fn a_second_create_of_an_id_never_replaces_the_first() {
+        let record = |seq, v: RemoteVersion| Record {
+            seq,
+            at: 0,
+            by: "x".into(),
+            event: Event::Create {
+                version: Box::new(v),
+            },
+        };
+        let real = version();
+        let mut forged = version();
+        forged.manifest = Hash::of(b"other");
+        let mut live = Live::default();
+        live.apply(&record(1, real.clone()));
+        live.apply(&record(2, forged));
+        assert_eq!(live.into_versions(), vec![real]);
+    }
+
+    #[test]
     fn a_valid_event_decodes() {
         let e = Event::Create {
             version: Box::new(version()),
