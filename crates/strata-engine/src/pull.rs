@@ -240,9 +240,9 @@ impl Engine {
         futures::stream::iter(versions.iter().map(|(seq, v)| {
             let layout = &layout;
             async move {
-                let limit = log::MAX_DESCRIPTION_BYTES;
-                let m = log::get_bounded(c, &layout.manifest(&v.manifest), limit).await;
-                let l = log::get_bounded(c, &layout.locator(&v.locator), limit).await;
+                // Each read is bounded by what its kind of object may be (`max_size_of`).
+                let m = c.get_bytes(&layout.manifest(&v.manifest)).await;
+                let l = c.get_bytes(&layout.locator(&v.locator)).await;
                 (*seq, *v, m, l)
             }
         }))

@@ -159,9 +159,7 @@ impl Engine {
                 futures::stream::iter(locators.into_iter().map(|(h, owner)| {
                     let (c, layout) = (&c, &layout);
                     async move {
-                        let got =
-                            log::get_bounded(c, &layout.locator(&h), log::MAX_DESCRIPTION_BYTES)
-                                .await;
+                        let got = c.get_bytes(&layout.locator(&h)).await;
                         progress.advance(1, 0);
                         let decoded = match got {
                             Ok(b) => Some(Locator::decode(&b)),

@@ -23,8 +23,6 @@ use crate::layout::Layout;
 /// Largest log event read, in bytes. Strata's own events are a few KiB; the bound keeps a planted
 /// giant from being read, let alone parsed.
 pub const MAX_EVENT_BYTES: u64 = 1 << 20;
-/// Largest manifest or locator read from a bucket, in bytes (about five million files).
-pub const MAX_DESCRIPTION_BYTES: u64 = 512 << 20;
 /// Events read and applied per round, and their total size: memory stays bounded however long
 /// the log is.
 pub const BATCH_EVENTS: usize = 1000;
@@ -361,7 +359,7 @@ fn remote_err(c: &Connected, e: object_store::Error) -> Error {
 
 /// Reads a whole object of at most `limit` bytes. A larger one is refused (`Corrupt`) after
 /// reading at most `limit` bytes of it, whatever size the server announces.
-pub async fn get_bounded(c: &Connected, key: &StorePath, limit: u64) -> Result<Bytes> {
+async fn get_bounded(c: &Connected, key: &StorePath, limit: u64) -> Result<Bytes> {
     let got = c.store.get(key).await.map_err(|e| c.err(e))?;
     let too_big = || Error::Corrupt {
         what: format!("remote '{}'", c.name),
