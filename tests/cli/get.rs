@@ -153,9 +153,21 @@ fn folders_beside_the_target_that_strata_did_not_make_are_never_removed() {
         &format!("parent/.old.strata-tmp-{other}.lock"),
         format!("strata staging {other}\n").as_bytes(),
     );
+    // A lock file whose process was killed before making its folder (or after placing it).
+    let gone = "00112233445566778899aabbccddeeff";
+    env.write(
+        &format!("parent/.gone.strata-tmp-{gone}.lock"),
+        format!("strata staging {gone}\n").as_bytes(),
+    );
+    // A file of the user's with such a name but other content stays.
+    let lookalike = format!(".note.strata-tmp-{token}.lock");
+    env.write(&format!("parent/{lookalike}"), b"mine");
     let target = parent.join("target");
     env.ok(&["get", "d/x", "--to", target.to_str().unwrap()]);
     env.ok(&["get", "d/x", "--to", target.to_str().unwrap()]);
+    assert!(!parent
+        .join(format!(".gone.strata-tmp-{gone}.lock"))
+        .exists());
     for m in &mine {
         assert_eq!(
             std::fs::read(parent.join(m).join("precious.txt")).unwrap(),
@@ -176,6 +188,7 @@ fn folders_beside_the_target_that_strata_did_not_make_are_never_removed() {
     names.sort();
     let mut expected: Vec<String> = mine.to_vec();
     expected.push("target".into());
+    expected.push(lookalike);
     expected.sort();
     assert_eq!(names, expected);
 }

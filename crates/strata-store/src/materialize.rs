@@ -445,16 +445,13 @@ pub fn staging_for(dest: &Path) -> Result<Staging> {
     let token = fsutil::random_token();
     let dir = parent.join(format!(".{name}{STAGING_INFIX}{token}"));
     let lock_path = parent.join(format!(".{name}{STAGING_INFIX}{token}.lock"));
-    // The lock file is written and locked before the folder exists: a sweeper can never see the
-    // folder without the proof that it is ours and alive.
-    fs::write(&lock_path, staging_marker(&token)).ctx("create", &lock_path)?;
-    let lock = match fsutil::FileLock::exclusive(&lock_path) {
-        Ok(l) => l,
-        Err(e) => {
-            let _ = fs::remove_file(&lock_path);
-            return Err(e);
-        }
-    };
+    // The lock file is locked, then marked, before the folder exists: a sweeper can never see
+    // the folder, or the marked lock file, without the proof that it is ours and alive.
+    let lock = fsutil::FileLock::exclusive(&lock_path)?;
+    if let Err(e) = fs::write(&lock_path, staging_marker(&token)).ctx("create", &lock_path) {
+        let _ = fs::remove_file(&lock_path);
+        return Err(e);
+    }
     let staging = Staging {
         dir,
         lock_path,
@@ -472,6 +469,10 @@ pub fn sweep_staging(parent: &Path) {
     for item in items.flatten() {
         let name = item.file_name();
         let Some(name) = name.to_str() else { continue };
+        if let Some(stem) = name.strip_suffix(".lock") {
+            sweep_orphan_lock(parent, stem);
+            continue;
+        }
         let Some(token) = staging_token(name) else {
             continue;
         };
@@ -489,6 +490,23 @@ pub fn sweep_staging(parent: &Path) {
         if fsutil::remove_tree(&dir).is_ok() {
             let _ = fs::remove_file(&lock_path);
         }
+    }
+}
+
+/// A staging lock file whose folder is gone (its process was killed after placing the copy, or
+/// before making the folder): removed when it is exactly ours and nobody holds it.
+fn sweep_orphan_lock(parent: &Path, stem: &str) {
+    let Some(token) = staging_token(stem) else {
+        return;
+    };
+    let lock_path = parent.join(format!("{stem}.lock"));
+    if fs::symlink_metadata(parent.join(stem)).is_ok()
+        || !fs::read_to_string(&lock_path).is_ok_and(|m| m == staging_marker(token))
+    {
+        return;
+    }
+    if let Ok(_lock) = fsutil::FileLock::exclusive(&lock_path) {
+        let _ = fs::remove_file(&lock_path);
     }
 }
 
