@@ -23,6 +23,8 @@ const COMMANDS: &[&str] = &[
     "set_tags",
     "set_description",
     "reveal",
+    "offline_mode",
+    "set_offline_mode",
     "remotes",
     "remote_add",
     "remote_remove",

@@ -1,98 +1,15 @@
-//! The commands the window may call: each a few lines over the engine. Long ones run on a
-//! blocking thread, report through a channel, and can be cancelled by task id. Every command that
-//! writes runs off the main thread (`async`): it may wait for another writer of the same version
-//! (the CLI, say) or reach a remote, and the window must not freeze meanwhile.
+//! The commands the window may call for catalog and versions: each a few lines over the engine,
+//! run through `tasks.rs` (off the main thread; long ones with progress and cancel).
 
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use strata_core::{Cancel, Entry, Hash, Progress};
-use strata_engine::{AddOptions, CreateOptions, Engine, GetOptions, MetaOp};
+use strata_engine::{AddRequest, CreateRequest, GetRequest, MetaOp};
 use tauri::ipc::Channel;
-use tauri::{AppHandle, Emitter, Runtime, State};
+use tauri::{AppHandle, Runtime, State};
 
 use crate::dto::*;
-use crate::progress::ChannelProgress;
-
-pub type Res<T> = Result<T, ApiError>;
-
-/// The app's state: where the catalog lives, and the cancel flags of running tasks. Each command
-/// opens the engine itself (a few milliseconds): readers never wait for a long writer.
-pub struct AppState {
-    pub home: PathBuf,
-    pub tasks: Mutex<HashMap<u32, Cancel>>,
-    /// The last file listing asked for (manifest + filter), so scrolling through a million
-    /// entries decodes the manifest once, not once per page.
-    listing: Mutex<Option<Listing>>,
-}
-
-struct Listing {
-    manifest: Hash,
-    filter: String,
-    files: Arc<Vec<Entry>>,
-}
-
-impl AppState {
-    pub fn new(home: PathBuf) -> Self {
-        AppState {
-            home,
-            tasks: Mutex::new(HashMap::new()),
-            listing: Mutex::new(None),
-        }
-    }
-
-    pub(crate) fn engine(&self) -> Res<Engine> {
-        Ok(Engine::open(&self.home)?)
-    }
-
-    fn start(&self, task: u32) -> Cancel {
-        let c = Cancel::new();
-        if let Ok(mut t) = self.tasks.lock() {
-            t.insert(task, c.clone());
-        }
-        c
-    }
-
-    fn finish(&self, task: u32) {
-        if let Ok(mut t) = self.tasks.lock() {
-            t.remove(&task);
-        }
-    }
-}
-
-/// Runs long engine work off the UI thread with a progress channel and a cancel flag.
-pub(crate) async fn long<T: Send + 'static>(
-    state: &AppState,
-    task: u32,
-    channel: Channel<ProgressDto>,
-    work: impl FnOnce(&mut Engine, &dyn Progress, &Cancel) -> strata_core::Result<T> + Send + 'static,
-) -> Res<T> {
-    let mut engine = state.engine()?;
-    let cancel = state.start(task);
-    let c = cancel.clone();
-    let out = tauri::async_runtime::spawn_blocking(move || {
-        let progress = ChannelProgress::new(channel);
-        work(&mut engine, &progress, &c)
-    })
-    .await;
-    state.finish(task);
-    match out {
-        Ok(r) => r.map_err(Into::into),
-        Err(e) => Err(ApiError {
-            code: "internal".into(),
-            message: format!("the task stopped unexpectedly: {e}"),
-        }),
-    }
-}
-
-pub(crate) fn changed<R: Runtime>(
-    app: &AppHandle<R>,
-    dataset: Option<String>,
-    version: Option<String>,
-) {
-    let _ = app.emit("catalog://changed", CatalogChanged { dataset, version });
-}
+use crate::tasks::{changed, long, read, write, AppState, Listing, Res};
 
 fn change_dto(c: strata_engine::Change) -> ChangeDto {
     ChangeDto {
@@ -103,53 +20,45 @@ fn change_dto(c: strata_engine::Change) -> ChangeDto {
 }
 
 #[tauri::command]
-pub fn catalog(state: State<'_, AppState>) -> Res<CatalogDto> {
-    let engine = state.engine()?;
+pub async fn catalog(state: State<'_, AppState>) -> Res<CatalogDto> {
+    let home = state.home.display().to_string();
+    let datasets = read(&state, |e| e.list(None, &[])).await?;
     Ok(CatalogDto {
-        home: state.home.display().to_string(),
-        datasets: engine
-            .list(None, &[])?
-            .into_iter()
-            .map(Into::into)
-            .collect(),
+        home,
+        datasets: datasets.into_iter().map(Into::into).collect(),
     })
 }
 
 #[tauri::command]
-pub fn dataset_versions(state: State<'_, AppState>, dataset: String) -> Res<Vec<VersionDto>> {
-    Ok(state
-        .engine()?
-        .log(&dataset)?
-        .into_iter()
-        .map(Into::into)
-        .collect())
+pub async fn dataset_versions(state: State<'_, AppState>, dataset: String) -> Res<Vec<VersionDto>> {
+    let versions = read(&state, move |e| e.log(&dataset)).await?;
+    Ok(versions.into_iter().map(Into::into).collect())
 }
 
 #[tauri::command]
-pub fn version_detail(state: State<'_, AppState>, reference: String) -> Res<VersionDetailDto> {
-    let engine = state.engine()?;
-    let v = engine.resolve(&reference)?;
-    let parents: Vec<_> = v
-        .parents
-        .iter()
-        .filter_map(|p| engine.catalog().version(p).ok())
-        .collect();
-    let against_parent = match parents.first() {
-        Some(p) => Some(engine.diff(&p.id, &v.id)?.totals.into()),
-        None => None,
-    };
-    let children = engine.catalog().children_of(&v.id)?;
-    Ok(VersionDetailDto {
-        version: v.into(),
-        parents: parents.into_iter().map(Into::into).collect(),
-        against_parent,
-        children: children.into_iter().map(Into::into).collect(),
+pub async fn version_detail(
+    state: State<'_, AppState>,
+    reference: String,
+) -> Res<VersionDetailDto> {
+    read(&state, move |e| {
+        let d = e.show(&reference)?;
+        let against_parent = match d.parent_versions.first() {
+            Some(p) => Some(e.diff(&p.id, &d.version.id)?.totals.into()),
+            None => None,
+        };
+        Ok(VersionDetailDto {
+            version: d.version.into(),
+            parents: d.parent_versions.into_iter().map(Into::into).collect(),
+            against_parent,
+            children: d.children.into_iter().map(Into::into).collect(),
+        })
     })
+    .await
 }
 
 /// One page of a version's files, filtered by glob; the UI asks only for the rows it shows.
 #[tauri::command]
-pub fn version_files(
+pub async fn version_files(
     state: State<'_, AppState>,
     reference: String,
     glob: Option<String>,
@@ -157,53 +66,56 @@ pub fn version_files(
     limit: u64,
 ) -> Res<FilePageDto> {
     let globs: Vec<String> = glob.filter(|g| !g.trim().is_empty()).into_iter().collect();
-    let key = globs.join("\n");
-    let engine = state.engine()?;
-    let manifest = engine.resolve(&reference)?.manifest;
-    let cached = match state.listing.lock() {
-        Ok(l) => l
-            .as_ref()
-            .filter(|l| l.manifest == manifest && l.filter == key)
-            .map(|l| l.files.clone()),
-        Err(_) => None,
-    };
-    let files = match cached {
-        Some(f) => f,
-        None => {
-            let f = Arc::new(engine.files(&reference, &globs)?);
-            if let Ok(mut l) = state.listing.lock() {
-                *l = Some(Listing {
-                    manifest,
-                    filter: key,
-                    files: f.clone(),
-                });
+    let listing = state.listing.clone();
+    read(&state, move |engine| {
+        let key = globs.join("\n");
+        let manifest = engine.resolve(&reference)?.manifest;
+        let cached = match listing.lock() {
+            Ok(l) => l
+                .as_ref()
+                .filter(|l| l.manifest == manifest && l.filter == key)
+                .map(|l| l.files.clone()),
+            Err(_) => None,
+        };
+        let files = match cached {
+            Some(f) => f,
+            None => {
+                let f = Arc::new(engine.files(&reference, &globs)?);
+                if let Ok(mut l) = listing.lock() {
+                    *l = Some(Listing {
+                        manifest,
+                        filter: key,
+                        files: f.clone(),
+                    });
+                }
+                f
             }
-            f
-        }
-    };
-    let total = files.len() as u64;
-    let page = files
-        .iter()
-        .skip(offset as usize)
-        .take(limit.min(5000) as usize)
-        .cloned()
-        .map(Into::into)
-        .collect();
-    Ok(FilePageDto {
-        total,
-        offset,
-        files: page,
+        };
+        let total = files.len() as u64;
+        let page = files
+            .iter()
+            .skip(offset as usize)
+            .take(limit.min(5000) as usize)
+            .cloned()
+            .map(Into::into)
+            .collect();
+        Ok(FilePageDto {
+            total,
+            offset,
+            files: page,
+        })
     })
+    .await
 }
 
 #[tauri::command]
-pub fn diff_versions(
+pub async fn diff_versions(
     state: State<'_, AppState>,
     from: String,
     to: String,
     limit: u64,
 ) -> Res<DiffDto> {
-    let d = state.engine()?.diff(&from, &to)?;
+    let d = read(&state, move |e| e.diff(&from, &to)).await?;
     let n = limit.min(20_000) as usize;
     Ok(DiffDto {
         totals: d.totals.into(),
@@ -243,8 +155,8 @@ pub async fn snapshot_folder<R: Runtime>(
     Ok(change_dto(c))
 }
 
-#[tauri::command(async)]
-pub fn create_version<R: Runtime>(
+#[tauri::command]
+pub async fn create_version<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     dataset: String,
@@ -252,15 +164,19 @@ pub fn create_version<R: Runtime>(
     version: Option<String>,
     description: Option<String>,
 ) -> Res<VersionDto> {
-    let v = state.engine()?.create(
-        &dataset,
-        &CreateOptions {
-            version: version.filter(|v| !v.trim().is_empty()),
-            parents,
-            tags: Vec::new(),
-            description: description.unwrap_or_default(),
-        },
-    )?;
+    let d = dataset.clone();
+    let v = write(&app, &state, move |e| {
+        e.create(
+            &d,
+            &CreateRequest {
+                version: version.filter(|v| !v.trim().is_empty()),
+                parents,
+                tags: Vec::new(),
+                description: description.unwrap_or_default(),
+            },
+        )
+    })
+    .await?;
     changed(&app, Some(dataset), Some(v.id.clone()));
     Ok(v.into())
 }
@@ -277,7 +193,7 @@ pub async fn add_paths<R: Runtime>(
 ) -> Res<ChangeDto> {
     let c = long(&state, task, on_progress, move |e, p, c| {
         let paths: Vec<PathBuf> = paths.into_iter().map(PathBuf::from).collect();
-        let opts = AddOptions {
+        let opts = AddRequest {
             to,
             ..Default::default()
         };
@@ -288,14 +204,14 @@ pub async fn add_paths<R: Runtime>(
     Ok(change_dto(c))
 }
 
-#[tauri::command(async)]
-pub fn remove_entries<R: Runtime>(
+#[tauri::command]
+pub async fn remove_entries<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     reference: String,
     patterns: Vec<String>,
 ) -> Res<ChangeDto> {
-    let c = state.engine()?.remove(&reference, &patterns)?;
+    let c = write(&app, &state, move |e| e.remove(&reference, &patterns)).await?;
     changed(&app, None, Some(c.version.id.clone()));
     Ok(change_dto(c))
 }
@@ -317,48 +233,39 @@ pub async fn sync_folder<R: Runtime>(
     Ok(change_dto(c))
 }
 
-#[tauri::command(async)]
-pub fn finalize_version<R: Runtime>(
+#[tauri::command]
+pub async fn finalize_version<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     reference: String,
 ) -> Res<VersionDto> {
-    let v = state.engine()?.finalize(&reference)?;
-    changed(&app, None, Some(v.id.clone()));
-    Ok(v.into())
-}
-
-#[tauri::command(async)]
-pub fn publish_version<R: Runtime>(
-    app: AppHandle<R>,
-    state: State<'_, AppState>,
-    reference: String,
-) -> Res<VersionDto> {
-    let v = state.engine()?.publish(&reference)?;
+    let v = write(&app, &state, move |e| e.finalize(&reference)).await?;
     changed(&app, None, Some(v.id.clone()));
     Ok(v.into())
 }
 
 #[tauri::command]
+pub async fn publish_version<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    reference: String,
+) -> Res<VersionDto> {
+    let v = write(&app, &state, move |e| e.publish(&reference)).await?;
+    changed(&app, None, Some(v.id.clone()));
+    Ok(v.into())
+}
+
+/// A copy of a version: the request is the engine's own (`CopyRequest` in the UI's bindings).
+#[tauri::command]
 pub async fn get_copy(
     state: State<'_, AppState>,
     task: u32,
     reference: String,
-    request: CopyRequest,
+    request: GetRequest,
     on_progress: Channel<ProgressDto>,
 ) -> Res<CopyDto> {
     let g = long(&state, task, on_progress, move |e, p, c| {
-        let opts = GetOptions {
-            to: request.to.filter(|t| !t.is_empty()).map(PathBuf::from),
-            overwrite: request.overwrite,
-            mutable: request.mutable,
-            include: request.include,
-            exclude: request.exclude,
-            fraction: request.fraction,
-            seed: request.seed,
-            jobs: None,
-        };
-        e.get(&reference, &opts, p, c)
+        e.get(&reference, &request, p, c)
     })
     .await?;
     Ok(CopyDto {
@@ -374,122 +281,139 @@ pub async fn get_copy(
 }
 
 #[tauri::command]
-pub fn cancel_task(state: State<'_, AppState>, task: u32) -> bool {
-    match state.tasks.lock() {
-        Ok(t) => t.get(&task).map(|c| c.cancel()).is_some(),
-        Err(_) => false,
-    }
+pub async fn cancel_task(state: State<'_, AppState>, task: u32) -> Res<bool> {
+    Ok(state.cancel(task))
 }
 
-#[tauri::command(async)]
-pub fn squash_versions<R: Runtime>(
+#[tauri::command]
+pub async fn squash_versions<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     dataset: String,
     references: Vec<String>,
 ) -> Res<VersionDto> {
-    let v = state.engine()?.squash(&dataset, &references)?;
+    let d = dataset.clone();
+    let v = write(&app, &state, move |e| e.squash(&d, &references)).await?;
     changed(&app, Some(dataset), Some(v.id.clone()));
     Ok(v.into())
 }
 
-#[tauri::command(async)]
-pub fn delete_version<R: Runtime>(
+#[tauri::command]
+pub async fn delete_version<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     reference: String,
     force: bool,
 ) -> Res<VersionDto> {
-    let v = state.engine()?.delete(&reference, force)?;
+    let v = write(&app, &state, move |e| e.delete(&reference, force)).await?;
     changed(&app, Some(v.full_name()), None);
     Ok(v.into())
 }
 
-#[tauri::command(async)]
-pub fn delete_dataset<R: Runtime>(
+#[tauri::command]
+pub async fn delete_dataset<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     dataset: String,
 ) -> Res<u64> {
-    let gone = state.engine()?.delete_dataset(&dataset)?;
+    let d = dataset.clone();
+    let gone = write(&app, &state, move |e| e.delete_dataset(&d)).await?;
     changed(&app, Some(dataset), None);
     Ok(gone.len() as u64)
 }
 
-#[tauri::command(async)]
-pub fn rename_dataset<R: Runtime>(
+#[tauri::command]
+pub async fn rename_dataset<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     dataset: String,
     new_name: String,
 ) -> Res<String> {
-    let to = state.engine()?.rename(&dataset, &new_name)?.to_string();
+    let to = write(&app, &state, move |e| e.rename(&dataset, &new_name))
+        .await?
+        .to_string();
     changed(&app, Some(to.clone()), None);
     Ok(to)
 }
 
-#[tauri::command(async)]
-pub fn move_dataset<R: Runtime>(
+#[tauri::command]
+pub async fn move_dataset<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     dataset: String,
     project: String,
 ) -> Res<String> {
-    let to = state
-        .engine()?
-        .move_dataset(&dataset, &project)?
+    let to = write(&app, &state, move |e| e.move_dataset(&dataset, &project))
+        .await?
         .to_string();
     changed(&app, Some(to.clone()), None);
     Ok(to)
 }
 
 /// Sets (`value` = JSON text) or removes (`value` = null) one metadata key.
-#[tauri::command(async)]
-pub fn set_metadata<R: Runtime>(
+#[tauri::command]
+pub async fn set_metadata<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     reference: String,
     key: String,
     value: Option<String>,
 ) -> Res<VersionDto> {
-    let op = match value {
-        Some(v) => MetaOp::parse(&format!("{key}={v}"))?,
-        None => MetaOp::Remove(key),
-    };
-    let mut engine = state.engine()?;
-    engine.meta(&reference, &[op])?;
-    let v = engine.resolve(&reference)?;
+    let v = write(&app, &state, move |e| {
+        let op = match value {
+            Some(v) => MetaOp::parse(&format!("{key}={v}"))?,
+            None => MetaOp::Remove(key),
+        };
+        e.meta(&reference, &[op])?;
+        e.resolve(&reference)
+    })
+    .await?;
     changed(&app, None, Some(v.id.clone()));
     Ok(v.into())
 }
 
-#[tauri::command(async)]
-pub fn set_tags<R: Runtime>(
+#[tauri::command]
+pub async fn set_tags<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     reference: String,
     changes: Vec<String>,
 ) -> Res<VersionDto> {
-    let v = state.engine()?.tag(&reference, &changes)?;
+    let v = write(&app, &state, move |e| e.tag(&reference, &changes)).await?;
     changed(&app, None, Some(v.id.clone()));
     Ok(v.into())
 }
 
-#[tauri::command(async)]
-pub fn set_description<R: Runtime>(
+#[tauri::command]
+pub async fn set_description<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     reference: String,
     description: String,
 ) -> Res<VersionDto> {
-    let v = state.engine()?.describe(&reference, &description)?;
+    let v = write(&app, &state, move |e| e.describe(&reference, &description)).await?;
     changed(&app, None, Some(v.id.clone()));
     Ok(v.into())
 }
 
+/// Whether the app works offline: changes to shared versions queue for "Upload & finalize
+/// waiting", and nothing reaches a remote.
+#[tauri::command]
+pub async fn offline_mode(state: State<'_, AppState>) -> Res<bool> {
+    Ok(state.is_offline())
+}
+
+/// Turns offline mode on or off; returns the mode now in force.
+#[tauri::command]
+pub async fn set_offline_mode(state: State<'_, AppState>, offline: bool) -> Res<bool> {
+    state.set_offline(offline);
+    tracing::info!(offline, "offline mode changed");
+    Ok(state.is_offline())
+}
+
 /// Shows a folder in the system file manager.
 #[tauri::command]
-pub fn reveal(path: String) -> Res<()> {
+pub async fn reveal(path: String) -> Res<()> {
     let p = PathBuf::from(&path);
     if !p.exists() {
         return Err(strata_core::Error::not_found("folder", path).into());
@@ -503,8 +427,12 @@ pub fn reveal(path: String) -> Res<()> {
         .arg(&p)
         .spawn()
         .map(|_| ())
-        .map_err(|e| ApiError {
-            code: "io".into(),
-            message: format!("cannot open a file manager ({opener}): {e}"),
+        .map_err(|e| {
+            strata_core::Error::Io {
+                action: "open a file manager for",
+                path: p,
+                source: e,
+            }
+            .into()
         })
 }

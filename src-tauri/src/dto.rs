@@ -2,6 +2,7 @@
 //! from here (see `bindings` test): the UI can never drift from the backend silently.
 
 use serde::{Deserialize, Serialize};
+use strata_core::error::Kind;
 use strata_core::{DatasetSummary, DiffTotals, Entry, Error, Version};
 use ts_rs::TS;
 
@@ -205,20 +206,6 @@ pub struct CopyDto {
     pub fetched_bytes: u64,
 }
 
-/// How to get a copy, from the UI.
-#[derive(Debug, Clone, Default, Deserialize, TS)]
-#[serde(rename_all = "camelCase", default)]
-pub struct CopyRequest {
-    pub to: Option<String>,
-    pub mutable: bool,
-    pub overwrite: bool,
-    pub include: Vec<String>,
-    pub exclude: Vec<String>,
-    pub fraction: Option<f64>,
-    #[ts(type = "number")]
-    pub seed: u64,
-}
-
 /// Sent while long work runs.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -332,20 +319,76 @@ pub struct PushDto {
     pub sent_bytes: u64,
 }
 
-/// Every failure the UI sees: `code` to branch on, `message` to show.
+/// What kind of failure: the UI decides what to offer on it (log in, retry, work offline...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    NotFound,
+    Invalid,
+    Conflict,
+    Unauthorized,
+    Unavailable,
+    Corrupt,
+    Cancelled,
+    Internal,
+}
+
+impl From<Kind> for ErrorKind {
+    fn from(k: Kind) -> Self {
+        match k {
+            Kind::NotFound => ErrorKind::NotFound,
+            Kind::Invalid => ErrorKind::Invalid,
+            Kind::Conflict => ErrorKind::Conflict,
+            Kind::Unauthorized => ErrorKind::Unauthorized,
+            Kind::Unavailable => ErrorKind::Unavailable,
+            Kind::Corrupt => ErrorKind::Corrupt,
+            Kind::Cancelled => ErrorKind::Cancelled,
+            Kind::Internal => ErrorKind::Internal,
+        }
+    }
+}
+
+/// Every failure the UI sees: `kind` to decide what to offer, `code` for detail, `message` to show,
+/// `remote` when a remote failed, `remedy` when one action would resolve it.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ApiError {
     pub code: String,
+    pub kind: ErrorKind,
     pub message: String,
+    pub remote: Option<String>,
+    pub remedy: Option<String>,
+}
+
+impl ApiError {
+    /// A failure of the app itself (a task that stopped unexpectedly).
+    pub fn internal(message: String) -> Self {
+        ApiError {
+            code: "internal".into(),
+            kind: ErrorKind::Internal,
+            message,
+            remote: None,
+            remedy: None,
+        }
+    }
 }
 
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         ApiError {
             code: e.code().into(),
+            kind: e.kind().into(),
             message: e.to_string(),
+            remote: e.remote().map(str::to_string),
+            remedy: e.remedy().map(|r| r.as_str().to_string()),
         }
     }
+}
+
+/// A warning of an operation that had no progress channel, dispatched to the window
+/// (`strata://notice`): a stale lock taken over, a change queued while offline.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct NoticeDto {
+    pub message: String,
 }
 
 /// Dispatched to the window when the catalog changed (`catalog://changed`).
@@ -411,7 +454,9 @@ mod bindings {
         DiffDto::export_all_to(dir).unwrap();
         ChangeDto::export_all_to(dir).unwrap();
         CopyDto::export_all_to(dir).unwrap();
-        CopyRequest::export_all_to(dir).unwrap();
+        strata_engine::GetRequest::export_all_to(dir).unwrap();
+        ErrorKind::export_all_to(dir).unwrap();
+        NoticeDto::export_all_to(dir).unwrap();
         ProgressDto::export_all_to(dir).unwrap();
         ApiError::export_all_to(dir).unwrap();
         CatalogChanged::export_all_to(dir).unwrap();

@@ -5,10 +5,11 @@ pub mod commands;
 pub mod dto;
 mod progress;
 pub mod remote_commands;
+pub mod tasks;
 
 use std::path::PathBuf;
 
-use commands::AppState;
+use tasks::AppState;
 
 /// Every command the window may call; `build.rs` lists the same names so the capability file can
 /// allow exactly these.
@@ -39,6 +40,8 @@ macro_rules! handlers {
             $crate::commands::set_tags,
             $crate::commands::set_description,
             $crate::commands::reveal,
+            $crate::commands::offline_mode,
+            $crate::commands::set_offline_mode,
             $crate::remote_commands::remotes,
             $crate::remote_commands::remote_add,
             $crate::remote_commands::remote_remove,
@@ -55,11 +58,9 @@ macro_rules! handlers {
     };
 }
 
-/// `STRATA_HOME`, or the platform data dir: the same catalog the CLI uses.
+/// `STRATA_HOME`, or the platform data dir: the same catalog the CLI uses, resolved the same way.
 pub fn home() -> PathBuf {
-    std::env::var_os("STRATA_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(strata_engine::Engine::default_home)
+    strata_engine::Engine::home_from(None)
 }
 
 pub fn run() {

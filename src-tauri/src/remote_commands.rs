@@ -7,79 +7,88 @@ use strata_core::RemoteSpec;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State};
 
-use crate::commands::{changed, long, AppState, Res};
 use crate::dto::*;
+use crate::tasks::{changed, long, read, write, AppState, Res};
 
 #[tauri::command]
-pub fn remotes(state: State<'_, AppState>) -> Res<RemotesDto> {
-    let engine = state.engine()?;
-    let (waiting, events) = engine.pending()?;
-    Ok(RemotesDto {
-        remotes: engine
-            .remotes()?
-            .into_iter()
-            .map(|r| {
-                let fields = engine
-                    .login_fields(&r.name)
-                    .map(|f| {
-                        f.into_iter()
-                            .map(|(key, label, secret)| LoginFieldDto {
-                                key: key.into(),
-                                label: label.into(),
-                                secret,
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                RemoteDto {
-                    name: r.name,
-                    url: r.url,
-                    endpoint: r.endpoint,
-                    region: r.region,
-                    allow_http: r.allow_http,
-                    is_default: r.is_default,
-                    login_fields: fields,
-                }
-            })
-            .collect(),
-        waiting_versions: waiting.len() as u64,
-        waiting_events: events as u64,
-        offline: engine.is_offline(),
+pub async fn remotes(state: State<'_, AppState>) -> Res<RemotesDto> {
+    read(&state, |engine| {
+        let (waiting, events) = engine.pending()?;
+        Ok(RemotesDto {
+            remotes: engine
+                .remotes()?
+                .into_iter()
+                .map(|r| {
+                    let fields = engine
+                        .login_fields(&r.name)
+                        .map(|f| {
+                            f.into_iter()
+                                .map(|(key, label, secret)| LoginFieldDto {
+                                    key: key.into(),
+                                    label: label.into(),
+                                    secret,
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    RemoteDto {
+                        name: r.name,
+                        url: r.url,
+                        endpoint: r.endpoint,
+                        region: r.region,
+                        allow_http: r.allow_http,
+                        is_default: r.is_default,
+                        login_fields: fields,
+                    }
+                })
+                .collect(),
+            waiting_versions: waiting.len() as u64,
+            waiting_events: events as u64,
+            offline: engine.is_offline(),
+        })
     })
+    .await
 }
 
 #[tauri::command]
-pub fn remote_add(state: State<'_, AppState>, request: RemoteRequest) -> Res<()> {
-    state.engine()?.remote_add(RemoteSpec {
+pub async fn remote_add<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    request: RemoteRequest,
+) -> Res<()> {
+    let spec = RemoteSpec {
         name: request.name.trim().to_string(),
         url: request.url.trim().to_string(),
         endpoint: request.endpoint.filter(|e| !e.trim().is_empty()),
         region: request.region.filter(|r| !r.trim().is_empty()),
         allow_http: request.allow_http,
         is_default: request.is_default,
-    })?;
+    };
+    write(&app, &state, move |e| e.remote_add(spec)).await?;
     Ok(())
 }
 
 #[tauri::command]
-pub fn remote_remove(state: State<'_, AppState>, name: String) -> Res<()> {
-    Ok(state.engine()?.remote_remove(&name)?)
+pub async fn remote_remove<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    name: String,
+) -> Res<()> {
+    write(&app, &state, move |e| e.remote_remove(&name)).await
 }
 
 #[tauri::command]
-pub fn remote_set_default(state: State<'_, AppState>, name: String) -> Res<()> {
-    Ok(state.engine()?.set_default_remote(&name)?)
+pub async fn remote_set_default<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    name: String,
+) -> Res<()> {
+    write(&app, &state, move |e| e.set_default_remote(&name)).await
 }
 
 #[tauri::command]
 pub async fn remote_test(state: State<'_, AppState>, name: String) -> Res<ProbeDto> {
-    let engine = state.engine()?;
-    let p = tauri::async_runtime::spawn_blocking(move || engine.remote_test(Some(&name)))
-        .await
-        .map_err(|e| ApiError {
-            code: "internal".into(),
-            message: e.to_string(),
-        })??;
+    let p = read(&state, move |e| e.remote_test(Some(&name))).await?;
     Ok(ProbeDto {
         millis: p.millis,
         writable: p.writable,
@@ -88,13 +97,13 @@ pub async fn remote_test(state: State<'_, AppState>, name: String) -> Res<ProbeD
 
 /// Stores credentials in the OS keychain; they are tested and dropped if the remote refuses them.
 #[tauri::command]
-pub async fn remote_login(
+pub async fn remote_login<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, AppState>,
     name: String,
     values: Vec<String>,
 ) -> Res<()> {
-    let engine = state.engine()?;
-    tauri::async_runtime::spawn_blocking(move || {
+    write(&app, &state, move |engine| {
         let fields = engine.login_fields(&name)?;
         if fields.len() != values.len() {
             return Err(strata_core::Error::invalid("fill in every field"));
@@ -107,11 +116,6 @@ pub async fn remote_login(
         engine.remote_login(&name, &pairs).map(|_| ())
     })
     .await
-    .map_err(|e| ApiError {
-        code: "internal".into(),
-        message: e.to_string(),
-    })??;
-    Ok(())
 }
 
 #[tauri::command]
@@ -202,18 +206,20 @@ pub async fn push_all<R: Runtime>(
 
 /// The remote a dataset is shared through, when it is not the default one.
 #[tauri::command]
-pub fn dataset_remote(state: State<'_, AppState>, dataset: String) -> Res<Option<String>> {
-    Ok(state.engine()?.dataset_remote(&dataset)?)
+pub async fn dataset_remote(state: State<'_, AppState>, dataset: String) -> Res<Option<String>> {
+    read(&state, move |e| e.dataset_remote(&dataset)).await
 }
 
 /// Shares a dataset through its own remote (`None`: the default one again).
 #[tauri::command]
-pub fn set_dataset_remote(
+pub async fn set_dataset_remote<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, AppState>,
     dataset: String,
     remote: Option<String>,
 ) -> Res<()> {
-    Ok(state
-        .engine()?
-        .set_dataset_remote(&dataset, remote.as_deref())?)
+    write(&app, &state, move |e| {
+        e.set_dataset_remote(&dataset, remote.as_deref())
+    })
+    .await
 }

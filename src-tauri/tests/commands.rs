@@ -2,8 +2,11 @@
 
 use std::sync::{Arc, Mutex};
 
-use strata_app::commands::{self, AppState};
-use strata_app::dto::{CopyRequest, ProgressDto};
+use strata_app::commands;
+use strata_app::dto::ProgressDto;
+use strata_app::tasks::AppState;
+use strata_engine::GetRequest;
+use tauri::async_runtime::block_on;
 use tauri::ipc::{CallbackFn, Channel, InvokeBody};
 use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
 use tauri::Manager;
@@ -55,7 +58,7 @@ fn snapshot_browse_diff_and_copy_through_the_commands() {
     let h = app.handle().clone();
 
     let (ch, seen) = recorder();
-    let first = tauri::async_runtime::block_on(commands::snapshot_folder(
+    let first = block_on(commands::snapshot_folder(
         h.clone(),
         app.state(),
         1,
@@ -72,16 +75,22 @@ fn snapshot_browse_diff_and_copy_through_the_commands() {
         .iter()
         .any(|p| p.phase == "hashing" && p.total_files == 30));
 
-    let cat = commands::catalog(app.state()).unwrap();
+    let cat = block_on(commands::catalog(app.state())).unwrap();
     assert_eq!(cat.datasets.len(), 1);
-    let page =
-        commands::version_files(app.state(), "p/d".into(), Some("c1/*".into()), 0, 5).unwrap();
+    let page = block_on(commands::version_files(
+        app.state(),
+        "p/d".into(),
+        Some("c1/*".into()),
+        0,
+        5,
+    ))
+    .unwrap();
     assert_eq!(page.total, 10);
     assert_eq!(page.files.len(), 5);
 
     std::fs::write(data.join("c0/new.txt"), "new").unwrap();
     let (ch, _) = recorder();
-    let second = tauri::async_runtime::block_on(commands::snapshot_folder(
+    let second = block_on(commands::snapshot_folder(
         h.clone(),
         app.state(),
         2,
@@ -91,27 +100,29 @@ fn snapshot_browse_diff_and_copy_through_the_commands() {
     ))
     .unwrap();
     assert_eq!(second.changes.added, 1);
-    let detail = commands::version_detail(app.state(), second.version.id.clone()).unwrap();
+    let detail = block_on(commands::version_detail(
+        app.state(),
+        second.version.id.clone(),
+    ))
+    .unwrap();
     assert_eq!(detail.against_parent.unwrap().added, 1);
-    let diff = commands::diff_versions(
+    let diff = block_on(commands::diff_versions(
         app.state(),
         first.version.id.clone(),
         second.version.id.clone(),
         10,
-    )
+    ))
     .unwrap();
     assert_eq!(diff.added[0].path, "c0/new.txt");
 
     let out = dir.path().join("copy");
     let (ch, _) = recorder();
-    let req = CopyRequest {
-        to: Some(out.display().to_string()),
+    let req = GetRequest {
+        to: Some(out.clone()),
         mutable: true,
         ..Default::default()
     };
-    let copy =
-        tauri::async_runtime::block_on(commands::get_copy(app.state(), 3, "p/d".into(), req, ch))
-            .unwrap();
+    let copy = block_on(commands::get_copy(app.state(), 3, "p/d".into(), req, ch)).unwrap();
     assert_eq!(copy.files, 31);
     assert_eq!(
         std::fs::read_to_string(out.join("c0/new.txt")).unwrap(),
@@ -123,13 +134,20 @@ fn snapshot_browse_diff_and_copy_through_the_commands() {
 fn errors_cross_as_code_and_message() {
     let dir = tempfile::tempdir().unwrap();
     let app = app(&dir.path().join("home"));
-    let err = commands::version_detail(app.state(), "nope/none".into()).unwrap_err();
+    let err = block_on(commands::version_detail(app.state(), "nope/none".into())).unwrap_err();
     assert_eq!(err.code, "not_found");
     assert!(err.message.contains("nope/none"));
     let json = serde_json::to_value(&err).unwrap();
+    // The exact shape the UI branches on (ui/src/bindings/ApiError.ts).
     assert_eq!(
         json,
-        serde_json::json!({"code": "not_found", "message": "dataset not found: nope/none"})
+        serde_json::json!({
+            "code": "not_found",
+            "kind": "not_found",
+            "message": "dataset not found: nope/none",
+            "remote": null,
+            "remedy": null,
+        })
     );
 }
 
@@ -210,8 +228,15 @@ fn the_app_and_the_cli_writing_one_draft_at_once_lose_nothing() {
     let home = dir.path().join("home");
     let app = app(&home);
     let h = app.handle().clone();
-    let draft =
-        commands::create_version(h.clone(), app.state(), "p/d".into(), vec![], None, None).unwrap();
+    let draft = block_on(commands::create_version(
+        h.clone(),
+        app.state(),
+        "p/d".into(),
+        vec![],
+        None,
+        None,
+    ))
+    .unwrap();
     let id = draft.id.clone();
     let cli = strata_binary();
     // Ten CLI processes and ten app calls set one key each, all at the same time.
@@ -230,13 +255,13 @@ fn the_app_and_the_cli_writing_one_draft_at_once_lose_nothing() {
         for i in 0..10 {
             let (h, id) = (h.clone(), id.clone());
             s.spawn(move || {
-                commands::set_metadata(
+                block_on(commands::set_metadata(
                     h.clone(),
                     h.state(),
                     id,
                     format!("app{i}"),
                     Some(i.to_string()),
-                )
+                ))
                 .unwrap_or_else(|e| panic!("app call {i} failed: {}", e.message))
             });
         }
@@ -249,7 +274,7 @@ fn the_app_and_the_cli_writing_one_draft_at_once_lose_nothing() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let v = commands::version_detail(app.state(), id).unwrap();
+    let v = block_on(commands::version_detail(app.state(), id)).unwrap();
     let keys: Vec<&String> = v.version.metadata.keys().collect();
     assert_eq!(keys.len(), 20, "every writer's key is kept: {keys:?}");
 }

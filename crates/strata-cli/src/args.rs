@@ -19,8 +19,8 @@ pub struct Cli {
 
 #[derive(Args, Debug, Clone)]
 pub struct Global {
-    /// Folder holding catalog, store and cache [default: the platform data dir]
-    #[arg(long, global = true, env = "STRATA_HOME", value_name = "DIR")]
+    /// Folder holding catalog, store and cache [env: STRATA_HOME; default: the platform data dir]
+    #[arg(long, global = true, value_name = "DIR")]
     pub home: Option<PathBuf>,
     /// Forbid network use
     #[arg(long, global = true, env = "STRATA_OFFLINE", value_parser = clap::builder::BoolishValueParser::new())]

@@ -4,6 +4,7 @@ use std::cell::Cell;
 use std::io::{IsTerminal, Write};
 
 use serde::Serialize;
+use strata_core::error::Remedy;
 use strata_core::Error;
 
 use crate::args::Global;
@@ -27,12 +28,28 @@ impl Out {
         }
     }
 
-    /// The JSON document (with `--json`) or the human text.
-    pub fn emit<T: Serialize>(&self, value: &T, human: impl FnOnce() -> String) {
+    /// The JSON document (with `--json`) or the human text. The engine's warnings (already
+    /// shown on stderr as they happened) go into an object document as `warnings`, unless the
+    /// document has its own.
+    pub fn emit<T: Serialize>(
+        &self,
+        value: &T,
+        warnings: Vec<String>,
+        human: impl FnOnce() -> String,
+    ) {
         self.emitted.set(true);
         let mut stdout = std::io::stdout().lock();
         let text = if self.json {
-            serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+            let mut doc = match serde_json::to_value(value) {
+                Ok(d) => d,
+                Err(e) => {
+                    serde_json::json!({"error": {"code": "internal", "kind": "internal", "message": e.to_string()}})
+                }
+            };
+            if let (serde_json::Value::Object(map), false) = (&mut doc, warnings.is_empty()) {
+                map.entry("warnings").or_insert_with(|| warnings.into());
+            }
+            serde_json::to_string_pretty(&doc).unwrap_or_default()
         } else {
             human()
         };
@@ -48,14 +65,58 @@ impl Out {
         }
     }
 
+    /// One line on stderr: what went wrong, then how to act on it here (the flag or command);
+    /// with `--json`, the same as a document on stdout (unless one went there already).
     pub fn error(&self, e: &Error) {
         let msg = e.to_string().replace('\n', " ");
-        eprintln!("error: {msg}");
+        let hint = hint(e);
+        match &hint {
+            Some(h) => eprintln!("error: {msg}; {h}"),
+            None => eprintln!("error: {msg}"),
+        }
         if self.json && !self.emitted.get() {
-            let doc = serde_json::json!({"error": {"code": e.code(), "message": msg}});
-            println!("{doc}");
+            println!("{}", error_document(e));
         }
     }
+}
+
+/// The `--json` form of an error: `code` (fine-grained), `kind` (what to do about it), the
+/// message, the remote that failed, the remedy and the CLI's way to apply it.
+pub fn error_document(e: &Error) -> serde_json::Value {
+    serde_json::json!({"error": {
+        "code": e.code(),
+        "kind": e.kind(),
+        "message": e.to_string().replace('\n', " "),
+        "remote": e.remote(),
+        "remedy": e.remedy(),
+        "hint": hint(e),
+    }})
+}
+
+/// How to act on an error from the command line: the engine names the problem, the CLI its
+/// flag or command.
+pub fn hint(e: &Error) -> Option<String> {
+    let remote = e.remote().unwrap_or("NAME");
+    Some(match e.remedy()? {
+        Remedy::Force => "pass --force to delete it anyway".into(),
+        Remedy::Overwrite => "pass --overwrite to replace it".into(),
+        Remedy::Push => "`strata push` sends it once the remote can be reached".into(),
+        Remedy::Login => format!(
+            "run `strata remote login {remote}`, or set the remote's credentials in the environment"
+        ),
+        Remedy::Verify => "run `strata verify REF` (with --remote NAME for a remote's copy)".into(),
+        Remedy::Pull => "run `strata pull`, or upload it from the machine that made it".into(),
+        Remedy::Finalize => "finalize it first (`strata finalize REF --upload` does both)".into(),
+        Remedy::Unlock => "wait for it, or run `strata unlock REF` if that process is gone".into(),
+        Remedy::AllowHttp => "pass --allow-http if that is intended".into(),
+        Remedy::AllowPrivateLinks => {
+            "allow it with `strata remote set NAME --allow-private-links true`".into()
+        }
+        Remedy::AddRemote => "add one with `strata remote add NAME URL`".into(),
+        Remedy::GiveVersion => "give the version with --version X.Y.Z".into(),
+        Remedy::GoOnline => "drop --offline (and STRATA_OFFLINE)".into(),
+        Remedy::ChooseFolder => "add --to DIR".into(),
+    })
 }
 
 pub fn bytes(n: u64) -> String {

@@ -263,10 +263,7 @@ fn read_holder(path: &Path) -> Option<Holder> {
 fn held_error(key: &str, holder: Option<Holder>) -> Error {
     // No record yet: the holder took the lock a moment ago and is writing it.
     let who = holder.map_or_else(|| "another writer".into(), |h| h.describe());
-    Error::Locked(format!(
-        "version {key} is being written by {who}; wait for it or run `strata unlock {key}` if \
-         that process is gone"
-    ))
+    Error::Locked(format!("version {key} is being written by {who}"))
 }
 
 pub fn pid_alive(pid: u32) -> bool {

@@ -470,7 +470,7 @@ impl Diff {
 pub fn sample(entries: Vec<Entry>, fraction: f64, seed: u64) -> Result<Vec<Entry>> {
     if !(fraction > 0.0 && fraction <= 1.0) {
         return Err(Error::invalid(format!(
-            "--fraction must be in (0, 1], got {fraction}"
+            "the fraction to sample must be in (0, 1], got {fraction}"
         )));
     }
     let keep = ((entries.len() as f64) * fraction).round() as usize;

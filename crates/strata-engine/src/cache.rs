@@ -7,67 +7,16 @@
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use strata_core::{IoContext, Result, Version};
 
-use crate::copy::GetOptions;
+use crate::get::{GetRequest, ViewMeta};
 use crate::Engine;
 
 /// Names of copies being removed, under `cache/tmp/`.
 const TRASH_PREFIX: &str = "trash-";
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ViewMeta {
-    pub key: String,
-    pub version_id: String,
-    pub label: String,
-    pub files: u64,
-    pub bytes: u64,
-    pub include: Vec<String>,
-    pub exclude: Vec<String>,
-    pub fraction: Option<f64>,
-    pub seed: Option<u64>,
-}
-
-impl ViewMeta {
-    pub fn new(key: &str, v: &Version, o: &GetOptions, files: u64, bytes: u64) -> Self {
-        ViewMeta {
-            key: key.into(),
-            version_id: v.id.clone(),
-            label: v.label(),
-            files,
-            bytes,
-            include: o.include.clone(),
-            exclude: o.exclude.clone(),
-            fraction: o.fraction,
-            seed: o.fraction.map(|_| o.seed),
-        }
-    }
-
-    /// Writes (or touches) the description; its mtime is the last use.
-    pub fn save(&self, views: &Path) -> Result<()> {
-        let p = views.join(format!("{}.json", self.key));
-        let body = serde_json::to_vec_pretty(self)
-            .map_err(|e| strata_core::Error::Internal(e.to_string()))?;
-        let tmp = views.join(format!(".{}.json.{}", self.key, std::process::id()));
-        fs::write(&tmp, body).ctx("write", &tmp)?;
-        fs::rename(&tmp, &p).ctx("rename into place", &p)
-    }
-
-    /// Marks an existing copy as just used: its description's mtime moves, nothing is rewritten
-    /// (this is on the path of every repeated `get`). Writes the description if it is missing.
-    pub fn touch(&self, views: &Path) -> Result<()> {
-        let p = views.join(format!("{}.json", self.key));
-        match fs::File::options().write(true).open(&p) {
-            Ok(f) => f
-                .set_modified(std::time::SystemTime::now())
-                .ctx("touch", &p),
-            Err(_) => self.save(views),
-        }
-    }
-}
 
 /// One copy in the read-only cache.
 #[derive(Clone, Debug, Serialize)]
@@ -88,10 +37,6 @@ pub struct CacheReport {
 }
 
 impl Engine {
-    fn views_dir(&self) -> PathBuf {
-        self.cache_dir().join("views")
-    }
-
     pub fn cache_list(&self) -> Result<CacheReport> {
         self.finish_trash();
         let pinned = self.catalog.pinned()?;
@@ -131,7 +76,7 @@ impl Engine {
         })
     }
 
-    fn pool_bytes(&self) -> u64 {
+    pub(crate) fn pool_bytes(&self) -> u64 {
         strata_store::gc::hashed_files(&self.pool_dir())
             .unwrap_or_default()
             .iter()
@@ -171,7 +116,7 @@ impl Engine {
         if on {
             self.get(
                 &v.id,
-                &GetOptions::default(),
+                &GetRequest::default(),
                 &strata_core::NoProgress,
                 &strata_core::Cancel::new(),
             )?;
@@ -182,7 +127,7 @@ impl Engine {
     /// Removes a copy: renamed into the trash (a unique name, so an earlier leftover never
     /// collides), its description removed, then the trash emptied. Only the rename can fail the
     /// removal; what cannot be deleted now stays in the trash for the next cache operation.
-    fn remove_view(&self, key: &str) -> Result<()> {
+    pub(crate) fn remove_view(&self, key: &str) -> Result<()> {
         strata_core::names::validate_file_key(key)?;
         let views = self.views_dir();
         let dir = views.join(key);
@@ -199,7 +144,7 @@ impl Engine {
         Ok(())
     }
 
-    fn trash_dir(&self) -> PathBuf {
+    pub(crate) fn trash_dir(&self) -> PathBuf {
         self.cache_dir().join("tmp")
     }
 
@@ -219,7 +164,7 @@ impl Engine {
     }
 
     /// Pool files no copy links to any more.
-    fn release_unlinked_pool(&self) -> Result<()> {
+    pub(crate) fn release_unlinked_pool(&self) -> Result<()> {
         for (p, _) in strata_store::gc::hashed_files(&self.pool_dir())? {
             if fs::metadata(&p).map(|m| m.nlink() <= 1).unwrap_or(false) {
                 let _ = fs::remove_file(&p);

@@ -8,11 +8,12 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use futures::{StreamExt, TryStreamExt};
+use strata_core::error::{Kind, Remedy};
 use strata_core::{Cancel, Entry, Error, Hash, Progress, Result, UploadState, Version};
 use strata_remote::{Connected, Layout};
 use strata_store::{RemotePlace, SmallImport};
 
-use crate::remotes::block_on;
+use crate::runtime::block_on;
 use crate::Engine;
 
 const RANGES_IN_FLIGHT: usize = 8;
@@ -105,14 +106,17 @@ impl Engine {
         let c = self.connect_to(Some(&remote), None)?;
         let places = self.store.remote_places(&c.name, missing.keys().copied())?;
         if places.len() != missing.len() {
-            return Err(Error::Remote {
-                remote: c.name.clone(),
-                message: format!(
-                    "{} objects of {} are not known to be there; run `strata pull` (or upload it from the machine that made it)",
+            return Err(Error::remote_failure(
+                &c.name,
+                Kind::NotFound,
+                format!(
+                    "{} objects of {} are not known to be there (not pulled yet, or not uploaded \
+                     from the machine that made it)",
                     missing.len() - places.len(),
                     v.label()
                 ),
-            });
+            )
+            .with_remedy(Remedy::Pull));
         }
         // The manifest says how big each object is; a locator that says otherwise (or names a
         // range out of bounds) is not believed, and nothing is asked of the remote for it.
@@ -148,19 +152,19 @@ impl Engine {
             return Err(Error::Corrupt {
                 what: format!("remote '{}'", c.name),
                 detail: format!(
-                    "{what} ({} bad objects); nothing was used; run `strata verify {} --remote {}`",
+                    "{what} ({} bad objects of {}); nothing was used",
                     bad.len(),
                     v.label(),
-                    c.name
                 ),
-            });
+            }
+            .with_remedy(Remedy::Verify));
         }
         self.mark_fetched(v, whole)?;
         Ok((n + from_links.0, bytes + from_links.1))
     }
 
     /// A remote-only version whose whole content is here is now an ordinary uploaded one.
-    fn mark_fetched(&mut self, v: &Version, whole: bool) -> Result<()> {
+    pub(crate) fn mark_fetched(&mut self, v: &Version, whole: bool) -> Result<()> {
         if whole && v.upload_state == UploadState::Remote {
             self.catalog
                 .write(|w| w.set_remote(&v.id, v.remote.as_deref(), UploadState::Uploaded))?;

@@ -10,8 +10,10 @@ use strata_remote::{Link, Trust};
 use strata_store::verify::Mismatch;
 use strata_store::LOOSE_MIN;
 
-use crate::remotes::block_on;
-use crate::{Change, Engine, Wait};
+use crate::draft::Change;
+use crate::runtime::block_on;
+use crate::writers::Wait;
+use crate::Engine;
 
 const LINKS_IN_FLIGHT: usize = 4;
 /// Ancestors looked at to find where a link came from; beyond this a lineage is not walked.
@@ -145,7 +147,7 @@ impl Engine {
     /// strictest ones.
     ///
     /// [`Catalog::own_links`]: strata_core::Catalog::own_links
-    fn link_trust(&self, v: &Version) -> Result<LinkTrust> {
+    pub(crate) fn link_trust(&self, v: &Version) -> Result<LinkTrust> {
         let own = self.catalog.own_links()?;
         let remote_trust = |remote: &Option<String>| -> Result<Trust> {
             Ok(Trust::Bucket {
@@ -182,7 +184,10 @@ impl Engine {
     }
 
     /// Every link that an ancestor of `v` pulled from a remote has, with that remote.
-    fn pulled_ancestor_links(&self, v: &Version) -> Result<Vec<(Option<String>, String)>> {
+    pub(crate) fn pulled_ancestor_links(
+        &self,
+        v: &Version,
+    ) -> Result<Vec<(Option<String>, String)>> {
         let mut out = Vec::new();
         let mut seen: HashSet<String> = HashSet::new();
         let mut queue: Vec<String> = v.parents.clone();
@@ -285,7 +290,7 @@ impl Engine {
 }
 
 /// The rules each link of one version follows.
-struct LinkTrust {
+pub(crate) struct LinkTrust {
     /// Every link of a version pulled from a bucket.
     all: Option<Trust>,
     /// Links added on this machine.

@@ -19,11 +19,11 @@ use strata_core::{
     semver, DatasetName, Error, Hash, Manifest, NewVersion, Progress, Result, State, UploadState,
     Version,
 };
-use strata_remote::log::{self, Entry, Event, Record, Refused, RemoteVersion};
-use strata_remote::{Connected, Layout, Locator, Place};
+use strata_remote::log::{Entry, Event, Record, Refused, RemoteVersion};
+use strata_remote::{log, Connected, Layout, Locator, Place};
 use strata_store::RemotePlace;
 
-use crate::remotes::block_on;
+use crate::runtime::block_on;
 use crate::Engine;
 
 #[derive(Clone, Debug, Serialize)]
@@ -81,6 +81,7 @@ impl Engine {
             let read_all = !batch.more || batch.entries.is_empty();
             if let (Some(n), true) = (batch.missing, read_all) {
                 warn(
+                    self,
                     &mut out,
                     progress,
                     format!(
@@ -102,15 +103,18 @@ impl Engine {
                 .write(|w| w.set_log_position(&c.name, after, now))?;
         }
         for r in &out.renumbered {
-            progress.warn(&format!(
-                "{} {} is now {}: a team member's version took {} first",
-                r.dataset, r.from, r.to, r.from
-            ));
+            self.warn(
+                Some(progress),
+                format!(
+                    "{} {} is now {}: a team member's version took {} first",
+                    r.dataset, r.from, r.to, r.from
+                ),
+            );
         }
         Ok(out)
     }
 
-    async fn apply_batch(
+    pub(crate) async fn apply_batch(
         &mut self,
         c: &Connected,
         entries: Vec<Entry>,
@@ -167,7 +171,7 @@ impl Engine {
             if let Some(r) = refused {
                 self.catalog
                     .write(|w| w.set_log_position(&c.name, seq, now))?;
-                progress.warn(&format!("skipped {r}"));
+                self.warn(Some(progress), format!("skipped {r}"));
                 out.refused.push(r);
             }
             out.position = seq;
@@ -178,7 +182,7 @@ impl Engine {
     /// Applies one event in its own transaction. An event the catalog cannot take (it names a
     /// version id already used here for something else, say) comes back refused instead of
     /// stopping the pull; a failure of the catalog itself is an error.
-    fn apply_one(
+    pub(crate) fn apply_one(
         &mut self,
         remote: &str,
         rec: &Record,
@@ -199,7 +203,7 @@ impl Engine {
                 out.deleted += changes.deleted;
                 out.kept_local.extend(changes.kept_local);
                 for w in changes.warnings {
-                    warn(out, progress, w);
+                    warn(self, out, progress, w);
                 }
                 Ok(None)
             }
@@ -215,7 +219,7 @@ impl Engine {
     /// Fetches and checks the manifests and locators of versions new here. A version whose
     /// description is missing, damaged, too large or unsafe is refused (returned with its log
     /// entry number, id and the reason) instead of stopping the pull.
-    async fn fetch_descriptions(
+    pub(crate) async fn fetch_descriptions(
         &self,
         c: &Connected,
         versions: &[(u64, &RemoteVersion)],
@@ -283,8 +287,9 @@ fn event_at_fault(e: &Error) -> bool {
     }
 }
 
-fn warn(out: &mut PullOutcome, progress: &dyn Progress, message: String) {
-    progress.warn(&message);
+/// A pull's warning: shown as it happens, kept by the engine, and in the outcome.
+fn warn(engine: &Engine, out: &mut PullOutcome, progress: &dyn Progress, message: String) {
+    engine.warn(Some(progress), message.clone());
     out.warnings.push(message);
 }
 

@@ -10,12 +10,13 @@ use std::collections::{BTreeMap, HashMap};
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use serde::Serialize;
+use strata_core::error::{Kind, Remedy};
 use strata_core::{Cancel, Error, Hash, Progress, Result, State, UploadState, Version};
 use strata_remote::log::{Event, RemoteVersion};
 use strata_remote::{Connected, Layout};
 use strata_store::{RemotePlace, LOOSE_MIN};
 
-use crate::remotes::block_on;
+use crate::runtime::block_on;
 use crate::Engine;
 
 /// Small objects travel in packs of about this size: few requests, and little lost when one
@@ -55,10 +56,10 @@ impl Engine {
         let v = self.resolve(reference)?;
         if v.state == State::Draft {
             return Err(Error::invalid(format!(
-                "{} is a draft; finalize it first (`strata finalize {} --upload` does both)",
-                v.label(),
+                "{} is a draft; only a final version is uploaded",
                 v.label()
-            )));
+            ))
+            .with_remedy(Remedy::Finalize));
         }
         let dataset = strata_core::DatasetName::parse(&v.full_name())?;
         let c = self.connect_writable(remote, Some(&dataset))?;
@@ -90,7 +91,7 @@ impl Engine {
     }
 
     /// `id` and its ancestors that `remote` does not have yet, oldest first.
-    fn unshared_lineage(&self, id: &str, remote: &str) -> Result<Vec<String>> {
+    pub(crate) fn unshared_lineage(&self, id: &str, remote: &str) -> Result<Vec<String>> {
         let mut order = Vec::new();
         let mut seen = std::collections::HashSet::new();
         let mut stack = vec![(id.to_string(), false)];
@@ -118,7 +119,7 @@ impl Engine {
         Ok(order)
     }
 
-    async fn upload_one(
+    pub(crate) async fn upload_one(
         &mut self,
         c: &Connected,
         id: &str,
@@ -156,9 +157,12 @@ impl Engine {
                 break;
             }
         }
-        let locator = locator.ok_or_else(|| Error::Remote {
-            remote: c.name.clone(),
-            message: "content disappeared while it was being uploaded; try again".into(),
+        let locator = locator.ok_or_else(|| {
+            Error::remote_failure(
+                &c.name,
+                Kind::Unavailable,
+                "content disappeared while it was being uploaded (a remote gc at the same time?)",
+            )
         })?;
         let layout = Layout::new(&c.prefix);
         let locator_bytes = locator.encode();
@@ -179,7 +183,7 @@ impl Engine {
     /// Packs are grouped deterministically (sorted hashes, cut at `PACK_SIZE`), and removing
     /// whole groups leaves the others unchanged, so when `resuming`, a pack that landed but was
     /// never recorded has the same name again and is found with one HEAD instead of re-sent.
-    async fn send_content(
+    pub(crate) async fn send_content(
         &self,
         c: &Connected,
         sizes: &BTreeMap<Hash, u64>,
@@ -217,9 +221,12 @@ impl Engine {
                 let mut buf = Vec::with_capacity(group.iter().map(|(_, s)| *s as usize).sum());
                 let mut places = Vec::with_capacity(group.len());
                 for (h, size) in &group {
-                    let loc = store.locate(h, *size)?.ok_or_else(|| Error::Corrupt {
-                        what: "store".into(),
-                        detail: format!("object {h} is missing; run `strata verify`"),
+                    let loc = store.locate(h, *size)?.ok_or_else(|| {
+                        Error::Corrupt {
+                            what: "store".into(),
+                            detail: format!("object {h} is missing"),
+                        }
+                        .with_remedy(Remedy::Verify)
                     })?;
                     let bytes = store.read(&loc)?;
                     places.push((
@@ -271,8 +278,9 @@ impl Engine {
                     if !path.exists() {
                         return Err(Error::Corrupt {
                             what: "store".into(),
-                            detail: format!("object {h} is missing; run `strata verify`"),
-                        });
+                            detail: format!("object {h} is missing"),
+                        }
+                        .with_remedy(Remedy::Verify));
                     }
                     c.put_file(&key, &path, progress, cancel).await?;
                 } else {
@@ -301,7 +309,7 @@ impl Engine {
 
     /// Checks that every pack and large object the locator will name is on the remote; forgets
     /// those that are not (so the next round sends them) and says whether all were there.
-    async fn confirm_present(
+    pub(crate) async fn confirm_present(
         &self,
         c: &Connected,
         places: &HashMap<Hash, RemotePlace>,
@@ -343,7 +351,7 @@ impl Engine {
 
     /// Appends the version's `create` event, reading and applying whatever others appended
     /// first; a number taken meanwhile is given up for the next free one.
-    async fn append_create(
+    pub(crate) async fn append_create(
         &mut self,
         c: &Connected,
         id: &str,
@@ -354,7 +362,8 @@ impl Engine {
         // Held until the catalog says `uploaded`: a `delete` meanwhile would see the version
         // still uploading, share no Delete event, and the create landing after it would bring
         // the version back on every home.
-        let (_lock, v) = self.lock_version(id, "upload", crate::Wait::Short, Some(progress))?;
+        let (_lock, v) =
+            self.lock_version(id, "upload", crate::writers::Wait::Short, Some(progress))?;
         let original = v.semver;
         let appended = self
             .append_with(c, progress, |engine| {
@@ -416,5 +425,60 @@ fn remote_version(v: &Version, locator: Hash) -> RemoteVersion {
         created_at: v.created_at,
         created_by: v.created_by.clone(),
         finalized_at: v.finalized_at,
+    }
+}
+
+impl Engine {
+    /// Uploads a final version, or marks it pending when offline.
+    pub fn upload_or_queue(
+        &mut self,
+        v: &Version,
+        remote: Option<&str>,
+        progress: &dyn Progress,
+        cancel: &Cancel,
+    ) -> Result<(Version, Option<crate::UploadOutcome>)> {
+        if matches!(v.upload_state, UploadState::Uploaded | UploadState::Remote) {
+            return Ok((v.clone(), None));
+        }
+        let d = strata_core::DatasetName::parse(&v.full_name())?;
+        let spec = self.remote_for(remote, Some(&d))?;
+        if self.offline {
+            self.catalog
+                .write(|w| w.set_remote(&v.id, Some(&spec.name), UploadState::Pending))?;
+            self.warn(
+                Some(progress),
+                format!(
+                    "offline: {} waits to be pushed to '{}'",
+                    v.label(),
+                    spec.name
+                ),
+            );
+            return Ok((self.catalog.version(&v.id)?, None));
+        }
+        let up = self.upload(&v.id, Some(&spec.name), progress, cancel);
+        match up {
+            Ok(o) => Ok((self.catalog.version(&v.id)?, Some(o))),
+            Err(e @ Error::Cancelled) => Err(e),
+            Err(e) => {
+                // Keep the finalized version and its place in the queue.
+                self.catalog
+                    .write(|w| w.set_remote(&v.id, Some(&spec.name), UploadState::Pending))?;
+                let kind = e.kind();
+                let err = Error::remote_failure(
+                    &spec.name,
+                    kind,
+                    format!(
+                        "{} is final but not uploaded ({e}); it waits to be pushed",
+                        v.label()
+                    ),
+                );
+                // Refused credentials are fixed by logging in; anything else by pushing later.
+                Err(if kind == Kind::Unauthorized {
+                    err
+                } else {
+                    err.with_remedy(Remedy::Push)
+                })
+            }
+        }
     }
 }

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use strata_core::{Cancel, NoProgress, Progress, State};
-use strata_engine::{Engine, GetOptions, MetaOp};
+use strata_engine::{Engine, GetRequest, MetaOp};
 
 #[derive(Default)]
 struct Recorder {
@@ -65,7 +65,7 @@ fn progress_reports_files_and_bytes_of_each_phase() {
 
     let rec = Recorder::default();
     let out = dir.path().join("copy");
-    let opts = GetOptions {
+    let opts = GetRequest {
         to: Some(out),
         mutable: true,
         ..Default::default()
@@ -120,7 +120,7 @@ fn a_cancelled_get_leaves_no_folder() {
         ..Default::default()
     };
     let out = dir.path().join("copy");
-    let opts = GetOptions {
+    let opts = GetRequest {
         to: Some(out.clone()),
         mutable: true,
         jobs: Some(1),
@@ -136,7 +136,7 @@ fn a_cancelled_get_leaves_no_folder() {
         .collect();
     assert!(leftovers.is_empty());
     let err = engine
-        .get("p/d", &GetOptions::default(), &rec, &cancel)
+        .get("p/d", &GetRequest::default(), &rec, &cancel)
         .unwrap_err();
     assert_eq!(err.code(), "cancelled");
     assert!(engine.cache_list().unwrap().copies.is_empty());

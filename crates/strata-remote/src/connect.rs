@@ -12,6 +12,7 @@ use object_store::http::HttpBuilder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as StorePath;
 use object_store::{ClientOptions, ObjectStore, RetryConfig};
+use strata_core::error::Kind;
 use strata_core::{Error, RemoteSpec, Result};
 
 use crate::location::Location;
@@ -54,20 +55,20 @@ fn var(spec: &RemoteSpec, key: &str, standard: &[&str]) -> Option<String> {
 }
 
 fn missing(spec: &RemoteSpec, what: &str, vars: &str) -> Error {
-    Error::Remote {
-        remote: spec.name.clone(),
-        message: format!(
-            "no {what}: run `strata remote login {}`, or set {vars} (or STRATA_REMOTE_{}_... for this remote only)",
-            spec.name,
+    Error::remote_failure(
+        &spec.name,
+        Kind::Unauthorized,
+        format!(
+            "no {what}: none in the OS keychain, and none of {vars} (or STRATA_REMOTE_{}_... for this remote only) is set",
             spec.name.to_ascii_uppercase().replace('-', "_")
         ),
-    }
+    )
 }
 
 fn built<T>(spec: &RemoteSpec, secrets: &[String], r: object_store::Result<T>) -> Result<T> {
-    r.map_err(|e| Error::Remote {
-        remote: spec.name.clone(),
-        message: redact_secrets(&e.to_string(), secrets),
+    r.map_err(|e| {
+        let message = redact_secrets(&e.to_string(), secrets);
+        Error::remote_failure(&spec.name, failure_kind(&e), message)
     })
 }
 
@@ -78,6 +79,43 @@ fn redact_secrets(message: &str, secrets: &[String]) -> String {
         out = out.replace(s.as_str(), "***");
     }
     redact(&out)
+}
+
+/// What a person can do about a bucket's error: log in again (401/403), retry later (the
+/// server is down, slow or refused for a while), or change the request.
+pub fn failure_kind(e: &object_store::Error) -> Kind {
+    use object_store::Error as E;
+    match e {
+        E::NotFound { .. } => Kind::NotFound,
+        E::PermissionDenied { .. } | E::Unauthenticated { .. } => Kind::Unauthorized,
+        E::AlreadyExists { .. } | E::Precondition { .. } | E::NotModified { .. } => Kind::Conflict,
+        E::InvalidPath { .. }
+        | E::NotSupported { .. }
+        | E::NotImplemented { .. }
+        | E::UnknownConfigurationKey { .. } => Kind::Invalid,
+        E::JoinError { .. } => Kind::Internal,
+        // Connection refused, timeouts, 5xx after retries, throttling.
+        _ => Kind::Unavailable,
+    }
+}
+
+/// A bucket's error as Strata's, classified, with credentials cut out of its text. The original
+/// is kept as the source when its text quoted nothing to cut.
+pub fn failure(remote: &str, e: object_store::Error) -> Error {
+    let kind = failure_kind(&e);
+    let text = e.to_string();
+    let message = redact(&text);
+    let source: strata_core::error::Source = if message == text {
+        Box::new(e)
+    } else {
+        message.clone().into()
+    };
+    Error::Remote {
+        remote: remote.to_string(),
+        kind,
+        message,
+        source: Some(source),
+    }
 }
 
 /// Cuts what could be a credential out of a message from a library (object_store, serde) that
@@ -116,7 +154,9 @@ pub fn connect(spec: &RemoteSpec) -> Result<Connected> {
         Location::Folder(root) => {
             std::fs::create_dir_all(root).map_err(|e| Error::Remote {
                 remote: spec.name.clone(),
+                kind: Kind::Unavailable,
                 message: format!("cannot create folder '{}': {e}", root.display()),
+                source: Some(Box::new(e)),
             })?;
             (
                 Arc::new(built(spec, &[], LocalFileSystem::new_with_prefix(root))?),

@@ -18,6 +18,7 @@ use futures::StreamExt;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as StorePath;
 use object_store::ObjectStoreExt;
+use strata_core::error::{Kind, Remedy};
 use strata_core::manifest::validate_link;
 use strata_core::{Cancel, Error, Hash, RemoteSpec, Result};
 
@@ -311,10 +312,16 @@ impl Link {
                 });
             }
             if !status.is_success() {
-                return Err(Error::Remote {
-                    remote: "link".into(),
-                    message: format!("{}: HTTP {status}", self.shown()),
-                });
+                let kind = match status.as_u16() {
+                    401 | 403 => Kind::Unauthorized,
+                    400..=499 => Kind::Invalid,
+                    _ => Kind::Unavailable,
+                };
+                return Err(Error::remote_failure(
+                    "link",
+                    kind,
+                    format!("{}: HTTP {status}", self.shown()),
+                ));
             }
             return Ok(resp);
         }
@@ -330,18 +337,25 @@ impl Link {
                 what: "linked file",
                 name: self.shown(),
             },
-            e => Error::Remote {
-                remote: at.name.clone(),
-                message: redact(&format!("{}: {e}", self.shown())),
-            },
+            e => Error::remote_failure(
+                &at.name,
+                crate::connect::failure_kind(&e),
+                redact(&format!("{}: {e}", self.shown())),
+            ),
         }
     }
 
     fn web_err(&self, e: reqwest::Error) -> Error {
-        Error::Remote {
-            remote: "link".into(),
-            message: redact(&format!("{}: {}", self.shown(), e.without_url())),
-        }
+        let kind = if e.is_timeout() || e.is_connect() || e.is_request() {
+            Kind::Unavailable
+        } else {
+            Kind::Invalid
+        };
+        Error::remote_failure(
+            "link",
+            kind,
+            redact(&format!("{}: {}", self.shown(), e.without_url())),
+        )
     }
 }
 
@@ -366,9 +380,9 @@ async fn client_for(url: &reqwest::Url, vet: Option<Vet>, shown: &str) -> Result
         let refuse = |why: String| {
             Error::invalid(format!(
                 "link '{shown}' refused: {why}; it came from a bucket, and links from a bucket may \
-                 not reach this machine or its network (allow it with \
-                 `strata remote set NAME --allow-private-links true`)"
+                 not reach this machine or its network"
             ))
+            .with_remedy(Remedy::AllowPrivateLinks)
         };
         let host = url.host_str().unwrap_or_default();
         let literal = host.trim_start_matches('[').trim_end_matches(']');
@@ -379,16 +393,20 @@ async fn client_for(url: &reqwest::Url, vet: Option<Vet>, shown: &str) -> Result
         } else {
             let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
                 .await
-                .map_err(|e| Error::Remote {
-                    remote: "link".into(),
-                    message: format!("{shown}: cannot resolve {host}: {e}"),
+                .map_err(|e| {
+                    Error::remote_failure(
+                        "link",
+                        Kind::Unavailable,
+                        format!("{shown}: cannot resolve {host}: {e}"),
+                    )
                 })?
                 .collect();
             if addrs.is_empty() {
-                return Err(Error::Remote {
-                    remote: "link".into(),
-                    message: format!("{shown}: {host} has no address"),
-                });
+                return Err(Error::remote_failure(
+                    "link",
+                    Kind::Unavailable,
+                    format!("{shown}: {host} has no address"),
+                ));
             }
             for a in &addrs {
                 vet(*a).map_err(|why| refuse(format!("{host} {why}")))?;

@@ -76,10 +76,11 @@ pub fn refuse_userinfo(url: &str) -> Result<()> {
         let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
         if authority.contains('@') {
             return Err(Error::invalid(format!(
-                "'{}' carries credentials: put credentials in the keychain \
-                 (`strata remote login NAME`) or the environment, not in the URL",
+                "'{}' carries credentials: they belong in the OS keychain or the environment, \
+                 not in the URL",
                 redact_url(url)
-            )));
+            ))
+            .with_remedy(strata_core::error::Remedy::Login));
         }
     }
     Ok(())

@@ -351,10 +351,7 @@ fn hashes_in(bytes: &[u8]) -> Vec<Hash> {
 }
 
 fn remote_err(c: &Connected, e: object_store::Error) -> Error {
-    Error::Remote {
-        remote: c.name.clone(),
-        message: e.to_string(),
-    }
+    crate::connect::failure(&c.name, e)
 }
 
 /// Reads a whole object of at most `limit` bytes. A larger one is refused (`Corrupt`) after

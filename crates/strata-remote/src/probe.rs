@@ -20,10 +20,7 @@ pub struct Probe {
 /// reads it back and removes it.
 pub async fn probe(c: &Connected) -> Result<Probe> {
     let start = Instant::now();
-    let fail = |e: object_store::Error| Error::Remote {
-        remote: c.name.clone(),
-        message: crate::connect::redact(&e.to_string()),
-    };
+    let fail = |e: object_store::Error| crate::connect::failure(&c.name, e);
     if c.read_only {
         match c.store.head(&c.prefix.clone().join("strata")).await {
             Ok(_) | Err(object_store::Error::NotFound { .. }) => {}
@@ -54,9 +51,9 @@ pub async fn probe(c: &Connected) -> Result<Probe> {
         let back = c.get_limited(&key, 1024).await?;
         let _ = c.store.delete(&key).await;
         if back.as_ref() != b"strata probe" {
-            return Err(Error::Remote {
-                remote: c.name.clone(),
-                message: "a test object came back different".into(),
+            return Err(Error::Corrupt {
+                what: format!("remote '{}'", c.name),
+                detail: "a test object came back different".into(),
             });
         }
     }

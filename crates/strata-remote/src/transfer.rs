@@ -11,7 +11,7 @@ use object_store::path::Path as StorePath;
 use object_store::{GetOptions, GetRange, ObjectStoreExt, PutPayload, WriteMultipart};
 use strata_core::{Cancel, Error, Hash, IoContext, Progress, Result};
 
-use crate::connect::{redact, Connected};
+use crate::connect::Connected;
 use crate::layout::max_size_of;
 
 /// Never reserve more than this up front for a download: an announced size is only a claim.
@@ -28,10 +28,7 @@ impl Connected {
                 what: "remote object",
                 name: format!("{path} on remote '{}'", self.name),
             },
-            e => Error::Remote {
-                remote: self.name.clone(),
-                message: redact(&e.to_string()),
-            },
+            e => crate::connect::failure(&self.name, e),
         }
     }
 

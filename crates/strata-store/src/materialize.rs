@@ -44,11 +44,12 @@ pub fn plan<'a>(store: &Store, entries: &'a [Entry]) -> Result<Vec<(&'a Entry, L
                 None => Err(Error::Corrupt {
                     what: "store".into(),
                     detail: format!(
-                        "content of '{}' ({}) is missing; run `strata verify`",
+                        "content of '{}' ({}) is missing",
                         e.path,
                         &e.hash.to_hex()[..12]
                     ),
-                }),
+                }
+                .with_remedy(strata_core::error::Remedy::Verify)),
             }
         })
         .collect()
@@ -395,10 +396,10 @@ pub fn place(staged: &Path, dest: &Path, overwrite: bool) -> Result<()> {
             return Ok(());
         }
         Ok(_) => {
-            return Err(Error::Conflict(format!(
-                "'{}' exists and is not empty; pass --overwrite to replace it",
-                dest.display()
-            )))
+            return Err(
+                Error::Conflict(format!("'{}' exists and is not empty", dest.display()))
+                    .with_remedy(strata_core::error::Remedy::Overwrite),
+            )
         }
     }
     fs::rename(staged, dest).ctx("rename into place", dest)

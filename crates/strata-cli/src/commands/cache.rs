@@ -11,7 +11,7 @@ pub fn run(ctx: &mut Ctx<'_>, action: Option<CacheAction>) -> Result<ExitCode> {
     match action.unwrap_or(CacheAction::List) {
         CacheAction::List => {
             let r = ctx.engine.cache_list()?;
-            ctx.out.emit(&r, || {
+            ctx.emit(&r, || {
                 let mut s = String::new();
                 for c in &r.copies {
                     s.push_str(&format!(
@@ -35,7 +35,7 @@ pub fn run(ctx: &mut Ctx<'_>, action: Option<CacheAction>) -> Result<ExitCode> {
         CacheAction::Evict { max_size } => {
             let max = parse_size(&max_size)?;
             let r = ctx.engine.cache_evict(max)?;
-            ctx.out.emit(&r, || {
+            ctx.emit(&r, || {
                 format!(
                     "evicted {} copies; the cache takes {} on disk",
                     r.evicted.len(),
@@ -45,11 +45,11 @@ pub fn run(ctx: &mut Ctx<'_>, action: Option<CacheAction>) -> Result<ExitCode> {
         }
         CacheAction::Pin { reference } => {
             let v = ctx.engine.cache_pin(&reference, true)?;
-            ctx.out.emit(&v, || format!("pinned {}", v.label()));
+            ctx.emit(&v, || format!("pinned {}", v.label()));
         }
         CacheAction::Unpin { reference } => {
             let v = ctx.engine.cache_pin(&reference, false)?;
-            ctx.out.emit(&v, || format!("unpinned {}", v.label()));
+            ctx.emit(&v, || format!("unpinned {}", v.label()));
         }
     }
     Ok(ExitCode::SUCCESS)

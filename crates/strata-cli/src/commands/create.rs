@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use strata_core::Result;
-use strata_engine::CreateOptions;
+use strata_engine::CreateRequest;
 
 use super::Ctx;
 
@@ -15,7 +15,7 @@ pub fn run(
 ) -> Result<ExitCode> {
     let v = ctx.engine.create(
         dataset,
-        &CreateOptions {
+        &CreateRequest {
             version,
             parents,
             tags,
@@ -27,7 +27,7 @@ pub fn run(
         v.label(),
         v.file_count
     ));
-    ctx.out.emit(&v, || v.id.clone());
+    ctx.emit(&v, || v.id.clone());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -39,6 +39,6 @@ pub fn squash(ctx: &mut Ctx<'_>, dataset: &str, references: &[String]) -> Result
         v.label(),
         v.file_count
     ));
-    ctx.out.emit(&v, || v.id.clone());
+    ctx.emit(&v, || v.id.clone());
     Ok(ExitCode::SUCCESS)
 }

@@ -12,7 +12,7 @@ pub fn run(ctx: &mut Ctx<'_>, reference: &str, force: bool, all: bool) -> Result
             ));
         }
         let gone = ctx.engine.delete_dataset(reference)?;
-        ctx.out.emit(&gone, || {
+        ctx.emit(&gone, || {
             format!(
                 "deleted dataset {reference} ({} versions); `strata gc` frees their content",
                 gone.len()
@@ -20,7 +20,7 @@ pub fn run(ctx: &mut Ctx<'_>, reference: &str, force: bool, all: bool) -> Result
         });
     } else {
         let v = ctx.engine.delete(reference, force)?;
-        ctx.out.emit(&v, || {
+        ctx.emit(&v, || {
             format!("deleted {}; `strata gc` frees its content", v.label())
         });
     }

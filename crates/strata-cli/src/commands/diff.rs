@@ -7,7 +7,7 @@ use crate::output::bytes;
 
 pub fn run(ctx: &Ctx<'_>, from: &str, to: &str) -> Result<ExitCode> {
     let d = ctx.engine.diff(from, to)?;
-    ctx.out.emit(&d, || {
+    ctx.emit(&d, || {
         let mut s = String::new();
         for e in &d.added {
             s.push_str(&format!("+ {} ({})\n", e.path, bytes(e.size)));

@@ -16,7 +16,7 @@ pub fn meta(ctx: &mut Ctx<'_>, reference: &str, args: &[String]) -> Result<ExitC
         .collect::<Result<Vec<_>>>()?;
     let all = ctx.engine.meta(reference, &ops)?;
     if reads.is_empty() {
-        ctx.out.emit(&all, || {
+        ctx.emit(&all, || {
             serde_json::to_string_pretty(&all).unwrap_or_default()
         });
         return Ok(ExitCode::SUCCESS);
@@ -28,7 +28,7 @@ pub fn meta(ctx: &mut Ctx<'_>, reference: &str, args: &[String]) -> Result<ExitC
             .ok_or_else(|| Error::not_found("metadata key", k.clone()))?;
         picked.insert(k.clone(), v.clone());
     }
-    ctx.out.emit(&picked, || {
+    ctx.emit(&picked, || {
         if picked.len() == 1 {
             picked
                 .values()
@@ -44,7 +44,7 @@ pub fn meta(ctx: &mut Ctx<'_>, reference: &str, args: &[String]) -> Result<ExitC
 
 pub fn tag(ctx: &mut Ctx<'_>, reference: &str, changes: &[String]) -> Result<ExitCode> {
     let v = ctx.engine.tag(reference, changes)?;
-    ctx.out.emit(&v.tags, || {
+    ctx.emit(&v.tags, || {
         if v.tags.is_empty() {
             format!("{}: no tags", v.label())
         } else {
@@ -56,7 +56,6 @@ pub fn tag(ctx: &mut Ctx<'_>, reference: &str, changes: &[String]) -> Result<Exi
 
 pub fn describe(ctx: &mut Ctx<'_>, reference: &str, description: &str) -> Result<ExitCode> {
     let v = ctx.engine.describe(reference, description)?;
-    ctx.out
-        .emit(&v, || format!("{}: {}", v.label(), v.description));
+    ctx.emit(&v, || format!("{}: {}", v.label(), v.description));
     Ok(ExitCode::SUCCESS)
 }

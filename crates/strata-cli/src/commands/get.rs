@@ -1,26 +1,39 @@
 use std::process::ExitCode;
 
-use strata_core::Result;
-use strata_engine::GetOptions;
+use strata_core::{Error, Result};
+use strata_engine::GetRequest;
 
 use super::Ctx;
 use crate::args::GetArgs;
 use crate::output::bytes;
 
+impl GetArgs {
+    /// The engine's request: the one mapping of these flags (the app sends the request itself).
+    fn request(self) -> Result<(String, GetRequest)> {
+        if let Some(f) = self.fraction {
+            if !(f > 0.0 && f <= 1.0) {
+                return Err(Error::invalid(format!(
+                    "--fraction must be in (0, 1], got {f}"
+                )));
+            }
+        }
+        let request = GetRequest {
+            to: self.to,
+            overwrite: self.overwrite,
+            mutable: self.mutable,
+            include: self.include,
+            exclude: self.exclude,
+            fraction: self.fraction,
+            seed: self.seed,
+            jobs: self.jobs,
+        };
+        Ok((self.reference, request))
+    }
+}
+
 pub fn run(ctx: &mut Ctx<'_>, args: GetArgs) -> Result<ExitCode> {
-    let opts = GetOptions {
-        to: args.to,
-        overwrite: args.overwrite,
-        mutable: args.mutable,
-        include: args.include,
-        exclude: args.exclude,
-        fraction: args.fraction,
-        seed: args.seed,
-        jobs: args.jobs,
-    };
-    let g = ctx
-        .engine
-        .get(&args.reference, &opts, &ctx.bars, ctx.cancel)?;
+    let (reference, opts) = args.request()?;
+    let g = ctx.engine.get(&reference, &opts, &ctx.bars, ctx.cancel)?;
     ctx.out.note(&format!(
         "{} {}: {} files, {}{}{}",
         if g.reused {
@@ -48,6 +61,6 @@ pub fn run(ctx: &mut Ctx<'_>, args: GetArgs) -> Result<ExitCode> {
             String::new()
         }
     ));
-    ctx.out.emit(&g, || g.path.display().to_string());
+    ctx.emit(&g, || g.path.display().to_string());
     Ok(ExitCode::SUCCESS)
 }

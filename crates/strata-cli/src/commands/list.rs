@@ -9,7 +9,7 @@ use crate::output::bytes;
 pub fn run(ctx: &Ctx<'_>, filter: Option<&str>, tags: &[String], all: bool) -> Result<ExitCode> {
     if all {
         let vs = ctx.engine.list_versions(filter, tags)?;
-        ctx.out.emit(&vs, || {
+        ctx.emit(&vs, || {
             let mut s = String::new();
             for v in &vs {
                 s.push_str(&format!(
@@ -31,7 +31,7 @@ pub fn run(ctx: &Ctx<'_>, filter: Option<&str>, tags: &[String], all: bool) -> R
         });
     } else {
         let ds = ctx.engine.list(filter, tags)?;
-        ctx.out.emit(&ds, || {
+        ctx.emit(&ds, || {
             let mut s = String::new();
             for d in &ds {
                 let latest = d

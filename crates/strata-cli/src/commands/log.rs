@@ -10,7 +10,7 @@ use crate::output::bytes;
 
 pub fn run(ctx: &Ctx<'_>, dataset: &str) -> Result<ExitCode> {
     let versions = ctx.engine.log(dataset)?;
-    ctx.out.emit(&versions, || render(&versions));
+    ctx.emit(&versions, || render(&versions));
     Ok(ExitCode::SUCCESS)
 }
 

@@ -19,7 +19,7 @@ pub fn verify(ctx: &Ctx<'_>, reference: &str, remote: Option<&str>) -> Result<Ex
             .verify_remote(reference, Some(name), &ctx.bars, ctx.cancel)?,
         None => ctx.engine.verify(reference, &ctx.bars, ctx.cancel)?,
     };
-    ctx.out.emit(&r, || {
+    ctx.emit(&r, || {
         let mut s = String::new();
         for m in &r.mismatches {
             s.push_str(&format!("MISMATCH {}: {}\n", m.path, m.problem));
@@ -62,7 +62,7 @@ pub fn verify(ctx: &Ctx<'_>, reference: &str, remote: Option<&str>) -> Result<Ex
 
 pub fn gc(ctx: &mut Ctx<'_>, dry_run: bool) -> Result<ExitCode> {
     let r = ctx.engine.gc(dry_run, &ctx.bars)?;
-    ctx.out.emit(&r, || {
+    ctx.emit(&r, || {
         format!(
             "{} {} objects ({}), {} packs rewritten, {} manifests, {} cached files",
             if dry_run { "would remove" } else { "removed" },
@@ -79,7 +79,7 @@ pub fn gc(ctx: &mut Ctx<'_>, dry_run: bool) -> Result<ExitCode> {
 pub fn unlock(ctx: &Ctx<'_>, reference: &str) -> Result<ExitCode> {
     let who = ctx.engine.unlock(reference)?;
     let doc = serde_json::json!({ "released": who });
-    ctx.out.emit(&doc, || match &who {
+    ctx.emit(&doc, || match &who {
         Some(w) => format!("released the lock held by {w}"),
         None => "no lock was held".into(),
     });

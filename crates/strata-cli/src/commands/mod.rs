@@ -33,16 +33,25 @@ pub struct Ctx<'a> {
     pub cancel: &'a Cancel,
 }
 
+impl Ctx<'_> {
+    /// The command's result (JSON or human text) with the warnings the engine gave meanwhile.
+    pub fn emit<T: serde::Serialize>(&self, value: &T, human: impl FnOnce() -> String) {
+        self.out.emit(value, self.engine.take_warnings(), human);
+    }
+}
+
 pub fn run(cli: Cli, out: &Out, cancel: &Cancel) -> Result<ExitCode> {
-    let home = cli.global.home.clone().unwrap_or_else(Engine::default_home);
+    let home = Engine::home_from(cli.global.home.clone());
     let mut engine = Engine::open(&home)?;
     engine.set_offline(cli.global.offline);
-    // Bars that never draw: they only print the warnings of commands without a progress bar.
-    engine.set_notices(std::sync::Arc::new(Bars::new(false, out.quiet || out.json)));
+    // Warnings go to stderr as they happen (with `--json` too: stdout holds only the document),
+    // and into the JSON document at the end. Bars that never draw print those of commands
+    // without a progress bar.
+    engine.set_notices(std::sync::Arc::new(Bars::new(false, out.quiet)));
     let mut ctx = Ctx {
         engine,
         out,
-        bars: Bars::new(out.bars, out.quiet || out.json),
+        bars: Bars::new(out.bars, out.quiet),
         cancel,
     };
     use Command as C;

@@ -6,12 +6,12 @@ use super::Ctx;
 
 pub fn rename(ctx: &mut Ctx<'_>, dataset: &str, new_name: &str) -> Result<ExitCode> {
     let to = ctx.engine.rename(dataset, new_name)?;
-    ctx.out.emit(&to, || format!("renamed {dataset} → {to}"));
+    ctx.emit(&to, || format!("renamed {dataset} → {to}"));
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn relocate(ctx: &mut Ctx<'_>, dataset: &str, new_project: &str) -> Result<ExitCode> {
     let to = ctx.engine.move_dataset(dataset, new_project)?;
-    ctx.out.emit(&to, || format!("moved {dataset} → {to}"));
+    ctx.emit(&to, || format!("moved {dataset} → {to}"));
     Ok(ExitCode::SUCCESS)
 }

@@ -33,7 +33,7 @@ pub fn run(ctx: &mut Ctx<'_>, action: RemoteAction) -> Result<ExitCode> {
                 spec: r,
                 allow_private_links,
             };
-            ctx.out.emit(&shown, || {
+            ctx.emit(&shown, || {
                 format!(
                     "added remote {} → {}{}{}",
                     shown.spec.name,
@@ -62,7 +62,7 @@ pub fn run(ctx: &mut Ctx<'_>, action: RemoteAction) -> Result<ExitCode> {
             };
             ctx.engine.set_remote_private_links(&name, allow)?;
             let doc = serde_json::json!({ "remote": name, "allow_private_links": allow });
-            ctx.out.emit(&doc, || {
+            ctx.emit(&doc, || {
                 if allow {
                     format!("links in versions from {name} may reach private addresses")
                 } else {
@@ -83,7 +83,7 @@ pub fn run(ctx: &mut Ctx<'_>, action: RemoteAction) -> Result<ExitCode> {
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
-            ctx.out.emit(&all, || {
+            ctx.emit(&all, || {
                 if all.is_empty() {
                     return "no remotes: add one with `strata remote add NAME URL`".into();
                 }
@@ -108,13 +108,13 @@ pub fn run(ctx: &mut Ctx<'_>, action: RemoteAction) -> Result<ExitCode> {
         RemoteAction::Remove { name } => {
             ctx.engine.remote_remove(&name)?;
             let doc = serde_json::json!({ "removed": name });
-            ctx.out.emit(&doc, || {
+            ctx.emit(&doc, || {
                 format!("removed remote {name}; nothing in it was deleted")
             });
         }
         RemoteAction::Test { name } => {
             let p = ctx.engine.remote_test(name.as_deref())?;
-            ctx.out.emit(&p, || {
+            ctx.emit(&p, || {
                 format!(
                     "remote {} answers ({} ms){}",
                     p.remote,
@@ -133,7 +133,7 @@ pub fn run(ctx: &mut Ctx<'_>, action: RemoteAction) -> Result<ExitCode> {
                 None => ctx.engine.set_default_remote(&name)?,
             }
             let doc = serde_json::json!({ "remote": name, "dataset": dataset });
-            ctx.out.emit(&doc, || match &dataset {
+            ctx.emit(&doc, || match &dataset {
                 Some(d) => format!("{d} is shared through remote {name}"),
                 None => format!("{name} is the default remote"),
             });
@@ -146,7 +146,7 @@ pub fn run(ctx: &mut Ctx<'_>, action: RemoteAction) -> Result<ExitCode> {
             }
             let probe = ctx.engine.remote_login(&name, &values)?;
             let doc = serde_json::json!({ "remote": name, "stored": values.len(), "tested": probe.is_some() });
-            ctx.out.emit(&doc, || match probe {
+            ctx.emit(&doc, || match probe {
                 Some(p) => format!(
                     "credentials for {name} are in the OS keychain; the remote answers ({} ms)",
                     p.millis
@@ -159,7 +159,7 @@ pub fn run(ctx: &mut Ctx<'_>, action: RemoteAction) -> Result<ExitCode> {
         RemoteAction::Logout { name } => {
             let n = ctx.engine.remote_logout(&name)?;
             let doc = serde_json::json!({ "remote": name, "removed": n });
-            ctx.out.emit(&doc, || {
+            ctx.emit(&doc, || {
                 format!("removed {n} credentials of {name} from the OS keychain")
             });
         }

@@ -57,13 +57,13 @@ pub fn upload(ctx: &mut Ctx<'_>, reference: &str, remote: Option<&str>) -> Resul
     let u = ctx
         .engine
         .upload(reference, remote, &ctx.bars, ctx.cancel)?;
-    ctx.out.emit(&u, || upload_line(&u));
+    ctx.emit(&u, || upload_line(&u));
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn push(ctx: &mut Ctx<'_>, remote: Option<&str>) -> Result<ExitCode> {
     let p = ctx.engine.push(remote, &ctx.bars, ctx.cancel)?;
-    ctx.out.emit(&p, || {
+    ctx.emit(&p, || {
         let mut s = if p.uploaded.is_empty() && p.events == 0 {
             "nothing waiting to be pushed".to_string()
         } else {
@@ -91,7 +91,7 @@ pub fn push(ctx: &mut Ctx<'_>, remote: Option<&str>) -> Result<ExitCode> {
 /// line each, as the pull met them; the summary only counts them.
 pub fn pull(ctx: &mut Ctx<'_>, remote: Option<&str>) -> Result<ExitCode> {
     let p = ctx.engine.pull(remote, &ctx.bars)?;
-    ctx.out.emit(&p, || {
+    ctx.emit(&p, || {
         let mut s = format!(
             "pulled {} events from {}: {} new versions, {} deleted",
             p.events,
@@ -128,7 +128,7 @@ pub fn gc(ctx: &mut Ctx<'_>, remote: &str, dry_run: bool, grace: &str) -> Result
     let r = ctx
         .engine
         .gc_remote(Some(remote), dry_run, grace, &ctx.bars)?;
-    ctx.out.emit(&r, || {
+    ctx.emit(&r, || {
         let mut s = format!(
             "{} {} objects ({}) from {}; {} live versions; {} unreferenced objects kept (younger than the grace period)",
             if dry_run { "would remove" } else { "removed" },

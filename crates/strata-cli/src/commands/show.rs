@@ -7,15 +7,20 @@ use super::Ctx;
 use crate::output::bytes;
 
 pub fn show(ctx: &Ctx<'_>, reference: &str) -> Result<ExitCode> {
-    let v = ctx.engine.resolve(reference)?;
-    ctx.out.emit(&v, || {
-        let mut parents = Vec::new();
-        for p in &v.parents {
-            match ctx.engine.catalog().version(p) {
-                Ok(pv) => parents.push(format!("{} ({})", pv.label(), pv.short_id())),
-                Err(_) => parents.push(format!("{p} (deleted)")),
-            }
-        }
+    let detail = ctx.engine.show(reference)?;
+    let v = &detail.version;
+    ctx.emit(v, || {
+        let mut parents: Vec<String> = detail
+            .parent_versions
+            .iter()
+            .map(|p| format!("{} ({})", p.label(), p.short_id()))
+            .collect();
+        parents.extend(
+            detail
+                .missing_parents
+                .iter()
+                .map(|p| format!("{p} (deleted)")),
+        );
         let meta = if v.metadata.is_empty() {
             "-".to_string()
         } else {
@@ -25,7 +30,7 @@ pub fn show(ctx: &Ctx<'_>, reference: &str) -> Result<ExitCode> {
             format!("version:      {}", v.label()),
             format!("id:           {}", v.id),
             format!("state:        {}", v.state.as_str()),
-            format!("upload:       {}", super::share::upload_state_words(&v)),
+            format!("upload:       {}", super::share::upload_state_words(v)),
             format!("files:        {}", v.file_count),
             format!(
                 "size:         {} ({} bytes)",
@@ -75,7 +80,7 @@ pub fn show(ctx: &Ctx<'_>, reference: &str) -> Result<ExitCode> {
 
 pub fn files(ctx: &Ctx<'_>, reference: &str, globs: &[String]) -> Result<ExitCode> {
     let entries = ctx.engine.files(reference, globs)?;
-    ctx.out.emit(&entries, || {
+    ctx.emit(&entries, || {
         let mut s = String::with_capacity(entries.len() * 100);
         for e in &entries {
             s.push_str(&format!("{}\t{}\t{}\n", e.path, e.size, e.hash));

@@ -33,6 +33,6 @@ pub fn run(
             c.version.label()
         ));
     }
-    ctx.out.emit(&c, || c.version.id.clone());
+    ctx.emit(&c, || c.version.id.clone());
     Ok(ExitCode::SUCCESS)
 }

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use strata_core::Result;
-use strata_engine::AddOptions;
+use strata_engine::AddRequest;
 
 use super::{change_line, Ctx};
 
@@ -16,7 +16,7 @@ pub fn add(
     globs: &[String],
     recursive: bool,
 ) -> Result<ExitCode> {
-    let opts = AddOptions {
+    let opts = AddRequest {
         to: to.map(str::to_string),
         globs: globs.to_vec(),
         recursive,
@@ -24,7 +24,7 @@ pub fn add(
     let c = ctx
         .engine
         .add(reference, paths, &opts, &ctx.bars, ctx.cancel)?;
-    ctx.out.emit(&c, || change_line(&c));
+    ctx.emit(&c, || change_line(&c));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -37,19 +37,19 @@ pub fn add_link(
     let c = ctx
         .engine
         .add_link(reference, urls, to, &ctx.bars, ctx.cancel)?;
-    ctx.out.emit(&c, || change_line(&c));
+    ctx.emit(&c, || change_line(&c));
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn remove(ctx: &mut Ctx<'_>, reference: &str, patterns: &[String]) -> Result<ExitCode> {
     let c = ctx.engine.remove(reference, patterns)?;
-    ctx.out.emit(&c, || change_line(&c));
+    ctx.emit(&c, || change_line(&c));
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn sync(ctx: &mut Ctx<'_>, reference: &str, folder: &Path) -> Result<ExitCode> {
     let c = ctx.engine.sync(reference, folder, &ctx.bars, ctx.cancel)?;
-    ctx.out.emit(&c, || change_line(&c));
+    ctx.emit(&c, || change_line(&c));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -61,8 +61,7 @@ pub fn finalize(
 ) -> Result<ExitCode> {
     if !upload {
         let v = ctx.engine.finalize(reference)?;
-        ctx.out
-            .emit(&v, || format!("{} is {}", v.label(), v.state.as_str()));
+        ctx.emit(&v, || format!("{} is {}", v.label(), v.state.as_str()));
         return Ok(ExitCode::SUCCESS);
     }
     let (v, up) = ctx
@@ -71,7 +70,7 @@ pub fn finalize(
     if let Some(u) = &up {
         ctx.out.note(&super::share::upload_line(u));
     }
-    ctx.out.emit(&v, || {
+    ctx.emit(&v, || {
         format!(
             "{} is {}, {}",
             v.label(),
@@ -84,7 +83,6 @@ pub fn finalize(
 
 pub fn publish(ctx: &mut Ctx<'_>, reference: &str) -> Result<ExitCode> {
     let v = ctx.engine.publish(reference)?;
-    ctx.out
-        .emit(&v, || format!("{} is {}", v.label(), v.state.as_str()));
+    ctx.emit(&v, || format!("{} is {}", v.label(), v.state.as_str()));
     Ok(ExitCode::SUCCESS)
 }

@@ -1,23 +1,18 @@
-//! `verify --remote` and `gc --remote`.
-//!
-//! Remote gc is safe while others write: it keeps everything any version in the log refers to,
-//! and anything younger than a grace period (an upload in progress has not appended its version
-//! yet). It reads the whole log, so what it keeps does not depend on this machine's catalog.
+//! `gc`: remove content no version needs, from the local store or from a remote's bucket.
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
 use serde::Serialize;
-use strata_core::{Cancel, Error, Hash, Progress, Result, UploadState};
-use strata_remote::log::{self, Entry, Holes, Refused, RemoteVersion};
+use strata_core::{Error, Hash, Progress, Result};
+use strata_remote::log::{Entry, Holes, Refused, RemoteVersion};
 use strata_remote::object_store::{ObjectStore, ObjectStoreExt};
-use strata_remote::{Layout, Locator, Place};
-use strata_store::verify::Mismatch;
+use strata_remote::{log, Layout, Locator, Place};
+use strata_store::gc;
+use strata_store::gc::GcReport;
 
-use crate::fetch::Sink;
-use crate::maintenance::VerifyReport;
-use crate::remotes::block_on;
+use crate::runtime::block_on;
 use crate::Engine;
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -35,83 +30,75 @@ pub struct RemoteGcReport {
     pub warnings: Vec<String>,
 }
 
-impl Engine {
-    /// Reads back every object of a version from the remote and checks it against its hash.
-    pub fn verify_remote(
-        &self,
-        reference: &str,
-        remote: Option<&str>,
-        progress: &dyn Progress,
-        cancel: &Cancel,
-    ) -> Result<VerifyReport> {
-        let v = self.resolve(reference)?;
-        let name = remote
-            .map(str::to_string)
-            .or_else(|| v.remote.clone())
-            .map_or_else(|| self.remote(None).map(|r| r.name), Ok)?;
-        if v.remote.as_deref() != Some(name.as_str())
-            || !matches!(v.upload_state, UploadState::Uploaded | UploadState::Remote)
-        {
-            return Err(Error::invalid(format!(
-                "{} is not on remote '{name}'; upload it first",
-                v.label()
-            )));
-        }
-        let c = self.connect_to(Some(&name), None)?;
-        let m = self.manifest_of(&v)?;
-        let hashes: HashSet<Hash> = m
-            .entries()
-            .iter()
-            .filter(|e| e.link.is_none())
-            .map(|e| e.hash)
-            .collect();
-        let places = self.store.remote_places(&name, hashes.iter().copied())?;
-        let layout = Layout::new(&c.prefix);
-        let (bad, manifest_there) = block_on(async {
-            let bad = self
-                .fetch_places(&c, &places, Sink::Check, progress, cancel)
-                .await?;
-            let there = c.size_of(&layout.manifest(&v.manifest)).await?.is_some();
-            Ok::<_, Error>((bad, there))
-        })??;
-        let mut problems: BTreeMap<Hash, String> = bad
-            .into_iter()
-            .map(|b| {
-                (
-                    b.hash,
-                    format!(
-                        "the remote copy ({}) is missing or does not match its hash",
-                        b.key
-                    ),
-                )
-            })
-            .collect();
-        for h in &hashes {
-            if !places.contains_key(h) {
-                problems.insert(*h, "not recorded on the remote".into());
+/// Locators are read for live versions (named `project/name@x.y.z`) and for hashes refused
+/// entries mention (named `log entry N`); only the former must be readable.
+fn live_owner(owner: &str) -> bool {
+    !owner.starts_with("log entry ")
+}
+
+/// The versions the whole log leaves alive, and the entries it refused. Entries past a hole
+/// count: the hole may be an entry someone removed, and what follows it may be someone's work.
+async fn whole_log(c: &strata_remote::Connected) -> Result<(Vec<RemoteVersion>, Vec<Refused>)> {
+    let mut live = log::Live::default();
+    let mut refused = Vec::new();
+    let mut after = 0;
+    loop {
+        let batch = log::read_batch(c, after, Holes::Skip).await?;
+        for e in batch.entries {
+            match e {
+                Entry::Event(r) => live.apply(&r),
+                Entry::Refused(r) => refused.push(r),
             }
         }
-        let mut mismatches: Vec<Mismatch> = m
-            .entries()
-            .iter()
-            .filter_map(|e| {
-                problems.get(&e.hash).map(|p| Mismatch {
-                    path: e.path.clone(),
-                    expected: e.hash,
-                    actual: None,
-                    problem: p.clone(),
-                })
-            })
-            .collect();
-        if !manifest_there {
-            mismatches.push(Mismatch {
-                path: "(manifest)".into(),
-                expected: v.manifest,
-                actual: None,
-                problem: "the version's manifest is missing on the remote".into(),
-            });
+        match batch.resume {
+            Some(next) if batch.more && next > after => after = next,
+            _ => break,
         }
-        Ok(VerifyReport::new(&v, &m, mismatches))
+    }
+    Ok((live.into_versions(), refused))
+}
+
+/// Milliseconds since the epoch before which unreferenced objects may go.
+fn chrono_cutoff(grace: Duration) -> i64 {
+    strata_core::time::now_ms() - grace.as_millis() as i64
+}
+
+impl Engine {
+    /// Removes content no version refers to, and cached copies of deleted versions.
+    pub fn gc(&mut self, dry_run: bool, progress: &dyn Progress) -> Result<GcReport> {
+        let _guard = self.store.gc_guard()?;
+        let versions = self.catalog.all_versions()?;
+        let mut live = HashSet::new();
+        let mut manifests = HashSet::new();
+        for v in &versions {
+            manifests.insert(v.manifest);
+            for e in self.manifest_of(v)?.entries() {
+                live.insert(e.hash);
+            }
+        }
+        self.finish_trash();
+        let ids: HashSet<&str> = versions.iter().map(|v| v.id.as_str()).collect();
+        let mut report = GcReport::default();
+        for c in self.cache_list()?.copies {
+            if !ids.contains(c.meta.version_id.as_str()) {
+                if !dry_run {
+                    self.drop_cached_copies(&c.meta.version_id)?;
+                }
+                report.cache_files_removed += c.meta.files;
+            }
+        }
+        let r = gc::collect(
+            &self.store,
+            &live,
+            &manifests,
+            &self.pool_dir(),
+            dry_run,
+            progress,
+        )?;
+        Ok(GcReport {
+            cache_files_removed: report.cache_files_removed + r.cache_files_removed,
+            ..r
+        })
     }
 
     /// Removes from a remote what no version in its log refers to and is older than `grace`.
@@ -203,7 +190,7 @@ impl Engine {
                 ));
             }
             for w in &report.warnings {
-                progress.warn(w);
+                self.warn(Some(progress), w.clone());
             }
             report.refused = refused;
             let cutoff = chrono_cutoff(grace);
@@ -249,37 +236,4 @@ impl Engine {
             Ok(report)
         })?
     }
-}
-
-/// Locators are read for live versions (named `project/name@x.y.z`) and for hashes refused
-/// entries mention (named `log entry N`); only the former must be readable.
-fn live_owner(owner: &str) -> bool {
-    !owner.starts_with("log entry ")
-}
-
-/// The versions the whole log leaves alive, and the entries it refused. Entries past a hole
-/// count: the hole may be an entry someone removed, and what follows it may be someone's work.
-async fn whole_log(c: &strata_remote::Connected) -> Result<(Vec<RemoteVersion>, Vec<Refused>)> {
-    let mut live = log::Live::default();
-    let mut refused = Vec::new();
-    let mut after = 0;
-    loop {
-        let batch = log::read_batch(c, after, Holes::Skip).await?;
-        for e in batch.entries {
-            match e {
-                Entry::Event(r) => live.apply(&r),
-                Entry::Refused(r) => refused.push(r),
-            }
-        }
-        match batch.resume {
-            Some(next) if batch.more && next > after => after = next,
-            _ => break,
-        }
-    }
-    Ok((live.into_versions(), refused))
-}
-
-/// Milliseconds since the epoch before which unreferenced objects may go.
-fn chrono_cutoff(grace: Duration) -> i64 {
-    strata_core::time::now_ms() - grace.as_millis() as i64
 }

@@ -6,30 +6,41 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use strata_core::error::Remedy;
 use strata_core::manifest::sample;
-use strata_core::{Cancel, Entry, Error, IoContext, Progress, Result, Selection};
-use strata_store::materialize::{self, Mode, Target};
+use strata_core::{Cancel, Entry, Error, IoContext, Progress, Result, Selection, Version};
+use strata_store::materialize::{Mode, Target};
 use strata_store::scan::{scan_folder, ScanOptions};
-use strata_store::StatCache;
+use strata_store::{materialize, StatCache};
 
-use crate::cache::ViewMeta;
 use crate::Engine;
 
-#[derive(Clone, Debug, Default)]
-pub struct GetOptions {
+/// What `get` makes: the CLI maps its flags to this, the app receives it as it is (`CopyRequest`
+/// in the UI's bindings).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(rename = "CopyRequest"))]
+pub struct GetRequest {
+    /// Target folder; none (or empty) for the read-only cache.
+    #[cfg_attr(feature = "bindings", ts(type = "string | null"))]
     pub to: Option<PathBuf>,
+    /// Replace a non-empty target folder.
     pub overwrite: bool,
+    /// Independent writable files (needs a target folder).
     pub mutable: bool,
     pub include: Vec<String>,
     pub exclude: Vec<String>,
+    /// Keep this fraction of the selected files, chosen reproducibly by `seed`.
     pub fraction: Option<f64>,
+    #[cfg_attr(feature = "bindings", ts(type = "number"))]
     pub seed: u64,
     /// Parallel writers [default: 8; file creation, not CPU, is the limit].
+    #[cfg_attr(feature = "bindings", ts(optional, type = "number"))]
     pub jobs: Option<usize>,
 }
 
-impl GetOptions {
+impl GetRequest {
     fn is_subset(&self) -> bool {
         !self.include.is_empty() || !self.exclude.is_empty() || self.fraction.is_some()
     }
@@ -71,12 +82,65 @@ pub struct GetOutcome {
     pub fetched_bytes: u64,
 }
 
+/// The description of a read-only copy, beside it in `cache/views/`: which version and
+/// selection it holds, and (by its mtime) when it was last used.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ViewMeta {
+    pub key: String,
+    pub version_id: String,
+    pub label: String,
+    pub files: u64,
+    pub bytes: u64,
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    pub fraction: Option<f64>,
+    pub seed: Option<u64>,
+}
+
+impl ViewMeta {
+    pub fn new(key: &str, v: &Version, o: &GetRequest, files: u64, bytes: u64) -> Self {
+        ViewMeta {
+            key: key.into(),
+            version_id: v.id.clone(),
+            label: v.label(),
+            files,
+            bytes,
+            include: o.include.clone(),
+            exclude: o.exclude.clone(),
+            fraction: o.fraction,
+            seed: o.fraction.map(|_| o.seed),
+        }
+    }
+
+    /// Writes (or touches) the description; its mtime is the last use.
+    pub fn save(&self, views: &Path) -> Result<()> {
+        let p = views.join(format!("{}.json", self.key));
+        let body = serde_json::to_vec_pretty(self)
+            .map_err(|e| strata_core::Error::Internal(e.to_string()))?;
+        let tmp = views.join(format!(".{}.json.{}", self.key, std::process::id()));
+        fs::write(&tmp, body).ctx("write", &tmp)?;
+        fs::rename(&tmp, &p).ctx("rename into place", &p)
+    }
+
+    /// Marks an existing copy as just used: its description's mtime moves, nothing is rewritten
+    /// (this is on the path of every repeated `get`). Writes the description if it is missing.
+    pub fn touch(&self, views: &Path) -> Result<()> {
+        let p = views.join(format!("{}.json", self.key));
+        match fs::File::options().write(true).open(&p) {
+            Ok(f) => f
+                .set_modified(std::time::SystemTime::now())
+                .ctx("touch", &p),
+            Err(_) => self.save(views),
+        }
+    }
+}
+
 impl Engine {
     /// The entries a `get` with these options selects.
     pub fn select(
         &self,
         reference: &str,
-        opts: &GetOptions,
+        opts: &GetRequest,
     ) -> Result<(strata_core::Version, Vec<Entry>)> {
         let v = self.resolve(reference)?;
         let sel = Selection::new(&opts.include, &opts.exclude)?;
@@ -95,23 +159,37 @@ impl Engine {
     pub fn get(
         &mut self,
         reference: &str,
-        opts: &GetOptions,
+        opts: &GetRequest,
         progress: &dyn Progress,
         cancel: &Cancel,
     ) -> Result<GetOutcome> {
+        // An empty target (a cleared text field) means the cache, as no target does.
+        let cleared;
+        let opts = if opts.to.as_ref().is_some_and(|t| t.as_os_str().is_empty()) {
+            cleared = GetRequest {
+                to: None,
+                ..opts.clone()
+            };
+            &cleared
+        } else {
+            opts
+        };
         if opts.mutable && opts.to.is_none() {
-            return Err(Error::invalid(
-                "a mutable copy needs a target folder: add --to DIR",
-            ));
+            return Err(Error::invalid("a mutable copy needs a target folder")
+                .with_remedy(Remedy::ChooseFolder));
         }
         if opts.overwrite && opts.to.is_none() {
-            return Err(Error::invalid("--overwrite goes with --to DIR"));
+            return Err(Error::invalid("only a target folder can be replaced")
+                .with_remedy(Remedy::ChooseFolder));
         }
         let (v, entries) = match self.select(reference, opts) {
             // Not known here: perhaps a team member shared it since the last pull.
             Err(e @ Error::NotFound { .. }) if !self.offline && self.remote(None).is_ok() => {
                 if let Err(pull) = self.pull(None, progress) {
-                    progress.warn(&format!("could not look for it on the remote: {pull}"));
+                    self.warn(
+                        Some(progress),
+                        format!("could not look for it on the remote: {pull}"),
+                    );
                     return Err(e);
                 }
                 self.select(reference, opts)?
@@ -153,10 +231,13 @@ impl Engine {
                         self.fetch_missing(&v, &stale, false, progress, cancel)?;
                         let refs: Vec<&Entry> = stale.iter().collect();
                         let n = materialize::heal(&self.store, &self.pool_dir(), &dest, &refs)?;
-                        progress.warn(&format!(
-                            "restored {n} edited file(s) in the cached copy of {}",
-                            v.label()
-                        ));
+                        self.warn(
+                            Some(progress),
+                            format!(
+                                "restored {n} edited file(s) in the cached copy of {}",
+                                v.label()
+                            ),
+                        );
                         n
                     };
                     meta.touch(&views)?;
@@ -209,9 +290,10 @@ impl Engine {
                     }
                     if !opts.overwrite {
                         return Err(Error::Conflict(format!(
-                            "'{}' exists and is not empty; pass --overwrite to replace it",
+                            "'{}' exists and is not empty",
                             dest.display()
-                        )));
+                        ))
+                        .with_remedy(Remedy::Overwrite));
                     }
                 } else if dest.exists() && !dest.is_dir() {
                     return Err(Error::Conflict(format!(
@@ -253,7 +335,7 @@ impl Engine {
 
     /// True when `dir` holds exactly `entries` (same paths, same content). Uses the stat cache,
     /// so checking a copy we wrote reads no file.
-    fn folder_matches(&self, dir: &Path, entries: &[Entry]) -> Result<bool> {
+    pub(crate) fn folder_matches(&self, dir: &Path, entries: &[Entry]) -> Result<bool> {
         let scan = scan_folder(dir, &ScanOptions::default(), &strata_core::NoProgress)?;
         if scan.files.len() != entries.len() {
             return Ok(false);
@@ -278,7 +360,7 @@ impl Engine {
 
     /// Records the stat of files we just wrote, so the next `get` into the same folder can tell
     /// they are unchanged without reading them. Best effort: a failure only costs a re-hash later.
-    fn remember_folder(&self, dir: &Path, entries: &[Entry]) {
+    pub(crate) fn remember_folder(&self, dir: &Path, entries: &[Entry]) {
         let mut cache = StatCache::load(self.store.root(), dir);
         for e in entries {
             if let Ok(m) = fs::metadata(dir.join(&e.path)) {
@@ -292,7 +374,7 @@ impl Engine {
 
 /// The name of a read-only cached copy. A draft's content can change under the same id: its
 /// copies are keyed by content too.
-pub(crate) fn view_key(v: &strata_core::Version, opts: &GetOptions) -> String {
+pub(crate) fn view_key(v: &strata_core::Version, opts: &GetRequest) -> String {
     let mut key = v.id.clone();
     if v.state == strata_core::State::Draft {
         key = format!("{key}-{}", &v.manifest.to_hex()[..12]);

@@ -1,32 +1,45 @@
-//! Reading the catalog: list, show, files, diff, log.
+//! Reading the catalog: datasets, versions, one version with its parents and children, a
+//! version's files, a dataset's lineage.
 
 use serde::Serialize;
-use strata_core::{
-    DatasetName, DatasetSummary, Diff, DiffTotals, Entry, PathFilter, Result, Version,
-};
+use strata_core::{DatasetName, DatasetSummary, Entry, PathFilter, Result, Version};
 
 use crate::Engine;
 
+/// One version as a page or `show` presents it: with its parents (those still in the catalog;
+/// `missing_parents` names the others) and its children.
 #[derive(Clone, Debug, Serialize)]
-pub struct VersionDiff {
-    pub from: Version,
-    pub to: Version,
-    pub totals: DiffTotals,
-    pub added: Vec<Entry>,
-    pub removed: Vec<Entry>,
-    pub modified: Vec<Modified>,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct Modified {
-    pub path: String,
-    pub old_size: u64,
-    pub new_size: u64,
-    pub old_hash: strata_core::Hash,
-    pub new_hash: strata_core::Hash,
+pub struct VersionDetail {
+    #[serde(flatten)]
+    pub version: Version,
+    pub parent_versions: Vec<Version>,
+    /// Parents no longer in the catalog (deleted, or not pulled).
+    pub missing_parents: Vec<String>,
+    pub children: Vec<Version>,
 }
 
 impl Engine {
+    /// A version with its parents and children.
+    pub fn show(&self, reference: &str) -> Result<VersionDetail> {
+        let version = self.resolve(reference)?;
+        let mut parent_versions = Vec::new();
+        let mut missing_parents = Vec::new();
+        for p in &version.parents {
+            match self.catalog.version(p) {
+                Ok(v) => parent_versions.push(v),
+                Err(strata_core::Error::NotFound { .. }) => missing_parents.push(p.clone()),
+                Err(e) => return Err(e),
+            }
+        }
+        let children = self.catalog.children_of(&version.id)?;
+        Ok(VersionDetail {
+            version,
+            parent_versions,
+            missing_parents,
+            children,
+        })
+    }
+
     /// Datasets under a project (or one dataset), each with its latest version.
     pub fn list(&self, filter: Option<&str>, tags: &[String]) -> Result<Vec<DatasetSummary>> {
         let filter = filter.map(|f| f.trim_matches('/'));
@@ -67,31 +80,6 @@ impl Engine {
             .into_iter()
             .filter(|e| filter.is_empty() || filter.matches(&e.path))
             .collect())
-    }
-
-    pub fn diff(&self, from: &str, to: &str) -> Result<VersionDiff> {
-        let a = self.resolve(from)?;
-        let b = self.resolve(to)?;
-        let (ma, mb) = (self.manifest_of(&a)?, self.manifest_of(&b)?);
-        let d = Diff::between(&ma, &mb);
-        Ok(VersionDiff {
-            totals: d.totals(mb.len()),
-            from: a,
-            to: b,
-            added: d.added,
-            removed: d.removed,
-            modified: d
-                .modified
-                .into_iter()
-                .map(|(o, n)| Modified {
-                    path: n.path,
-                    old_size: o.size,
-                    new_size: n.size,
-                    old_hash: o.hash,
-                    new_hash: n.hash,
-                })
-                .collect(),
-        })
     }
 
     /// A dataset's versions, newest first, for drawing the lineage.

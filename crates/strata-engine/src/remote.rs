@@ -1,12 +1,12 @@
-//! Remotes in the catalog: add, list, remove, and test a connection; which remote an operation
-//! talks to, and the async runtime transfers run on.
+//! Remotes in the catalog: add, list, remove, log in and out, test, choose the default or a
+//! dataset's own.
 
-use std::future::Future;
-
+use strata_core::error::Remedy;
 use strata_core::remote::validate_remote_name;
 use strata_core::{DatasetName, Error, RemoteSpec, Result};
-use strata_remote::{connect, keychain, probe, Connected, Location, Probe};
+use strata_remote::{keychain, probe, Location, Probe};
 
+use crate::runtime::block_on;
 use crate::Engine;
 
 impl Engine {
@@ -23,8 +23,9 @@ impl Engine {
             }
             if e.starts_with("http://") && !spec.allow_http {
                 return Err(Error::invalid(format!(
-                    "endpoint '{e}' is plain HTTP: pass --allow-http if that is intended"
-                )));
+                    "endpoint '{e}' is plain HTTP, which was not allowed"
+                ))
+                .with_remedy(Remedy::AllowHttp));
             }
         }
         self.catalog.write(|w| w.add_remote(&spec))?;
@@ -63,9 +64,10 @@ impl Engine {
                 .into_iter()
                 .find(|r| r.name == n)
                 .ok_or_else(|| Error::not_found("remote", n)),
-            None => all.into_iter().find(|r| r.is_default).ok_or_else(|| {
-                Error::invalid("no remote yet: add one with `strata remote add NAME URL`")
-            }),
+            None => all
+                .into_iter()
+                .find(|r| r.is_default)
+                .ok_or_else(|| Error::invalid("no remote yet").with_remedy(Remedy::AddRemote)),
         }
     }
 
@@ -147,68 +149,4 @@ impl Engine {
         }
         self.catalog.write(|w| w.set_dataset_remote(&d, remote))
     }
-
-    /// The remote to use: the one named, else the dataset's own, else the default.
-    pub(crate) fn remote_for(
-        &self,
-        name: Option<&str>,
-        dataset: Option<&DatasetName>,
-    ) -> Result<RemoteSpec> {
-        if name.is_none() {
-            if let Some(d) = dataset {
-                if let Some(own) = self.catalog.dataset_remote(d)? {
-                    return self.remote(Some(&own));
-                }
-            }
-        }
-        self.remote(name)
-    }
-
-    /// Refuses network use under `--offline`; `what` says what needed it.
-    pub(crate) fn online(&self, what: &str) -> Result<()> {
-        if self.offline {
-            return Err(Error::invalid(format!(
-                "{what} needs the network, and --offline (STRATA_OFFLINE) forbids it"
-            )));
-        }
-        Ok(())
-    }
-
-    pub(crate) fn connect_to(
-        &self,
-        name: Option<&str>,
-        dataset: Option<&DatasetName>,
-    ) -> Result<Connected> {
-        let spec = self.remote_for(name, dataset)?;
-        self.online(&format!("remote '{}'", spec.name))?;
-        connect(&spec)
-    }
-
-    pub(crate) fn connect_writable(
-        &self,
-        name: Option<&str>,
-        dataset: Option<&DatasetName>,
-    ) -> Result<Connected> {
-        let c = self.connect_to(name, dataset)?;
-        if c.read_only {
-            return Err(Error::Remote {
-                remote: c.name.clone(),
-                message:
-                    "is read-only (https); upload to a file://, s3://, gs:// or azure:// remote"
-                        .into(),
-            });
-        }
-        Ok(c)
-    }
-}
-
-/// Runs transfers: a few worker threads carry the connections while the calling thread drives
-/// the operation.
-pub(crate) fn block_on<F: Future>(f: F) -> Result<F::Output> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Internal(format!("async runtime: {e}")))?;
-    Ok(rt.block_on(f))
 }

@@ -1,10 +1,11 @@
 //! Metadata, tags and descriptions.
 
 use serde_json::{Map, Value};
+use strata_core::names::validate_tag;
 use strata_core::{Error, Result, Version};
 
-use crate::versions::validate_tag;
-use crate::{Engine, Wait};
+use crate::writers::Wait;
+use crate::Engine;
 
 /// One `KEY[=JSON]` argument of `strata meta`.
 #[derive(Clone, Debug, PartialEq)]
