@@ -5,6 +5,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use strata_core::catalog::sqlite;
 use strata_core::{Error, Hash, Result};
 
 use crate::pack::FinishedPack;
@@ -37,10 +38,15 @@ CREATE INDEX IF NOT EXISTS objects_pack ON objects(pack);
 
 impl Index {
     pub fn open(path: &Path) -> Result<Self> {
-        let conn = Connection::open(path)?;
-        conn.busy_timeout(Duration::from_secs(10))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let conn = sqlite::open(
+            path,
+            sqlite::Options {
+                busy_timeout: Duration::from_secs(10),
+                // An object references its pack. Enforced all along (the bundled SQLite turns
+                // foreign keys on by default); said here so it does not hang on how it was built.
+                foreign_keys: true,
+            },
+        )?;
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(crate::remote_index::SCHEMA)?;
         Ok(Index {

@@ -22,6 +22,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::{params, Connection, TransactionBehavior};
+use strata_core::catalog::sqlite;
 use strata_core::{Error, Hash, IoContext, Result};
 
 use crate::scan::stat_of;
@@ -47,11 +48,15 @@ impl Pool {
     /// Opens the pool at `dir` (created if missing), with its records in `dir/records.db`.
     pub fn open(dir: &Path) -> Result<Self> {
         fs::create_dir_all(dir.join("tmp")).ctx("create", dir)?;
-        let conn = Connection::open(dir.join("records.db"))?;
-        // Several `get`s may extract at once; each write is one short transaction.
-        conn.busy_timeout(Duration::from_secs(30))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let conn = sqlite::open(
+            &dir.join("records.db"),
+            sqlite::Options {
+                // Several `get`s may extract at once; each write is one short transaction.
+                busy_timeout: Duration::from_secs(30),
+                // One table: nothing to reference.
+                foreign_keys: false,
+            },
+        )?;
         conn.execute_batch(SCHEMA)?;
         Ok(Pool {
             dir: dir.to_path_buf(),
