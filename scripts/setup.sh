@@ -16,12 +16,16 @@ apt_install() {
     --no-install-recommends "${missing[@]}"
 }
 
-# Build tools and the desktop app's system libraries (WebKitGTK and friends).
+# Build tools and the desktop app's system libraries (WebKitGTK and friends); libdbus for the
+# desktop keychain's (Secret Service) client, which the CLI has too.
 APP_PACKAGES=(build-essential pkg-config curl wget file ca-certificates python3 nodejs npm
-  libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev xdg-utils)
+  libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev xdg-utils
+  libdbus-1-dev)
 # What the tests add: a virtual display and the WebDriver for WebKit; a Python venv for the
-# object-store servers the remote suite starts.
-TEST_PACKAGES=(xvfb xauth webkit2gtk-driver x11-utils python3-venv)
+# object-store servers the remote suite starts; a D-Bus session bus, GNOME Keyring and libsecret's
+# secret-tool for the keychain test, which starts a Secret Service of its own.
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver x11-utils python3-venv
+  gnome-keyring dbus libsecret-tools dbus-x11)
 
 setup_system() {
   command -v dpkg >/dev/null 2>&1 || return 0
