@@ -1,6 +1,8 @@
 // Typed calls into the app backend. Types come from ui/src/bindings (generated from Rust).
 import { Channel, invoke } from "@tauri-apps/api/core";
 import type { ApiError } from "./bindings/ApiError";
+import type { ErrorKind } from "./bindings/ErrorKind";
+import type { NoticeDto } from "./bindings/NoticeDto";
 import type { CatalogDto } from "./bindings/CatalogDto";
 import type { ChangeDto } from "./bindings/ChangeDto";
 import type { CopyDto } from "./bindings/CopyDto";
@@ -18,13 +20,32 @@ import type { PullDto } from "./bindings/PullDto";
 import type { UploadDto } from "./bindings/UploadDto";
 import type { PushDto } from "./bindings/PushDto";
 
-export type { ApiError, CatalogDto, ChangeDto, CopyDto, CopyRequest, DiffDto, FilePageDto, ProgressDto, VersionDetailDto, VersionDto };
+export type { ApiError, ErrorKind, NoticeDto, CatalogDto, ChangeDto, CopyDto, CopyRequest, DiffDto, FilePageDto, ProgressDto, VersionDetailDto, VersionDto };
 export type { RemotesDto, RemoteDto, RemoteRequest, ProbeDto, PullDto, UploadDto, PushDto };
 
-/** Errors from the backend are `{ code, message }`; anything else becomes an internal error. */
+const KINDS: readonly ErrorKind[] = ["not_found", "invalid", "conflict", "unauthorized", "unavailable", "corrupt", "cancelled", "internal"];
+
+/** Errors from the backend are `{ code, kind, message, remote, remedy }`; anything else (a thrown
+ *  `Error`, a string, an older shape) becomes an internal error that keeps its message. */
 export function asApiError(e: unknown): ApiError {
-  if (e && typeof e === "object" && "code" in e && "message" in e) return e as ApiError;
-  return { code: "internal", message: String(e) };
+  if (e && typeof e === "object") {
+    const o = e as Record<string, unknown>;
+    if (typeof o.code === "string" && typeof o.message === "string" && KINDS.includes(o.kind as ErrorKind)) {
+      return {
+        code: o.code,
+        kind: o.kind as ErrorKind,
+        message: o.message,
+        remote: typeof o.remote === "string" ? o.remote : null,
+        remedy: typeof o.remedy === "string" ? o.remedy : null,
+      };
+    }
+    if (typeof o.message === "string") return internal(o.message);
+  }
+  return internal(String(e));
+}
+
+function internal(message: string): ApiError {
+  return { code: "internal", kind: "internal", message, remote: null, remedy: null };
 }
 
 let nextTask = 1;
@@ -89,4 +110,6 @@ export const api = {
   setDatasetRemote: (dataset: string, remote: string | null) => invoke<void>("set_dataset_remote", { dataset, remote }),
   finalizeUpload: (reference: string, onProgress: (p: ProgressDto) => void) =>
     task<VersionDto>("finalize_upload", { reference }, onProgress),
+  offlineMode: () => invoke<boolean>("offline_mode"),
+  setOfflineMode: (offline: boolean) => invoke<boolean>("set_offline_mode", { offline }),
 };

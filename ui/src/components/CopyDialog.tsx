@@ -1,22 +1,40 @@
 import { useState } from "react";
-import type { CopyRequest } from "../api";
+import type { ApiError, CopyRequest } from "../api";
+import { ErrorView } from "./ErrorView";
 import { FolderInput } from "./FolderInput";
 import { Field, Modal } from "./Modal";
 
 /** How to get a version's files: read-only from the cache, or writable into a folder, whole or
- *  a subset. */
-export function CopyDialog(props: { label: string; onCancel: () => void; onSubmit: (r: CopyRequest) => void }) {
-  const [mutable, setMutable] = useState(true);
-  const [to, setTo] = useState("");
-  const [overwrite, setOverwrite] = useState(false);
-  const [include, setInclude] = useState("");
-  const [exclude, setExclude] = useState("");
-  const [fraction, setFraction] = useState("");
-  const [seed, setSeed] = useState("0");
+ *  a subset. Opened again with the request that failed and its `error` when the folder was not
+ *  empty, to offer replacing it. */
+export function CopyDialog(props: {
+  label: string;
+  initial?: CopyRequest;
+  error?: ApiError | null;
+  onCancel: () => void;
+  onSubmit: (r: CopyRequest) => void;
+}) {
+  const first = props.initial;
+  const [mutable, setMutable] = useState(first?.mutable ?? true);
+  const [to, setTo] = useState(first?.to ?? "");
+  const [overwrite, setOverwrite] = useState(first?.overwrite ?? false);
+  const [include, setInclude] = useState(first?.include.join(" ") ?? "");
+  const [exclude, setExclude] = useState(first?.exclude.join(" ") ?? "");
+  const [fraction, setFraction] = useState(first?.fraction != null ? String(first.fraction) : "");
+  const [seed, setSeed] = useState(String(first?.seed ?? 0));
   const list = (s: string) => s.split(/[,\s]+/).map((x) => x.trim()).filter(Boolean);
   const frac = fraction.trim() ? Number(fraction) : null;
   const fracOk = frac === null || (frac > 0 && frac <= 1);
   const ok = fracOk && (!mutable || to.trim());
+  const request = (replace: boolean): CopyRequest => ({
+    to: mutable || to.trim() ? to.trim() : null,
+    mutable,
+    overwrite: replace,
+    include: list(include),
+    exclude: list(exclude),
+    fraction: frac,
+    seed: Number(seed) || 0,
+  });
   return (
     <Modal
       title={`Get a copy of ${props.label}`}
@@ -28,17 +46,7 @@ export function CopyDialog(props: { label: string; onCancel: () => void; onSubmi
             className="primary"
             disabled={!ok}
             data-test="get-copy-go"
-            onClick={() =>
-              props.onSubmit({
-                to: mutable || to.trim() ? to.trim() : null,
-                mutable,
-                overwrite,
-                include: list(include),
-                exclude: list(exclude),
-                fraction: frac,
-                seed: Number(seed) || 0,
-              })
-            }
+            onClick={() => props.onSubmit(request(overwrite))}
           >
             Get copy
           </button>
@@ -79,6 +87,9 @@ export function CopyDialog(props: { label: string; onCancel: () => void; onSubmi
           <input value={seed} onChange={(e) => setSeed(e.target.value)} disabled={!fraction.trim()} />
         </Field>
       </div>
+      {props.error && (
+        <ErrorView error={props.error} remedies={ok ? { overwrite: () => props.onSubmit(request(true)) } : {}} compact test="copy-error" />
+      )}
     </Modal>
   );
 }

@@ -1,6 +1,8 @@
 import { useEffect, useState } from "react";
-import { api, asApiError, type VersionDto } from "../api";
+import { api, asApiError, type ApiError, type VersionDto } from "../api";
+import type { LocalRemedies, ReportError } from "../lib/errors";
 import { bytes, count, when } from "../lib/format";
+import { ErrorView } from "./ErrorView";
 import { Lineage } from "./Lineage";
 import { Field, Modal } from "./Modal";
 
@@ -10,13 +12,15 @@ export function DatasetPage(props: {
   onOpenVersion: (id: string) => void;
   onNewVersion: () => void;
   onDiff: (from: string, to: string) => void;
-  onError: (message: string) => void;
+  onError: ReportError;
   onRenamed: (dataset: string | null) => void;
 }) {
   const [versions, setVersions] = useState<VersionDto[]>([]);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [dialog, setDialog] = useState<null | "rename" | "move" | "delete">(null);
   const [text, setText] = useState("");
+  /** A dialog's failure, shown in the dialog, which stays open. */
+  const [failure, setFailure] = useState<{ error: ApiError; remedies: LocalRemedies } | null>(null);
   const [remotes, setRemotes] = useState<{ names: string[]; fallback: string | null; own: string | null }>({
     names: [],
     fallback: null,
@@ -32,10 +36,15 @@ export function DatasetPage(props: {
         }),
       () => {},
     );
+  const load = () => api.versions(props.dataset).then(setVersions, (e) => props.onError(e, { retry: load }));
   useEffect(() => {
-    api.versions(props.dataset).then(setVersions, (e) => props.onError(asApiError(e).message));
+    load();
     loadRemotes();
   }, [props.dataset, props.refresh]);
+  const open = (which: typeof dialog) => {
+    setFailure(null);
+    setDialog(which);
+  };
   const toggle = (id: string) => {
     const s = new Set(selected);
     if (s.has(id)) s.delete(id);
@@ -48,9 +57,20 @@ export function DatasetPage(props: {
     try {
       await f();
     } catch (e) {
-      props.onError(asApiError(e).message);
+      props.onError(e, { retry: () => act(f) });
     }
   };
+  const actIn = async (f: () => Promise<unknown>) => {
+    setFailure(null);
+    try {
+      await f();
+    } catch (e) {
+      setFailure({ error: asApiError(e), remedies: { retry: () => actIn(f) } });
+    }
+  };
+  const failed = failure && (
+    <ErrorView error={failure.error} remedies={failure.remedies} onDismiss={() => setFailure(null)} compact test="dialog-error" />
+  );
   const [project, name] = [props.dataset.slice(0, props.dataset.lastIndexOf("/")), props.dataset.slice(props.dataset.lastIndexOf("/") + 1)];
   return (
     <div className="page">
@@ -109,9 +129,9 @@ export function DatasetPage(props: {
           >
             Squash
           </button>
-          <button onClick={() => { setText(name); setDialog("rename"); }}>Rename</button>
-          <button onClick={() => { setText(project); setDialog("move"); }}>Move</button>
-          <button className="danger" onClick={() => setDialog("delete")}>Delete</button>
+          <button onClick={() => { setText(name); open("rename"); }}>Rename</button>
+          <button onClick={() => { setText(project); open("move"); }}>Move</button>
+          <button className="danger" onClick={() => open("delete")}>Delete</button>
         </div>
       </div>
       <h2>Lineage</h2>
@@ -125,7 +145,7 @@ export function DatasetPage(props: {
               <button onClick={() => setDialog(null)}>Cancel</button>
               <button
                 className="primary"
-                onClick={() => act(async () => {
+                onClick={() => actIn(async () => {
                   const to = dialog === "rename" ? await api.rename(props.dataset, text) : await api.move(props.dataset, text);
                   setDialog(null);
                   props.onRenamed(to);
@@ -139,6 +159,7 @@ export function DatasetPage(props: {
           <Field label={dialog === "rename" ? "New name" : "Project"}>
             <input value={text} onChange={(e) => setText(e.target.value)} autoFocus />
           </Field>
+          {failed}
         </Modal>
       )}
       {dialog === "delete" && (
@@ -148,7 +169,7 @@ export function DatasetPage(props: {
           footer={
             <>
               <button onClick={() => setDialog(null)}>Keep it</button>
-              <button className="danger" onClick={() => act(async () => {
+              <button className="danger" onClick={() => actIn(async () => {
                 await api.deleteDataset(props.dataset);
                 setDialog(null);
                 props.onRenamed(null);
@@ -159,6 +180,7 @@ export function DatasetPage(props: {
           }
         >
           <p>All versions leave the catalog. Their content stays in the store until you run garbage collection, so nothing is freed yet.</p>
+          {failed}
         </Modal>
       )}
     </div>

@@ -1,12 +1,14 @@
 import { useEffect, useState } from "react";
-import { api, asApiError, type DiffDto } from "../api";
+import { api, type DiffDto } from "../api";
+import type { ReportError } from "../lib/errors";
 import { bytes } from "../lib/format";
 
-export function DiffView(props: { from: string; to: string; onOpenVersion: (id: string) => void; onError: (m: string) => void }) {
+export function DiffView(props: { from: string; to: string; onOpenVersion: (id: string) => void; onError: ReportError }) {
   const [d, setD] = useState<DiffDto | null>(null);
   const [tab, setTab] = useState<"added" | "modified" | "removed">("added");
+  const load = () => api.diff(props.from, props.to).then(setD, (e) => props.onError(e, { retry: load }));
   useEffect(() => {
-    api.diff(props.from, props.to).then(setD, (e) => props.onError(asApiError(e).message));
+    load();
   }, [props.from, props.to]);
   if (!d) return <div className="page muted">Comparing…</div>;
   const t = d.totals;

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "react";
-import { api, asApiError, type FilePageDto } from "../api";
+import { api, type FilePageDto } from "../api";
+import type { ReportError } from "../lib/errors";
 import { bytes } from "../lib/format";
 import { pageOf, visibleRows } from "../lib/virtual";
 
@@ -8,7 +9,7 @@ const PAGE = 500;
 
 /** A version's files, virtualized: rows are fetched a page at a time as they scroll into view,
  *  so a million entries scroll like a hundred. */
-export function FileBrowser(props: { reference: string; refresh: number; onError: (m: string) => void }) {
+export function FileBrowser(props: { reference: string; refresh: number; onError: ReportError }) {
   const [glob, setGlob] = useState("");
   const [total, setTotal] = useState(0);
   const [pages, setPages] = useState<Map<number, FilePageDto>>(new Map());
@@ -17,6 +18,8 @@ export function FileBrowser(props: { reference: string; refresh: number; onError
   const box = useRef<HTMLDivElement>(null);
   const loading = useRef<Set<number>>(new Set());
 
+  const [attempt, setAttempt] = useState(0);
+  const retry = () => setAttempt((n) => n + 1);
   useEffect(() => {
     setPages(new Map());
     loading.current.clear();
@@ -27,11 +30,11 @@ export function FileBrowser(props: { reference: string; refresh: number; onError
           setTotal(p.total);
           setPages(new Map([[0, p]]));
         },
-        (e) => props.onError(asApiError(e).message),
+        (e) => props.onError(e, { retry }),
       );
     }, 150);
     return () => clearTimeout(t);
-  }, [props.reference, glob, props.refresh]);
+  }, [props.reference, glob, props.refresh, attempt]);
 
   useEffect(() => {
     if (box.current) setViewHeight(box.current.clientHeight || 480);
@@ -44,7 +47,11 @@ export function FileBrowser(props: { reference: string; refresh: number; onError
       loading.current.add(i);
       api.files(props.reference, glob, i, PAGE).then(
         (p) => setPages((old) => new Map(old).set(i, p)),
-        (e) => props.onError(asApiError(e).message),
+        (e) => {
+          // Let the page be asked for again when it scrolls into view, or on Retry.
+          loading.current.delete(i);
+          props.onError(e, { retry });
+        },
       );
     }
   }, [w.first, w.last, pages]);

@@ -1,30 +1,42 @@
-import { useEffect, useState } from "react";
-import { api, asApiError, type RemoteDto, type RemotesDto } from "../api";
+import { useContext, useEffect, useRef, useState } from "react";
+import { api, asApiError, type ApiError, type RemoteDto, type RemotesDto } from "../api";
+import type { ReportError } from "../lib/errors";
+import { ErrorView, RemediesContext } from "./ErrorView";
 import { Field, Modal } from "./Modal";
 
 /** Remotes: add, test the connection, make default, store credentials in the keychain, remove;
- *  and the two sharing actions, Pull and Push. */
+ *  and the two sharing actions, Pull and Push. `login` opens a remote's login form (the default
+ *  remote's when it names none): where an error's "Log in" leads. */
 export function RemotesPage(props: {
   refresh: number;
+  login?: { remote: string | null; n: number };
   onPull: () => void;
   onPush: () => void;
-  onError: (m: string) => void;
+  onError: ReportError;
   onNotice: (m: string) => void;
 }) {
   const [data, setData] = useState<RemotesDto | null>(null);
   const [adding, setAdding] = useState(false);
   const [login, setLogin] = useState<RemoteDto | null>(null);
-  const [tests, setTests] = useState<Record<string, string>>({});
-  const load = () => api.remotes().then(setData, (e) => props.onError(asApiError(e).message));
+  const [tests, setTests] = useState<Record<string, string | ApiError>>({});
+  const loginShown = useRef(0);
+  const load = () => api.remotes().then(setData, (e) => props.onError(e, { retry: load }));
   useEffect(() => {
     load();
   }, [props.refresh]);
+  useEffect(() => {
+    const want = props.login;
+    if (!data || !want || loginShown.current === want.n) return;
+    loginShown.current = want.n;
+    const r = data.remotes.find((x) => (want.remote ? x.name === want.remote : x.isDefault));
+    if (r && r.loginFields.length > 0) setLogin(r);
+  }, [data, props.login]);
   const act = async (f: () => Promise<unknown>) => {
     try {
       await f();
       await load();
     } catch (e) {
-      props.onError(asApiError(e).message);
+      props.onError(e, { retry: () => act(f) });
     }
   };
   const test = async (name: string) => {
@@ -33,7 +45,7 @@ export function RemotesPage(props: {
       const p = await api.testRemote(name);
       setTests((t) => ({ ...t, [name]: `answers in ${p.millis} ms${p.writable ? ", writes work" : ", read-only"}` }));
     } catch (e) {
-      setTests((t) => ({ ...t, [name]: asApiError(e).message }));
+      setTests((t) => ({ ...t, [name]: asApiError(e) }));
     }
   };
   if (!data) return <div className="page muted">Loading…</div>;
@@ -73,10 +85,13 @@ export function RemotesPage(props: {
                 <strong>{r.name}</strong> {r.isDefault && <span className="badge final">default</span>}
                 <div className="mono muted">{r.url}</div>
                 {r.endpoint && <div className="muted">endpoint {r.endpoint}</div>}
-                {tests[r.name] && (
+                {typeof tests[r.name] === "string" && (
                   <div className="muted" data-test="remote-test-result">
-                    {tests[r.name]}
+                    {tests[r.name] as string}
                   </div>
+                )}
+                {typeof tests[r.name] === "object" && (
+                  <ErrorView error={tests[r.name] as ApiError} remedies={{ retry: () => test(r.name) }} compact test="remote-test-result" />
                 )}
               </td>
               <td className="actions">
@@ -109,7 +124,6 @@ export function RemotesPage(props: {
             props.onNotice(`Added remote ${name}.`);
             load();
           }}
-          onError={props.onError}
         />
       )}
       {login && (
@@ -126,20 +140,21 @@ export function RemotesPage(props: {
   );
 }
 
-function AddRemote(props: { onCancel: () => void; onDone: (name: string) => void; onError: (m: string) => void }) {
+function AddRemote(props: { onCancel: () => void; onDone: (name: string) => void }) {
   const [name, setName] = useState("");
   const [url, setUrl] = useState("");
   const [endpoint, setEndpoint] = useState("");
   const [region, setRegion] = useState("");
   const [allowHttp, setAllowHttp] = useState(false);
   const [isDefault, setIsDefault] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
   const submit = async () => {
+    setError(null);
     try {
       await api.addRemote({ name, url, endpoint: endpoint || null, region: region || null, allowHttp, isDefault });
       props.onDone(name);
     } catch (e) {
-      setError(asApiError(e).message);
+      setError(asApiError(e));
     }
   };
   return (
@@ -178,26 +193,24 @@ function AddRemote(props: { onCancel: () => void; onDone: (name: string) => void
       <label className="check">
         <input type="checkbox" checked={isDefault} onChange={(e) => setIsDefault(e.target.checked)} /> Make it the default
       </label>
-      {error && (
-        <div className="field-error" role="alert" data-test="remote-add-error">
-          {error}
-        </div>
-      )}
+      {error && <ErrorView error={error} remedies={{ retry: submit }} compact test="remote-add-error" />}
     </Modal>
   );
 }
 
 function Login(props: { remote: RemoteDto; onCancel: () => void; onDone: () => void }) {
   const [values, setValues] = useState<string[]>(props.remote.loginFields.map(() => ""));
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
+  const app = useContext(RemediesContext);
   const submit = async () => {
     setBusy(true);
+    setError(null);
     try {
       await api.login(props.remote.name, values);
       props.onDone();
     } catch (e) {
-      setError(asApiError(e).message);
+      setError(asApiError(e));
     } finally {
       setBusy(false);
     }
@@ -227,9 +240,10 @@ function Login(props: { remote: RemoteDto; onCancel: () => void; onDone: () => v
         </Field>
       ))}
       {error && (
-        <div className="field-error" role="alert">
-          {error}
-        </div>
+        // This is the login form: an error here offers no "Log in".
+        <RemediesContext.Provider value={{ ...app, login: undefined }}>
+          <ErrorView error={error} remedies={{ retry: submit }} compact test="login-error" />
+        </RemediesContext.Provider>
       )}
     </Modal>
   );

@@ -9,6 +9,8 @@ export interface Selection {
 export function Sidebar(props: {
   catalog: CatalogDto | null;
   current?: string;
+  offline: boolean;
+  onToggleOffline: () => void;
   onOpen: (dataset: string) => void;
   onNew: () => void;
   onHome: () => void;
@@ -83,6 +85,21 @@ export function Sidebar(props: {
       </div>
       <button className="ghost wide remotes-link" onClick={props.onRemotes} data-test="open-remotes">
         Remotes &amp; sharing
+      </button>
+      <button
+        className={`offline-toggle ${props.offline ? "on" : ""}`}
+        onClick={props.onToggleOffline}
+        aria-pressed={props.offline}
+        title={
+          props.offline
+            ? "Offline: nothing is sent or fetched; uploads and catalog changes wait. Click to go online."
+            : "Online. Click to work offline: uploads and catalog changes wait until you go online."
+        }
+        data-test="offline-toggle"
+      >
+        <span className="dot" aria-hidden />
+        <span>{props.offline ? "Offline" : "Online"}</span>
+        <span className="offline-action">{props.offline ? "Go online" : "Work offline"}</span>
       </button>
       {props.catalog && (
         <div className="home-path" title={props.catalog.home}>

@@ -1,8 +1,10 @@
-import { useEffect, useState } from "react";
-import { api, asApiError, type ChangeDto, type CopyDto, type CopyRequest, type ProgressDto, type Task, type VersionDetailDto } from "../api";
+import { useEffect, useRef, useState } from "react";
+import { api, asApiError, type ApiError, type ChangeDto, type CopyDto, type CopyRequest, type VersionDetailDto } from "../api";
+import type { LocalRemedies, ReportError } from "../lib/errors";
 import { bytes, changeSummary, count, uploadLabel, when } from "../lib/format";
-import type { StartTransfer } from "../App";
+import type { StartTask } from "../lib/tasks";
 import { CopyDialog } from "./CopyDialog";
+import { ErrorView } from "./ErrorView";
 import { FileBrowser } from "./FileBrowser";
 import { FolderInput } from "./FolderInput";
 import { Field, Modal } from "./Modal";
@@ -12,13 +14,12 @@ type Dialog = null | "copy" | "add" | "sync" | "remove" | "delete" | "compare";
 export function VersionPage(props: {
   reference: string;
   refresh: number;
-  run: <T>(title: string, start: (onProgress: (p: ProgressDto) => void) => Task<T>) => Promise<T | null>;
+  start: StartTask;
   onOpenVersion: (id: string) => void;
   onOpenDataset: (d: string) => void;
   onDiff: (from: string, to: string) => void;
-  onError: (m: string) => void;
+  onError: ReportError;
   onNotice: (m: string) => void;
-  transfer: StartTransfer;
 }) {
   const [d, setD] = useState<VersionDetailDto | null>(null);
   const [dialog, setDialog] = useState<Dialog>(null);
@@ -32,6 +33,18 @@ export function VersionPage(props: {
   const [newTag, setNewTag] = useState("");
   const [description, setDescription] = useState("");
   const [hasRemote, setHasRemote] = useState(false);
+  /** A failure shown in the open dialog, with what the dialog can do about it. */
+  const [failure, setFailure] = useState<{ error: ApiError; remedies?: LocalRemedies } | null>(null);
+  /** The copy request that failed on a non-empty folder, to ask again in the dialog. */
+  const [copyAgain, setCopyAgain] = useState<CopyRequest | null>(null);
+  // A task that ends later only touches this page if it still shows the same version.
+  const shown = useRef<string | null>(props.reference);
+  useEffect(() => {
+    shown.current = props.reference;
+    return () => {
+      shown.current = null;
+    };
+  }, [props.reference]);
 
   const load = () =>
     api.detail(props.reference).then(
@@ -39,13 +52,21 @@ export function VersionPage(props: {
         setD(x);
         setDescription(x.version.description);
       },
-      (e) => props.onError(asApiError(e).message),
+      (e) => props.onError(e, { retry: load }),
     );
   useEffect(() => {
     load();
-    setCopy(null);
     api.remotes().then((r) => setHasRemote(r.remotes.length > 0), () => setHasRemote(false));
   }, [props.reference, props.refresh]);
+  useEffect(() => {
+    setCopy(null);
+    setDialog(null);
+  }, [props.reference]);
+  const open = (which: Dialog) => {
+    setFailure(null);
+    setCopyAgain(null);
+    setDialog(which);
+  };
   if (!d) return <div className="page muted">Loading…</div>;
   const v = d.version;
   const full = `${v.project}/${v.dataset}`;
@@ -55,19 +76,58 @@ export function VersionPage(props: {
       await f();
       await load();
     } catch (e) {
-      props.onError(asApiError(e).message);
+      props.onError(e, { retry: () => act(f) });
     }
   };
-  const changed = (c: ChangeDto | null) => {
-    if (c) props.onNotice(`${v.semver}: ${changeSummary(c.changes)}`);
-    setDialog(null);
-    load();
+  /** Like `act`, for a dialog's action: its failure shows in the dialog, which stays open. */
+  const actIn = async (f: () => Promise<unknown>, remedies: LocalRemedies = {}, reload = true) => {
+    setFailure(null);
+    try {
+      await f();
+      if (reload) await load();
+    } catch (e) {
+      setFailure({ error: asApiError(e), remedies: { retry: () => actIn(f, remedies, reload), ...remedies } });
+    }
   };
-  const getCopy = async (r: CopyRequest) => {
+  const changed = (c: ChangeDto) => {
+    props.onNotice(`${v.semver}: ${changeSummary(c.changes)}`);
     setDialog(null);
-    const got = await props.run(`Copying ${full}@${v.semver}`, (p) => api.getCopy(v.id, r, p));
-    if (got) setCopy(got);
   };
+  const here = (reference: string) => shown.current === reference;
+  const getCopy = (r: CopyRequest) => {
+    setDialog(null);
+    setCopyAgain(null);
+    const reference = props.reference;
+    props.start({
+      title: `Copying ${full}@${v.semver}`,
+      start: (p) => api.getCopy(v.id, r, p),
+      // Content still on the remote arrives in the cache, so stopping keeps what arrived.
+      pausable: v.uploadState === "remote",
+      describe: (c) => `${c.reused ? "Already there" : "Copied"}: ${count(c.files, "file")}, ${bytes(c.bytes)} in ${c.path}`,
+      onDone: (c) => {
+        if (here(reference)) setCopy(c);
+      },
+      // A non-empty folder: ask again in the dialog, which offers to replace it.
+      onFailed: (e) => {
+        if (e.remedy !== "overwrite" || !here(reference)) return false;
+        setFailure({ error: e });
+        setCopyAgain(r);
+        setDialog("copy");
+        return true;
+      },
+      remedies: { overwrite: () => getCopy({ ...r, overwrite: true }) },
+    });
+  };
+  // The page leaves with the version: nothing to load again.
+  const deleteVersion = (force: boolean) =>
+    actIn(
+      async () => {
+        await api.deleteVersion(v.id, force);
+        props.onOpenDataset(full);
+      },
+      { force: () => deleteVersion(true) },
+      false,
+    );
   return (
     <div className="page">
       <div className="page-head">
@@ -85,7 +145,7 @@ export function VersionPage(props: {
           <div className="muted mono">{v.id}</div>
         </div>
         <div className="actions">
-          <button className="primary" onClick={() => setDialog("copy")} data-test="get-copy">
+          <button className="primary" onClick={() => open("copy")} data-test="get-copy">
             Get a copy…
           </button>
           <button
@@ -98,11 +158,13 @@ export function VersionPage(props: {
             New child version
           </button>
           <button
-            onClick={async () => {
-              const vs = await api.versions(full);
-              setSiblings(vs.filter((x) => x.id !== v.id).map((x) => ({ id: x.id, semver: x.semver })));
-              setDialog("compare");
-            }}
+            onClick={() =>
+              act(async () => {
+                const vs = await api.versions(full);
+                setSiblings(vs.filter((x) => x.id !== v.id).map((x) => ({ id: x.id, semver: x.semver })));
+                open("compare");
+              })
+            }
           >
             Compare with…
           </button>
@@ -114,11 +176,13 @@ export function VersionPage(props: {
           {draft && hasRemote && (
             <button
               onClick={() =>
-                props.transfer(
-                  `Finalize & upload ${full}@${v.semver}`,
-                  (p) => api.finalizeUpload(v.id, p),
-                  (x) => `${x.project}/${x.dataset}@${x.semver} is final and uploaded to ${x.remote ?? "the remote"}`,
-                )
+                props.start({
+                  title: `Finalize & upload ${full}@${v.semver}`,
+                  start: (p) => api.finalizeUpload(v.id, p),
+                  pausable: true,
+                  unit: "objects",
+                  describe: (x) => `${x.project}/${x.dataset}@${x.semver} is final and uploaded to ${x.remote ?? "the remote"}`,
+                })
               }
               data-test="finalize-upload"
             >
@@ -129,13 +193,15 @@ export function VersionPage(props: {
           {hasRemote && !draft && ["local", "pending", "uploading"].includes(v.uploadState) && (
             <button
               onClick={() =>
-                props.transfer(
-                  `Upload ${full}@${v.semver}`,
-                  (p) => api.upload(v.id, null, p),
-                  (u) =>
+                props.start({
+                  title: `Upload ${full}@${v.semver}`,
+                  start: (p) => api.upload(v.id, null, p),
+                  pausable: true,
+                  unit: "objects",
+                  describe: (u) =>
                     `${u.uploaded.join(", ") || u.version} → ${u.remote}: ${u.sentObjects} objects (${bytes(u.sentBytes)}) sent, ${u.skippedObjects} already there` +
                     (u.renumberedFrom ? `; ${u.renumberedFrom} was taken, now ${u.version}` : ""),
-                )
+                })
               }
               data-test="upload"
             >
@@ -145,19 +211,21 @@ export function VersionPage(props: {
           {v.uploadState === "remote" && (
             <button
               onClick={() =>
-                props.transfer(
-                  `Download ${full}@${v.semver}`,
-                  (p) =>
+                props.start({
+                  title: `Download ${full}@${v.semver}`,
+                  start: (p) =>
                     api.getCopy(v.id, { to: null, mutable: false, overwrite: false, include: [], exclude: [], fraction: null, seed: 0 }, p),
-                  (c) => `${c.version}: ${c.fetchedObjects} objects (${bytes(c.fetchedBytes)}) fetched into the cache`,
-                )
+                  pausable: true,
+                  unit: "objects",
+                  describe: (c) => `${c.version}: ${c.fetchedObjects} objects (${bytes(c.fetchedBytes)}) fetched into the cache`,
+                })
               }
               data-test="download"
             >
               Download
             </button>
           )}
-          <button className="danger" onClick={() => setDialog("delete")}>
+          <button className="danger" onClick={() => open("delete")}>
             Delete
           </button>
         </div>
@@ -167,7 +235,7 @@ export function VersionPage(props: {
         <div className="notice" data-test="copy-result">
           {copy.reused ? "Already there" : "Copied"}: {count(copy.files, "file")}, {bytes(copy.bytes)} {copy.mutable ? "(writable)" : "(read-only)"} in{" "}
           <span className="mono">{copy.path}</span>{" "}
-          <button className="small" onClick={() => api.reveal(copy.path).catch((e) => props.onError(asApiError(e).message))}>
+          <button className="small" onClick={() => act(() => api.reveal(copy.path))}>
             Show in file manager
           </button>
         </div>
@@ -284,15 +352,23 @@ export function VersionPage(props: {
         <h2>Files</h2>
         {draft && (
           <div className="actions">
-            <button onClick={() => setDialog("add")} data-test="add-files">Add files…</button>
-            <button onClick={() => setDialog("sync")} data-test="sync-folder">Sync with folder…</button>
-            <button onClick={() => setDialog("remove")}>Remove…</button>
+            <button onClick={() => open("add")} data-test="add-files">Add files…</button>
+            <button onClick={() => open("sync")} data-test="sync-folder">Sync with folder…</button>
+            <button onClick={() => open("remove")}>Remove…</button>
           </div>
         )}
       </div>
       <FileBrowser reference={v.id} refresh={props.refresh + v.fileCount} onError={props.onError} />
 
-      {dialog === "copy" && <CopyDialog label={`${full}@${v.semver}`} onCancel={() => setDialog(null)} onSubmit={getCopy} />}
+      {dialog === "copy" && (
+        <CopyDialog
+          label={`${full}@${v.semver}`}
+          initial={copyAgain ?? undefined}
+          error={failure?.error ?? null}
+          onCancel={() => setDialog(null)}
+          onSubmit={getCopy}
+        />
+      )}
       {(dialog === "add" || dialog === "sync") && (
         <Modal
           title={dialog === "add" ? "Add files" : "Sync with a folder"}
@@ -304,13 +380,15 @@ export function VersionPage(props: {
                 className="primary"
                 disabled={!folder.trim()}
                 data-test="folder-go"
-                onClick={async () => {
+                onClick={() => {
                   setDialog(null);
-                  const c =
+                  const [source, to] = [folder.trim(), into.trim() || null];
+                  const describe = (c: ChangeDto) => `${full}@${c.version.semver}: ${changeSummary(c.changes)}`;
+                  props.start(
                     dialog === "add"
-                      ? await props.run(`Adding to ${v.semver}`, (p) => api.addPaths(v.id, [folder.trim()], into.trim() || null, p))
-                      : await props.run(`Syncing ${v.semver}`, (p) => api.sync(v.id, folder.trim(), p));
-                  changed(c);
+                      ? { title: `Adding to ${full}@${v.semver}`, start: (p) => api.addPaths(v.id, [source], to, p), describe }
+                      : { title: `Syncing ${full}@${v.semver}`, start: (p) => api.sync(v.id, source, p), describe },
+                  );
                 }}
               >
                 {dialog === "add" ? "Add" : "Sync"}
@@ -341,7 +419,7 @@ export function VersionPage(props: {
               <button
                 className="danger"
                 disabled={!patterns.trim()}
-                onClick={() => act(async () => changed(await api.remove(v.id, patterns.split(/\s+/).filter(Boolean))))}
+                onClick={() => actIn(async () => changed(await api.remove(v.id, patterns.split(/\s+/).filter(Boolean))))}
               >
                 Remove
               </button>
@@ -351,6 +429,7 @@ export function VersionPage(props: {
           <Field label="Paths or globs" hint="e.g. val/dog/*.jpg labels.csv">
             <input value={patterns} onChange={(e) => setPatterns(e.target.value)} />
           </Field>
+          {failure && <ErrorView error={failure.error} remedies={failure.remedies} onDismiss={() => setFailure(null)} compact test="dialog-error" />}
         </Modal>
       )}
       {dialog === "compare" && (
@@ -370,13 +449,7 @@ export function VersionPage(props: {
           footer={
             <>
               <button onClick={() => setDialog(null)}>Keep it</button>
-              <button
-                className="danger"
-                onClick={() => act(async () => {
-                  await api.deleteVersion(v.id, d.children.length > 0);
-                  props.onOpenDataset(full);
-                })}
-              >
+              <button className="danger" onClick={() => deleteVersion(d.children.length > 0)} data-test="delete-version">
                 Delete
               </button>
             </>
@@ -389,6 +462,7 @@ export function VersionPage(props: {
           ) : (
             <p>The version leaves the catalog; its content stays in the store until garbage collection.</p>
           )}
+          {failure && <ErrorView error={failure.error} remedies={failure.remedies} onDismiss={() => setFailure(null)} compact test="dialog-error" />}
         </Modal>
       )}
     </div>

@@ -1,0 +1,115 @@
+import { act } from "react";
+import { createRoot } from "react-dom/client";
+import type { CopyRequest } from "../api";
+import type { TaskSpec } from "../lib/tasks";
+import { VersionPage } from "./VersionPage";
+
+(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
+
+const h = vi.hoisted(() => ({ calls: [] as [string, Record<string, unknown> | undefined][], deleteRefusals: 0 }));
+
+const version = {
+  id: "v1",
+  project: "datasets",
+  dataset: "pets",
+  semver: "1.0.0",
+  parents: [],
+  state: "final",
+  uploadState: "local",
+  tags: [],
+  description: "",
+  metadata: {},
+  fileCount: 3,
+  totalBytes: 30,
+  createdAt: 0,
+  createdBy: "me",
+  finalizedAt: 0,
+  remote: null,
+};
+
+vi.mock("@tauri-apps/api/core", () => ({
+  Channel: class {},
+  invoke: async (cmd: string, args?: Record<string, unknown>) => {
+    h.calls.push([cmd, args]);
+    switch (cmd) {
+      case "version_detail":
+        return { version, parents: [], againstParent: null, children: [] };
+      case "remotes":
+        return { remotes: [], waitingVersions: 0, waitingEvents: 0, offline: false };
+      case "version_files":
+        return { total: 0, offset: 0, files: [] };
+      case "delete_version":
+        if (!args?.force && h.deleteRefusals-- > 0)
+          throw { code: "conflict", kind: "conflict", message: "datasets/pets@1.0.0 is the parent of team/pets@2.0.0", remote: null, remedy: "force" };
+        return version;
+    }
+    return null;
+  },
+}));
+vi.mock("@tauri-apps/plugin-dialog", () => ({ open: async () => null }));
+
+async function mount() {
+  const div = document.createElement("div");
+  document.body.appendChild(div);
+  const started: TaskSpec<unknown>[] = [];
+  const opened: string[] = [];
+  await act(async () =>
+    createRoot(div).render(
+      <VersionPage
+        reference="v1"
+        refresh={0}
+        start={(spec) => void started.push(spec as TaskSpec<unknown>)}
+        onOpenVersion={() => {}}
+        onOpenDataset={(d) => opened.push(d)}
+        onDiff={() => {}}
+        onError={() => {}}
+        onNotice={() => {}}
+      />,
+    ),
+  );
+  const q = (css: string) => div.querySelector(css) as HTMLElement | null;
+  const click = (css: string) => act(async () => (q(css) as HTMLButtonElement).click());
+  return { div, q, click, started, opened };
+}
+
+beforeEach(() => {
+  h.calls.length = 0;
+  h.deleteRefusals = 0;
+});
+
+test("a delete refused because of children offers Delete anyway in the delete dialog", async () => {
+  h.deleteRefusals = 1;
+  const ui = await mount();
+  await ui.click("button.danger");
+  await ui.click("[data-test=delete-version]");
+  expect(ui.q("[data-test=dialog-error]")?.textContent).toContain("is the parent of team/pets@2.0.0");
+  expect(ui.opened).toEqual([]);
+  await ui.click("[data-test=error-force]");
+  expect(h.calls.filter(([c]) => c === "delete_version").map(([, a]) => a?.force)).toEqual([false, true]);
+  expect(ui.opened).toEqual(["datasets/pets"]);
+});
+
+test("a copy into a non-empty folder comes back to the dialog, which offers Replace folder", async () => {
+  const ui = await mount();
+  await ui.click("[data-test=get-copy]");
+  await ui.click("[data-test=kind-readonly]");
+  await ui.click("[data-test=get-copy-go]");
+  expect(ui.started.map((s) => s.title)).toEqual(["Copying datasets/pets@1.0.0"]);
+  expect(ui.q("[role=dialog]")).toBeNull();
+
+  const handled = await act(async () =>
+    ui.started[0].onFailed?.({ code: "invalid", kind: "invalid", message: "the folder /tmp/x is not empty", remote: null, remedy: "overwrite" }),
+  );
+  expect(handled).toBe(true);
+  expect(ui.q("[data-test=copy-error]")?.textContent).toContain("is not empty");
+  await ui.click("[data-test=error-overwrite]");
+  expect(ui.started.length).toBe(2);
+  expect(ui.q("[role=dialog]")).toBeNull();
+  // The same request again, now replacing the folder.
+  const request = (s: TaskSpec<unknown>) => {
+    s.start(() => {});
+    return h.calls.filter(([c]) => c === "get_copy").pop()?.[1]?.request as CopyRequest;
+  };
+  expect(request(ui.started[0])).toMatchObject({ mutable: false, overwrite: false });
+  expect(request(ui.started[1])).toMatchObject({ mutable: false, overwrite: true });
+});
