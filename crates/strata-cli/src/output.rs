@@ -113,7 +113,7 @@ pub fn hint(e: &Error) -> Option<String> {
             "allow it with `strata remote set NAME --allow-private-links true`".into()
         }
         Remedy::AddRemote => "add one with `strata remote add NAME URL`".into(),
-        Remedy::GiveVersion => "give the version with --version X.Y.Z".into(),
+        Remedy::GiveVersion => "choose the version with --version X.Y.Z".into(),
         Remedy::GoOnline => "drop --offline (and STRATA_OFFLINE)".into(),
         Remedy::ChooseFolder => "add --to DIR".into(),
     })

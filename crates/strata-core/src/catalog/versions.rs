@@ -159,9 +159,10 @@ impl Writer<'_> {
         )?;
         if taken {
             return Err(Error::Conflict(format!(
-                "version {semver} of {} already exists; pick another --version or leave it out",
+                "version {semver} of {} already exists",
                 v.dataset
-            )));
+            ))
+            .with_remedy(crate::error::Remedy::GiveVersion));
         }
         let metadata = serde_json::to_string(v.metadata)
             .map_err(|e| Error::Internal(format!("metadata: {e}")))?;
