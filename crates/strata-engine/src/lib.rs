@@ -6,6 +6,7 @@ mod copy;
 mod edit;
 mod fetch;
 mod links;
+pub mod logging;
 mod maintenance;
 mod outbox;
 mod pull;
