@@ -64,9 +64,12 @@ pub fn home() -> PathBuf {
 }
 
 pub fn run() {
+    let home = home();
+    // <home>/logs/strata.log, shared with the CLI; `STRATA_LOG` sets the levels.
+    strata_engine::logging::init(&home, 0, "app");
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
-        .manage(AppState::new(home()))
+        .manage(AppState::new(home))
         .invoke_handler(handlers!())
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -9,6 +9,7 @@ mod concurrency;
 mod crash;
 mod get;
 mod locks;
+mod logging;
 mod output;
 mod remote;
 mod store;

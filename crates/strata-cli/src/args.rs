@@ -31,6 +31,9 @@ pub struct Global {
     /// No progress bars, no warnings
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Log lines on stderr too (-vv: debug); the log file is <home>/logs/strata.log
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 }
 
 #[derive(Subcommand, Debug)]

@@ -40,6 +40,7 @@ mod gc;
 mod get;
 mod links;
 mod list;
+pub mod logging;
 mod naming;
 mod publish;
 mod pull;

@@ -16,6 +16,7 @@ mod show;
 mod snapshot;
 mod update;
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use strata_core::{Cancel, Result};
@@ -40,9 +41,8 @@ impl Ctx<'_> {
     }
 }
 
-pub fn run(cli: Cli, out: &Out, cancel: &Cancel) -> Result<ExitCode> {
-    let home = Engine::home_from(cli.global.home.clone());
-    let mut engine = Engine::open(&home)?;
+pub fn run(cli: Cli, home: &Path, out: &Out, cancel: &Cancel) -> Result<ExitCode> {
+    let mut engine = Engine::open(home)?;
     engine.set_offline(cli.global.offline);
     // Warnings go to stderr as they happen (with `--json` too: stdout holds only the document),
     // and into the JSON document at the end. Bars that never draw print those of commands
