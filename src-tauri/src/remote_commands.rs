@@ -96,13 +96,14 @@ pub async fn remote_test(state: State<'_, AppState>, name: String) -> Res<ProbeD
 }
 
 /// Stores credentials in the OS keychain; they are tested and dropped if the remote refuses them.
+/// Returns which keychain holds them, in words ("Secret Service (kept across restarts ...)").
 #[tauri::command]
 pub async fn remote_login<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     name: String,
     values: Vec<String>,
-) -> Res<()> {
+) -> Res<String> {
     write(&app, &state, move |engine| {
         let fields = engine.login_fields(&name)?;
         if fields.len() != values.len() {
@@ -113,7 +114,12 @@ pub async fn remote_login<R: Runtime>(
             .map(|f| f.0)
             .zip(values.into_iter().map(|v| v.trim().to_string()))
             .collect();
-        engine.remote_login(&name, &pairs).map(|_| ())
+        let login = engine.remote_login(&name, &pairs)?;
+        Ok(format!(
+            "{} ({})",
+            login.keychain.name(),
+            login.keychain.explain()
+        ))
     })
     .await
 }

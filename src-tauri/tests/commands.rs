@@ -278,3 +278,101 @@ fn the_app_and_the_cli_writing_one_draft_at_once_lose_nothing() {
     let keys: Vec<&String> = v.version.metadata.keys().collect();
     assert_eq!(keys.len(), 20, "every writer's key is kept: {keys:?}");
 }
+
+#[test]
+fn a_remote_without_credentials_says_log_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let mut e = strata_engine::Engine::open(&home).unwrap();
+    e.remote_add(strata_core::RemoteSpec {
+        name: "nocreds".into(),
+        url: "s3://bucket".into(),
+        endpoint: Some("http://127.0.0.1:9".into()),
+        region: Some("us-east-1".into()),
+        allow_http: true,
+        is_default: true,
+    })
+    .unwrap();
+    drop(e);
+    // This process must not find credentials anywhere (the tests of this binary share it).
+    for k in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+    ] {
+        std::env::remove_var(k);
+    }
+    std::env::set_var("STRATA_KEYCHAIN", "kernel-keyring");
+    let app = app(&home);
+    let err = block_on(commands_remote_test(&app, "nocreds")).unwrap_err();
+    let mut json = serde_json::to_value(&err).unwrap();
+    let message = json["message"].take();
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "code": "remote",
+            "kind": "unauthorized",
+            "message": null,
+            "remote": "nocreds",
+            "remedy": "login",
+        })
+    );
+    let message = message.as_str().unwrap();
+    assert!(
+        message.starts_with("remote 'nocreds': no access key id") && !message.contains("strata "),
+        "the message names the problem, not a CLI command: {message}"
+    );
+}
+
+async fn commands_remote_test(
+    app: &tauri::App<tauri::test::MockRuntime>,
+    name: &str,
+) -> Result<strata_app::dto::ProbeDto, strata_app::dto::ApiError> {
+    strata_app::remote_commands::remote_test(app.state(), name.into()).await
+}
+
+#[test]
+fn warnings_of_short_commands_reach_the_window_as_notices() {
+    use tauri::Listener;
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let data = dir.path().join("data");
+    folder(&data, 3);
+    let bucket = dir.path().join("bucket");
+    let mut e = strata_engine::Engine::open(&home).unwrap();
+    e.remote_add(strata_core::RemoteSpec {
+        name: "team".into(),
+        url: format!("file://{}", bucket.display()),
+        endpoint: None,
+        region: None,
+        allow_http: false,
+        is_default: true,
+    })
+    .unwrap();
+    let (p, c) = (strata_core::NoProgress, strata_core::Cancel::new());
+    e.snapshot("p/d", &data, &[], &p, &c).unwrap();
+    e.upload("p/d", None, &p, &c).unwrap();
+    drop(e);
+
+    let app = app(&home);
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let s = seen.clone();
+    app.listen_any("strata://notice", move |event| {
+        let v: serde_json::Value = serde_json::from_str(event.payload()).unwrap();
+        s.lock()
+            .unwrap()
+            .push(v["message"].as_str().unwrap().to_string());
+    });
+    assert!(block_on(commands::set_offline_mode(app.state(), true)).unwrap());
+    let v = block_on(commands::publish_version(
+        app.handle().clone(),
+        app.state(),
+        "p/d".into(),
+    ))
+    .unwrap();
+    assert_eq!(v.state, "published");
+    assert_eq!(
+        *seen.lock().unwrap(),
+        ["not yet shared on remote 'team' (offline); it waits to be pushed"]
+    );
+}

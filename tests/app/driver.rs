@@ -36,8 +36,14 @@ fn tauri_driver() -> PathBuf {
 
 impl Session {
     pub async fn start(home: &Path) -> Session {
+        Session::start_with_env(home, &[]).await
+    }
+
+    /// The app with extra environment (credentials of a remote, say).
+    pub async fn start_with_env(home: &Path, env: &[(&str, &str)]) -> Session {
         let (port, native) = (free_port(), free_port());
         let driver = Command::new(tauri_driver())
+            .envs(env.iter().copied())
             .args([
                 "--port",
                 &port.to_string(),

@@ -2,12 +2,14 @@
 //! WebKitWebDriver) as a user would: make a dataset from a folder, browse it, make a second
 //! version, see what changed, get a copy, cancel a long add; and share through a remote: the
 //! team's version appears on its own at start, is downloaded, a local one is uploaded, and the
-//! Remotes page tests a connection.
+//! Remotes page tests a connection; a remote that never answers leaves the window responsive.
 
 mod driver;
 
 use std::path::Path;
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use driver::{Session, Shot};
 
@@ -266,4 +268,79 @@ async fn a_team_shares_datasets_through_a_remote() {
     })
     .join()
     .unwrap();
+}
+
+/// A server that accepts connections and never answers: every request to it hangs until the
+/// client's own timeout (minutes). Returns its port and how many connections it holds.
+fn stalled_server() -> (u16, Arc<AtomicUsize>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let held = Arc::new(AtomicUsize::new(0));
+    let count = held.clone();
+    std::thread::spawn(move || {
+        let mut open = Vec::new();
+        for s in listener.incoming().flatten() {
+            open.push(s);
+            count.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    (port, held)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_remote_never_freezes_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, held) = stalled_server();
+    let home = dir.path().join("home");
+    let (h, data) = (home.clone(), dir.path().join("data"));
+    write(&data, "a.txt", b"a");
+    std::thread::spawn(move || {
+        let (p, c) = no_progress();
+        let mut e = strata_engine::Engine::open(&h).unwrap();
+        e.snapshot("p/alpha", &data, &[], &p, &c).unwrap();
+        e.snapshot("p/beta", &data, &[], &p, &c).unwrap();
+        e.remote_add(strata_core::RemoteSpec {
+            name: "slow".into(),
+            url: "s3://bucket".into(),
+            endpoint: Some(format!("http://127.0.0.1:{port}")),
+            region: Some("us-east-1".into()),
+            allow_http: true,
+            is_default: true,
+        })
+        .unwrap();
+    })
+    .join()
+    .unwrap();
+
+    let s = Session::start_with_env(
+        &home,
+        &[
+            ("STRATA_REMOTE_SLOW_ACCESS_KEY_ID", "stalled-key-id"),
+            ("STRATA_REMOTE_SLOW_SECRET_ACCESS_KEY", "stalled-secret"),
+        ],
+    )
+    .await;
+    // The pull at start and a connection test both wait on the silent server...
+    s.click("[data-test=open-remotes]").await;
+    s.click("[data-test=test-remote]").await;
+    let start = Instant::now();
+    while held.load(Ordering::SeqCst) < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the app never reached the server"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // ...and meanwhile the window answers at once: pages change, the catalog is read.
+    let clicked = Instant::now();
+    s.click("[data-test='dataset-p/beta']").await;
+    s.wait_text("h1", "beta").await;
+    s.click("[data-test='dataset-p/alpha']").await;
+    s.wait_text("h1", "alpha").await;
+    let took = clicked.elapsed();
+    assert!(
+        took < Duration::from_secs(10),
+        "the window took {took:?} to change pages while a remote stalled"
+    );
+    s.close().await;
 }

@@ -101,7 +101,8 @@ export const api = {
   removeRemote: (name: string) => invoke<void>("remote_remove", { name }),
   setDefaultRemote: (name: string) => invoke<void>("remote_set_default", { name }),
   testRemote: (name: string) => invoke<ProbeDto>("remote_test", { name }),
-  login: (name: string, values: string[]) => invoke<void>("remote_login", { name, values }),
+  /** Resolves to where the credentials are kept now, e.g. "Secret Service (kept across restarts ...)". */
+  login: (name: string, values: string[]) => invoke<string>("remote_login", { name, values }),
   pull: (remote: string | null, onProgress: (p: ProgressDto) => void) => task<PullDto>("pull_remote", { remote }, onProgress),
   upload: (reference: string, remote: string | null, onProgress: (p: ProgressDto) => void) =>
     task<UploadDto>("upload_version", { reference, remote }, onProgress),

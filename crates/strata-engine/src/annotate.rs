@@ -38,6 +38,7 @@ impl MetaOp {
 // that moment, inside the write transaction, so no one's key or tag is lost.
 impl Engine {
     /// Applies metadata changes (drafts only) and returns the resulting metadata.
+    #[tracing::instrument(skip_all, fields(reference = %reference))]
     pub fn meta(&mut self, reference: &str, ops: &[MetaOp]) -> Result<Map<String, Value>> {
         if ops.is_empty() {
             return Ok(self.resolve(reference)?.metadata);
@@ -64,6 +65,7 @@ impl Engine {
 
     /// `+tag` adds, `-tag` removes (a bare tag adds). Tags may change in any state: they label
     /// versions, they are not content. Still serialized with the version's other writers.
+    #[tracing::instrument(skip_all, fields(reference = %reference))]
     pub fn tag(&mut self, reference: &str, changes: &[String]) -> Result<Version> {
         let mut parsed = Vec::new();
         for c in changes {
@@ -90,6 +92,7 @@ impl Engine {
     }
 
     /// Sets a draft's description.
+    #[tracing::instrument(skip_all, fields(reference = %reference))]
     pub fn describe(&mut self, reference: &str, description: &str) -> Result<Version> {
         let (_lock, v) = self.lock_draft(reference, "describe", Wait::Short, None)?;
         self.catalog.write(|w| {

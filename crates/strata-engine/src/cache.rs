@@ -37,6 +37,7 @@ pub struct CacheReport {
 }
 
 impl Engine {
+    #[tracing::instrument(skip_all)]
     pub fn cache_list(&self) -> Result<CacheReport> {
         self.finish_trash();
         let pinned = self.catalog.pinned()?;
@@ -86,6 +87,7 @@ impl Engine {
     }
 
     /// Removes least recently used, unpinned copies until the cache takes at most `max_bytes`.
+    #[tracing::instrument(skip_all)]
     pub fn cache_evict(&mut self, max_bytes: u64) -> Result<CacheReport> {
         let _guard = self.store.gc_guard()?;
         let mut report = self.cache_list()?;
@@ -110,6 +112,7 @@ impl Engine {
     }
 
     /// Pins (or unpins) a version so eviction keeps its copies; pinning also makes the full copy.
+    #[tracing::instrument(skip_all, fields(reference = %reference))]
     pub fn cache_pin(&mut self, reference: &str, on: bool) -> Result<Version> {
         let v = self.resolve(reference)?;
         self.catalog.write(|w| w.pin(&v.id, on))?;

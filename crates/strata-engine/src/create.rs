@@ -16,6 +16,7 @@ pub struct CreateRequest {
 }
 
 impl Engine {
+    #[tracing::instrument(skip_all, fields(dataset = %dataset))]
     pub fn create(&mut self, dataset: &str, opts: &CreateRequest) -> Result<Version> {
         let d = DatasetName::parse(dataset)?;
         for t in &opts.tags {

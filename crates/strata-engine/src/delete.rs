@@ -13,6 +13,7 @@ impl Engine {
     /// Deletes a version from the catalog; its content stays in the store until `gc`. Waits up to
     /// [`SHORT_WAIT`](crate::SHORT_WAIT) for a writer of the version, so a draft is never deleted
     /// under an `add` that then reports success.
+    #[tracing::instrument(skip_all, fields(reference = %reference))]
     pub fn delete(&mut self, reference: &str, force: bool) -> Result<Version> {
         let v = self.resolve(reference)?;
         let (_lock, v) = self.lock_version(&v.id, "delete", Wait::Short, None)?;
@@ -36,6 +37,7 @@ impl Engine {
 
     /// Deletes a dataset and all its versions. Its drafts' writers are waited for as in
     /// [`Engine::delete`]; final versions have none.
+    #[tracing::instrument(skip_all, fields(dataset = %dataset))]
     pub fn delete_dataset(&mut self, dataset: &str) -> Result<Vec<Version>> {
         let d = DatasetName::parse(dataset)?;
         self.catalog.require_dataset(&d)?;

@@ -25,6 +25,7 @@ pub struct Modified {
 }
 
 impl Engine {
+    #[tracing::instrument(skip_all)]
     pub fn diff(&self, from: &str, to: &str) -> Result<VersionDiff> {
         let a = self.resolve(from)?;
         let b = self.resolve(to)?;

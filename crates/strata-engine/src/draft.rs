@@ -53,6 +53,7 @@ impl Engine {
     ///
     /// Fails at once, naming the holder, when another writer has the draft: adding can take
     /// minutes, and so can the holder.
+    #[tracing::instrument(skip_all, fields(reference = %reference))]
     pub fn add(
         &mut self,
         reference: &str,
@@ -108,6 +109,7 @@ impl Engine {
 
     /// Removes entries matching any of the patterns (dataset paths or globs). Waits up to
     /// [`SHORT_WAIT`](crate::SHORT_WAIT) for another writer of the draft: it hashes nothing.
+    #[tracing::instrument(skip_all, fields(reference = %reference))]
     pub fn remove(&mut self, reference: &str, patterns: &[String]) -> Result<Change> {
         if patterns.is_empty() {
             return Err(Error::invalid("nothing to remove: give paths or globs"));
@@ -133,6 +135,7 @@ impl Engine {
 
     /// Makes the draft equal to a folder: adds new files, replaces changed ones, removes the rest.
     /// Like `add`, fails at once when another writer has the draft.
+    #[tracing::instrument(skip_all, fields(reference = %reference))]
     pub fn sync(
         &mut self,
         reference: &str,

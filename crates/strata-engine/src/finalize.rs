@@ -10,6 +10,7 @@ impl Engine {
     /// Makes a draft final (a final or published version is returned as it is). Waits up to
     /// [`SHORT_WAIT`](crate::SHORT_WAIT) for a writer of the draft, so an `add` either lands
     /// before it or is refused after it.
+    #[tracing::instrument(skip_all, fields(reference = %reference))]
     pub fn finalize(&mut self, reference: &str) -> Result<Version> {
         let v = self.resolve(reference)?;
         if v.state != State::Draft {
@@ -29,6 +30,7 @@ impl Engine {
     }
 
     /// Finalizes a draft and uploads it; offline, the upload waits for `push`.
+    #[tracing::instrument(skip_all, fields(reference = %reference, remote = ?remote))]
     pub fn finalize_and_upload(
         &mut self,
         reference: &str,

@@ -65,6 +65,7 @@ fn chrono_cutoff(grace: Duration) -> i64 {
 
 impl Engine {
     /// Removes content no version refers to, and cached copies of deleted versions.
+    #[tracing::instrument(skip_all)]
     pub fn gc(&mut self, dry_run: bool, progress: &dyn Progress) -> Result<GcReport> {
         let _guard = self.store.gc_guard()?;
         let versions = self.catalog.all_versions()?;
@@ -106,6 +107,7 @@ impl Engine {
     /// When in doubt it keeps: a refused log entry may still describe a version someone relies
     /// on, so whatever content it names stays; entries past a hole in the log count like any
     /// other; and when a live version's locator cannot be read, no pack or object is removed.
+    #[tracing::instrument(skip_all, fields(remote = ?remote))]
     pub fn gc_remote(
         &mut self,
         remote: Option<&str>,

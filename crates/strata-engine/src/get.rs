@@ -156,6 +156,7 @@ impl Engine {
         Ok((v, entries))
     }
 
+    #[tracing::instrument(skip_all, fields(reference = %reference))]
     pub fn get(
         &mut self,
         reference: &str,

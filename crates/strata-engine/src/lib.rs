@@ -66,6 +66,7 @@ pub use get::{GetOutcome, GetRequest};
 pub use list::VersionDetail;
 pub use pull::{PullOutcome, Renumbered};
 pub use push::PushOutcome;
+pub use remote::Login;
 pub use strata_core;
 pub use strata_remote::Probe;
 pub use strata_store::gc::GcReport;

@@ -21,6 +21,7 @@ const MAX_ANCESTORS: usize = 10_000;
 
 impl Engine {
     /// Records external files in a draft, under `to` (their file names kept).
+    #[tracing::instrument(skip_all, fields(reference = %reference))]
     pub fn add_link(
         &mut self,
         reference: &str,

@@ -7,6 +7,7 @@ use strata_remote::log::Event;
 use crate::Engine;
 
 impl Engine {
+    #[tracing::instrument(skip_all, fields(reference = %reference))]
     pub fn publish(&mut self, reference: &str) -> Result<Version> {
         let v = self.resolve(reference)?;
         match v.state {

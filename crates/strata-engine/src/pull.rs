@@ -59,6 +59,7 @@ pub struct PullOutcome {
 const FETCH_PARALLEL: usize = 16;
 
 impl Engine {
+    #[tracing::instrument(skip_all, fields(remote = ?remote))]
     pub fn pull(&mut self, remote: Option<&str>, progress: &dyn Progress) -> Result<PullOutcome> {
         let c = self.connect_to(remote, None)?;
         block_on(self.pull_from(&c, progress))?

@@ -20,6 +20,7 @@ pub struct PushOutcome {
 
 impl Engine {
     /// Uploads every version waiting (queued offline, or interrupted) and sends queued events.
+    #[tracing::instrument(skip_all, fields(remote = ?remote))]
     pub fn push(
         &mut self,
         remote: Option<&str>,

@@ -7,10 +7,19 @@ use strata_core::{DatasetName, Error, RemoteSpec, Result};
 use strata_remote::{keychain, probe, Location, Probe};
 
 use crate::runtime::block_on;
+
+/// What `remote login` did: which keychain holds the credentials now, and the connection test
+/// (none when offline).
+#[derive(Clone, Debug)]
+pub struct Login {
+    pub keychain: keychain::Backend,
+    pub probe: Option<Probe>,
+}
 use crate::Engine;
 
 impl Engine {
     /// Records a remote after checking its URL; the first one added becomes the default.
+    #[tracing::instrument(skip_all)]
     pub fn remote_add(&mut self, spec: RemoteSpec) -> Result<RemoteSpec> {
         validate_remote_name(&spec.name)?;
         Location::parse(&spec.url)?;
@@ -71,6 +80,7 @@ impl Engine {
         }
     }
 
+    #[tracing::instrument(skip_all, fields(name = %name))]
     pub fn remote_remove(&mut self, name: &str) -> Result<()> {
         self.catalog.write(|w| w.remove_remote(name))?;
         keychain::forget(name)?;
@@ -101,16 +111,24 @@ impl Engine {
 
     /// Stores credentials in the OS keychain, then checks them with a test write unless offline;
     /// credentials the remote refuses are not kept.
-    pub fn remote_login(&self, name: &str, values: &[(&str, String)]) -> Result<Option<Probe>> {
+    #[tracing::instrument(skip_all, fields(name = %name))]
+    pub fn remote_login(&self, name: &str, values: &[(&str, String)]) -> Result<Login> {
         self.remote(Some(name))?;
+        let mut keychain = keychain::backend();
         for (k, v) in values {
-            keychain::save(name, k, v.trim())?;
+            keychain = keychain::save(name, k, v.trim())?;
         }
         if self.offline {
-            return Ok(None);
+            return Ok(Login {
+                keychain,
+                probe: None,
+            });
         }
         match self.remote_test(Some(name)) {
-            Ok(p) => Ok(Some(p)),
+            Ok(p) => Ok(Login {
+                keychain,
+                probe: Some(p),
+            }),
             Err(e) => {
                 keychain::forget(name)?;
                 Err(e)
@@ -119,6 +137,7 @@ impl Engine {
     }
 
     /// Removes a remote's credentials from the OS keychain; returns how many there were.
+    #[tracing::instrument(skip_all, fields(name = %name))]
     pub fn remote_logout(&self, name: &str) -> Result<usize> {
         self.remote(Some(name))?;
         keychain::forget(name)
@@ -131,6 +150,7 @@ impl Engine {
     }
 
     /// Connects and writes, reads back and removes a test object.
+    #[tracing::instrument(skip_all, fields(name = ?name))]
     pub fn remote_test(&self, name: Option<&str>) -> Result<Probe> {
         let connected = self.connect_to(name, None)?;
         block_on(probe(&connected))?

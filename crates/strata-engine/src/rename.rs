@@ -8,6 +8,7 @@ use crate::share::shared_remotes;
 use crate::Engine;
 
 impl Engine {
+    #[tracing::instrument(skip_all, fields(dataset = %dataset))]
     pub fn rename(&mut self, dataset: &str, new_name: &str) -> Result<DatasetName> {
         let from = DatasetName::parse(dataset)?;
         validate_segment(new_name, "dataset name")?;
@@ -19,6 +20,7 @@ impl Engine {
         Ok(to)
     }
 
+    #[tracing::instrument(skip_all, fields(dataset = %dataset))]
     pub fn move_dataset(&mut self, dataset: &str, new_project: &str) -> Result<DatasetName> {
         let from = DatasetName::parse(dataset)?;
         let project = new_project.trim_matches('/');

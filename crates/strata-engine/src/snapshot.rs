@@ -10,6 +10,7 @@ use crate::Engine;
 impl Engine {
     /// One step: the folder becomes a final child of the dataset's latest version (or its first
     /// version). Nothing is created when the folder equals the latest version.
+    #[tracing::instrument(skip_all, fields(dataset = %dataset))]
     pub fn snapshot(
         &mut self,
         dataset: &str,

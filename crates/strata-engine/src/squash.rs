@@ -8,6 +8,7 @@ use crate::Engine;
 impl Engine {
     /// A new, independent, final version of `dataset` holding the given versions' content merged
     /// in order (later ones win on the same path).
+    #[tracing::instrument(skip_all, fields(dataset = %dataset))]
     pub fn squash(&mut self, dataset: &str, references: &[String]) -> Result<Version> {
         if references.len() < 2 {
             return Err(Error::invalid("squash needs at least two versions"));

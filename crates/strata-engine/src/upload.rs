@@ -46,6 +46,7 @@ pub struct UploadOutcome {
 
 impl Engine {
     /// Uploads a final version (and any of its ancestors not yet shared).
+    #[tracing::instrument(skip_all, fields(reference = %reference, remote = ?remote))]
     pub fn upload(
         &mut self,
         reference: &str,
@@ -430,6 +431,7 @@ fn remote_version(v: &Version, locator: Hash) -> RemoteVersion {
 
 impl Engine {
     /// Uploads a final version, or marks it pending when offline.
+    #[tracing::instrument(skip_all, fields(remote = ?remote))]
     pub fn upload_or_queue(
         &mut self,
         v: &Version,

@@ -43,6 +43,7 @@ impl VerifyReport {
 
 impl Engine {
     /// Re-hashes every stored file of a version; lists every mismatch.
+    #[tracing::instrument(skip_all, fields(reference = %reference))]
     pub fn verify(
         &self,
         reference: &str,
@@ -101,6 +102,7 @@ impl Engine {
     }
 
     /// Reads back every object of a version from the remote and checks it against its hash.
+    #[tracing::instrument(skip_all, fields(reference = %reference, remote = ?remote))]
     pub fn verify_remote(
         &self,
         reference: &str,

@@ -80,6 +80,7 @@ impl Engine {
     }
 
     /// Releases a version's writer lock whatever holds it.
+    #[tracing::instrument(skip_all, fields(reference = %reference))]
     pub fn unlock(&self, reference: &str) -> Result<Option<String>> {
         let v = self.resolve(reference)?;
         WriterLock::force_release(&self.locks_dir(), &v.id)

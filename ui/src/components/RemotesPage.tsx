@@ -130,8 +130,8 @@ export function RemotesPage(props: {
         <Login
           remote={login}
           onCancel={() => setLogin(null)}
-          onDone={() => {
-            props.onNotice(`Credentials for ${login.name} are in the OS keychain, and the remote accepts them.`);
+          onDone={(where) => {
+            props.onNotice(`Credentials for ${login.name} are in the ${where}, and the remote accepts them.`);
             setLogin(null);
           }}
         />
@@ -198,7 +198,7 @@ function AddRemote(props: { onCancel: () => void; onDone: (name: string) => void
   );
 }
 
-function Login(props: { remote: RemoteDto; onCancel: () => void; onDone: () => void }) {
+function Login(props: { remote: RemoteDto; onCancel: () => void; onDone: (where: string) => void }) {
   const [values, setValues] = useState<string[]>(props.remote.loginFields.map(() => ""));
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
@@ -207,8 +207,7 @@ function Login(props: { remote: RemoteDto; onCancel: () => void; onDone: () => v
     setBusy(true);
     setError(null);
     try {
-      await api.login(props.remote.name, values);
-      props.onDone();
+      props.onDone(await api.login(props.remote.name, values));
     } catch (e) {
       setError(asApiError(e));
     } finally {

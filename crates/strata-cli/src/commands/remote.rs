@@ -144,16 +144,24 @@ pub fn run(ctx: &mut Ctx<'_>, action: RemoteAction) -> Result<ExitCode> {
             for (key, prompt, secret) in fields {
                 values.push((key, read_value(prompt, secret)?));
             }
-            let probe = ctx.engine.remote_login(&name, &values)?;
-            let doc = serde_json::json!({ "remote": name, "stored": values.len(), "tested": probe.is_some() });
-            ctx.emit(&doc, || match probe {
-                Some(p) => format!(
-                    "credentials for {name} are in the OS keychain; the remote answers ({} ms)",
-                    p.millis
-                ),
-                None => {
-                    format!("credentials for {name} are in the OS keychain (not tested: offline)")
-                }
+            let login = ctx.engine.remote_login(&name, &values)?;
+            let kc = login.keychain;
+            let doc = serde_json::json!({
+                "remote": name,
+                "stored": values.len(),
+                "tested": login.probe.is_some(),
+                "keychain": kc.code(),
+            });
+            ctx.emit(&doc, || {
+                let tested = match &login.probe {
+                    Some(p) => format!("the remote answers ({} ms)", p.millis),
+                    None => "not tested: offline".into(),
+                };
+                format!(
+                    "credentials for {name} are in the {} ({}); {tested}",
+                    kc.name(),
+                    kc.explain()
+                )
             });
         }
         RemoteAction::Logout { name } => {
