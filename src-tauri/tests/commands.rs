@@ -319,7 +319,7 @@ fn a_remote_without_credentials_says_log_in() {
     );
     let message = message.as_str().unwrap();
     assert!(
-        message.starts_with("remote 'nocreds': no access key id") && !message.contains("strata "),
+        message.starts_with("remote 'nocreds': no S3 credentials") && !message.contains("strata "),
         "the message names the problem, not a CLI command: {message}"
     );
 }

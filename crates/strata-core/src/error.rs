@@ -233,6 +233,15 @@ impl Error {
         }
     }
 
+    /// The error itself, without the remedy attached to it: what code that branches on the
+    /// variant matches.
+    pub fn inner(&self) -> &Error {
+        match self {
+            Error::WithRemedy { error, .. } => error.inner(),
+            e => e,
+        }
+    }
+
     /// Attaches the action that would resolve this error.
     pub fn with_remedy(self, remedy: Remedy) -> Self {
         match self {

@@ -326,6 +326,7 @@ fn about(e: &Entry, err: Error) -> Error {
             detail,
         },
         Error::Invalid(m) => Error::Invalid(format!("{}: {m}", e.path)),
+        Error::WithRemedy { error, remedy } => about(e, *error).with_remedy(remedy),
         other => other,
     }
 }

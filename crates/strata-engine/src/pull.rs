@@ -278,7 +278,7 @@ impl Engine {
 
 /// Errors that say the event cannot apply here, as opposed to the catalog failing.
 fn event_at_fault(e: &Error) -> bool {
-    match e {
+    match e.inner() {
         Error::Invalid(_)
         | Error::Conflict(_)
         | Error::NotFound { .. }

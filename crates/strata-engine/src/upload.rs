@@ -74,6 +74,9 @@ impl Engine {
         progress: &dyn Progress,
         cancel: &Cancel,
     ) -> Result<UploadOutcome> {
+        // Its number before this upload's first pull: a teammate's version may take it in that
+        // pull already, and the outcome must still say it was renumbered.
+        let before = self.catalog.version(id)?.semver;
         self.pull_from(c, progress).await?;
         let mut out = UploadOutcome {
             remote: c.name.clone(),
@@ -85,6 +88,9 @@ impl Engine {
             self.upload_one(c, &a, &mut out, progress, cancel).await?;
         }
         let v = self.catalog.version(id)?;
+        if v.semver != before && out.renumbered_from.is_none() {
+            out.renumbered_from = Some(before);
+        }
         out.id = v.id.clone();
         out.version = v.label();
         out.already_uploaded = out.uploaded.is_empty();

@@ -17,7 +17,7 @@ pub fn run(ctx: &Ctx<'_>, filter: Option<&str>, tags: &[String], all: bool) -> R
                     v.short_id(),
                     v.label(),
                     v.state.as_str(),
-                    super::share::where_word(v),
+                    super::upload::where_word(v),
                     v.file_count,
                     bytes(v.total_bytes),
                     format_ms(v.created_at),
@@ -42,7 +42,7 @@ pub fn run(ctx: &Ctx<'_>, filter: Option<&str>, tags: &[String], all: bool) -> R
                             "{:<9} {:<9} {:<11} {:>8} files {:>10}  {}",
                             v.semver,
                             v.state.as_str(),
-                            super::share::where_word(v),
+                            super::upload::where_word(v),
                             v.file_count,
                             bytes(v.total_bytes),
                             v.tags.join(",")

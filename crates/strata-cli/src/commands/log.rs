@@ -62,7 +62,7 @@ pub fn render(versions: &[Version]) -> String {
             v.semver,
             v.short_id(),
             v.state.as_str(),
-            super::share::where_word(v),
+            super::upload::where_word(v),
             v.file_count,
             bytes(v.total_bytes),
             format_ms(v.created_at)

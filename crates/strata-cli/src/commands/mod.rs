@@ -1,20 +1,24 @@
 //! One module per command; `run` opens the engine and dispatches.
 
+mod annotate;
 mod cache;
 mod create;
 mod delete;
 mod diff;
-mod edit;
+mod draft;
+mod finalize;
+mod gc;
 mod get;
 mod list;
 mod log;
-mod maintenance;
-mod relocate;
+mod pull;
 mod remote;
-mod share;
+mod rename;
 mod show;
 mod snapshot;
-mod update;
+mod unlock;
+mod upload;
+mod verify;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -69,7 +73,7 @@ pub fn run(cli: Cli, home: &Path, out: &Out, cancel: &Cancel) -> Result<ExitCode
             to,
             globs,
             no_recursive,
-        } => update::add(
+        } => draft::add(
             &mut ctx,
             &reference,
             &paths,
@@ -81,18 +85,18 @@ pub fn run(cli: Cli, home: &Path, out: &Out, cancel: &Cancel) -> Result<ExitCode
             reference,
             urls,
             to,
-        } => update::add_link(&mut ctx, &reference, &urls, to.as_deref()),
+        } => draft::add_link(&mut ctx, &reference, &urls, to.as_deref()),
         C::Remove {
             reference,
             patterns,
-        } => update::remove(&mut ctx, &reference, &patterns),
-        C::Sync { reference, folder } => update::sync(&mut ctx, &reference, &folder),
+        } => draft::remove(&mut ctx, &reference, &patterns),
+        C::Sync { reference, folder } => draft::sync(&mut ctx, &reference, &folder),
         C::Finalize {
             reference,
             upload,
             remote,
-        } => update::finalize(&mut ctx, &reference, upload, remote.as_deref()),
-        C::Publish { reference } => update::publish(&mut ctx, &reference),
+        } => finalize::finalize(&mut ctx, &reference, upload, remote.as_deref()),
+        C::Publish { reference } => finalize::publish(&mut ctx, &reference),
         C::Snapshot {
             dataset,
             folder,
@@ -115,34 +119,34 @@ pub fn run(cli: Cli, home: &Path, out: &Out, cancel: &Cancel) -> Result<ExitCode
             force,
             all,
         } => delete::run(&mut ctx, &reference, force, all),
-        C::Rename { dataset, new_name } => relocate::rename(&mut ctx, &dataset, &new_name),
+        C::Rename { dataset, new_name } => rename::rename(&mut ctx, &dataset, &new_name),
         C::Move {
             dataset,
             new_project,
-        } => relocate::relocate(&mut ctx, &dataset, &new_project),
+        } => rename::relocate(&mut ctx, &dataset, &new_project),
         C::Meta {
             reference,
             assignments,
-        } => edit::meta(&mut ctx, &reference, &assignments),
-        C::Tag { reference, changes } => edit::tag(&mut ctx, &reference, &changes),
+        } => annotate::meta(&mut ctx, &reference, &assignments),
+        C::Tag { reference, changes } => annotate::tag(&mut ctx, &reference, &changes),
         C::Describe {
             reference,
             description,
-        } => edit::describe(&mut ctx, &reference, &description),
-        C::Upload { reference, remote } => share::upload(&mut ctx, &reference, remote.as_deref()),
-        C::Push { remote } => share::push(&mut ctx, remote.as_deref()),
-        C::Pull { remote } => share::pull(&mut ctx, remote.as_deref()),
-        C::Verify { reference, remote } => maintenance::verify(&ctx, &reference, remote.as_deref()),
+        } => annotate::describe(&mut ctx, &reference, &description),
+        C::Upload { reference, remote } => upload::upload(&mut ctx, &reference, remote.as_deref()),
+        C::Push { remote } => upload::push(&mut ctx, remote.as_deref()),
+        C::Pull { remote } => pull::pull(&mut ctx, remote.as_deref()),
+        C::Verify { reference, remote } => verify::verify(&ctx, &reference, remote.as_deref()),
         C::Gc {
             dry_run,
             remote,
             grace,
         } => match remote {
-            Some(r) => share::gc(&mut ctx, &r, dry_run, &grace),
-            None => maintenance::gc(&mut ctx, dry_run),
+            Some(r) => gc::remote(&mut ctx, &r, dry_run, &grace),
+            None => gc::local(&mut ctx, dry_run),
         },
         C::Cache { action } => cache::run(&mut ctx, action),
-        C::Unlock { reference } => maintenance::unlock(&ctx, &reference),
+        C::Unlock { reference } => unlock::unlock(&ctx, &reference),
         C::Remote { action } => remote::run(&mut ctx, action),
     }
 }

@@ -30,7 +30,7 @@ pub fn show(ctx: &Ctx<'_>, reference: &str) -> Result<ExitCode> {
             format!("version:      {}", v.label()),
             format!("id:           {}", v.id),
             format!("state:        {}", v.state.as_str()),
-            format!("upload:       {}", super::share::upload_state_words(v)),
+            format!("upload:       {}", super::upload::upload_state_words(v)),
             format!("files:        {}", v.file_count),
             format!(
                 "size:         {} ({} bytes)",

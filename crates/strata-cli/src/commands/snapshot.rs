@@ -21,7 +21,7 @@ pub fn run(
             ctx.engine
                 .upload_or_queue(&c.version, remote.as_deref(), &ctx.bars, ctx.cancel)?;
         if let Some(u) = &up {
-            ctx.out.note(&super::share::upload_line(u));
+            ctx.out.note(&super::upload::upload_line(u));
         }
         c.version = v;
     }

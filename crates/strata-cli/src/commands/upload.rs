@@ -1,8 +1,8 @@
-//! upload, push, pull, and gc on a remote.
+//! `upload` and `push`, and how an upload and a version's place on a remote are told.
 
 use std::process::ExitCode;
 
-use strata_core::{Error, Result, UploadState, Version};
+use strata_core::{Result, UploadState, Version};
 use strata_engine::UploadOutcome;
 
 use super::Ctx;
@@ -80,68 +80,6 @@ pub fn push(ctx: &mut Ctx<'_>, remote: Option<&str>) -> Result<ExitCode> {
             s.push_str(&format!(
                 "\nnote: {} {} was taken meanwhile; yours is now {}",
                 r.dataset, r.from, r.to
-            ));
-        }
-        s
-    });
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Skipped log entries and kept local versions were already reported on stderr, one warning
-/// line each, as the pull met them; the summary only counts them.
-pub fn pull(ctx: &mut Ctx<'_>, remote: Option<&str>) -> Result<ExitCode> {
-    let p = ctx.engine.pull(remote, &ctx.bars)?;
-    ctx.emit(&p, || {
-        let mut s = format!(
-            "pulled {} events from {}: {} new versions, {} deleted",
-            p.events,
-            p.remote,
-            p.new_versions.len(),
-            p.deleted
-        );
-        if !p.refused.is_empty() {
-            s.push_str(&format!(", {} skipped", p.refused.len()));
-        }
-        if !p.kept_local.is_empty() {
-            s.push_str(&format!(
-                ", {} local versions kept (not shared there)",
-                p.kept_local.len()
-            ));
-        }
-        for v in &p.new_versions {
-            s.push_str(&format!("\n  + {v}"));
-        }
-        for r in &p.renumbered {
-            s.push_str(&format!(
-                "\nnote: your {} {} is now {}: a team member's version took {} first",
-                r.dataset, r.from, r.to, r.from
-            ));
-        }
-        s
-    });
-    Ok(ExitCode::SUCCESS)
-}
-
-pub fn gc(ctx: &mut Ctx<'_>, remote: &str, dry_run: bool, grace: &str) -> Result<ExitCode> {
-    let grace = humantime::parse_duration(grace)
-        .map_err(|e| Error::invalid(format!("invalid --grace '{grace}': {e} (e.g. 24h, 30m)")))?;
-    let r = ctx
-        .engine
-        .gc_remote(Some(remote), dry_run, grace, &ctx.bars)?;
-    ctx.emit(&r, || {
-        let mut s = format!(
-            "{} {} objects ({}) from {}; {} live versions; {} unreferenced objects kept (younger than the grace period)",
-            if dry_run { "would remove" } else { "removed" },
-            r.objects_removed,
-            bytes(r.bytes_removed),
-            r.remote,
-            r.live_versions,
-            r.kept_young
-        );
-        if !r.refused.is_empty() {
-            s.push_str(&format!(
-                "; kept what {} unreadable log entries name",
-                r.refused.len()
             ));
         }
         s

@@ -1,4 +1,4 @@
-//! add, remove, sync, finalize, publish.
+//! `add`, `add-link`, `remove`, `sync`: a draft's content.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -50,39 +50,5 @@ pub fn remove(ctx: &mut Ctx<'_>, reference: &str, patterns: &[String]) -> Result
 pub fn sync(ctx: &mut Ctx<'_>, reference: &str, folder: &Path) -> Result<ExitCode> {
     let c = ctx.engine.sync(reference, folder, &ctx.bars, ctx.cancel)?;
     ctx.emit(&c, || change_line(&c));
-    Ok(ExitCode::SUCCESS)
-}
-
-pub fn finalize(
-    ctx: &mut Ctx<'_>,
-    reference: &str,
-    upload: bool,
-    remote: Option<&str>,
-) -> Result<ExitCode> {
-    if !upload {
-        let v = ctx.engine.finalize(reference)?;
-        ctx.emit(&v, || format!("{} is {}", v.label(), v.state.as_str()));
-        return Ok(ExitCode::SUCCESS);
-    }
-    let (v, up) = ctx
-        .engine
-        .finalize_and_upload(reference, remote, &ctx.bars, ctx.cancel)?;
-    if let Some(u) = &up {
-        ctx.out.note(&super::share::upload_line(u));
-    }
-    ctx.emit(&v, || {
-        format!(
-            "{} is {}, {}",
-            v.label(),
-            v.state.as_str(),
-            super::share::upload_state_words(&v)
-        )
-    });
-    Ok(ExitCode::SUCCESS)
-}
-
-pub fn publish(ctx: &mut Ctx<'_>, reference: &str) -> Result<ExitCode> {
-    let v = ctx.engine.publish(reference)?;
-    ctx.emit(&v, || format!("{} is {}", v.label(), v.state.as_str()));
     Ok(ExitCode::SUCCESS)
 }

@@ -1,9 +1,4 @@
-//! verify, gc, unlock.
-//!
-//! `verify REF` checks the stored content and the version's read-only cached copies. A cached
-//! copy edited through one of its files (root ignores read-only; an owner can `chmod u+w`) is
-//! reported file by file and makes verify fail like a store mismatch, since a program reading
-//! that copy now reads other bytes; the store is intact and the next `strata get` restores it.
+//! `verify`: a version's content re-hashed, locally or on a remote.
 
 use std::process::ExitCode;
 
@@ -58,30 +53,4 @@ pub fn verify(ctx: &Ctx<'_>, reference: &str, remote: Option<&str>) -> Result<Ex
             ),
         })
     }
-}
-
-pub fn gc(ctx: &mut Ctx<'_>, dry_run: bool) -> Result<ExitCode> {
-    let r = ctx.engine.gc(dry_run, &ctx.bars)?;
-    ctx.emit(&r, || {
-        format!(
-            "{} {} objects ({}), {} packs rewritten, {} manifests, {} cached files",
-            if dry_run { "would remove" } else { "removed" },
-            r.objects_removed,
-            bytes(r.bytes_removed),
-            r.packs_rewritten,
-            r.manifests_removed,
-            r.cache_files_removed
-        )
-    });
-    Ok(ExitCode::SUCCESS)
-}
-
-pub fn unlock(ctx: &Ctx<'_>, reference: &str) -> Result<ExitCode> {
-    let who = ctx.engine.unlock(reference)?;
-    let doc = serde_json::json!({ "released": who });
-    ctx.emit(&doc, || match &who {
-        Some(w) => format!("released the lock held by {w}"),
-        None => "no lock was held".into(),
-    });
-    Ok(ExitCode::SUCCESS)
 }
