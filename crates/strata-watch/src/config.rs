@@ -25,7 +25,10 @@ pub struct WatchConfig {
     /// no event reported (network filesystems, events lost before a restart).
     pub rescan_every: Duration,
     /// Poll the folder at this interval instead of using the native watcher (network shares,
-    /// where inotify sees only local writes). `None` (the default) polls only as a fallback.
+    /// where inotify sees only local writes). `None` (the default) polls only as a fallback,
+    /// every 2 s. Polling walks the whole tree each interval, and notify's poller keeps one entry
+    /// per file and compares modification times in whole seconds: a rewrite within the second
+    /// it last saw may wait for the next change or the periodic rescan.
     pub poll: Option<Duration>,
     /// Events whose every path is ignored never wake the watcher (the engine passes its
     /// `.strataignore` matcher). Ignored folders are still watched by the kernel: notify has no

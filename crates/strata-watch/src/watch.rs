@@ -96,6 +96,7 @@ pub fn run(
         inbox,
         sieve,
         next_check: now + CHECK_EVERY,
+        polling: None,
     };
     watch.open_backend()?;
     tracing::info!(folder = %watch.root.display(), "watching");
@@ -124,6 +125,8 @@ struct Watch<'a> {
     inbox: Arc<Inbox>,
     sieve: Sieve,
     next_check: Instant,
+    /// Why polling, as last reported.
+    polling: Option<String>,
 }
 
 impl Watch<'_> {
@@ -206,8 +209,14 @@ impl Watch<'_> {
         let (backend, notice) =
             backend::open(&self.root, self.config.poll, &self.inbox, &self.sieve, open)?;
         self.backend = Some(backend);
-        if let Some(notice) = notice {
-            self.reporter.report(notice);
+        // Once per reason: re-watching a replaced folder must not repeat the same notice.
+        if let Some(WatchState::Polling { reason, .. }) = &notice {
+            if self.polling.as_ref() != Some(reason) {
+                self.polling = Some(reason.clone());
+                if let Some(notice) = notice {
+                    self.reporter.report(notice);
+                }
+            }
         }
         Ok(())
     }
