@@ -15,3 +15,4 @@ mod remote;
 mod store;
 mod trust;
 mod versions;
+mod watch;

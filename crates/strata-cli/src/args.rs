@@ -218,6 +218,59 @@ pub enum Command {
         #[command(subcommand)]
         action: RemoteAction,
     },
+    /// Watch a folder: each time writing in it goes quiet, the next version of a dataset
+    #[command(args_conflicts_with_subcommands = true)]
+    Watch {
+        #[command(subcommand)]
+        action: Option<WatchAction>,
+        #[command(flatten)]
+        watch: WatchArgs,
+    },
+}
+
+/// A folder to watch and how (`strata watch FOLDER ...`, `strata watch add FOLDER ...`).
+#[derive(Args, Debug, Clone)]
+pub struct WatchArgs {
+    /// The folder to watch
+    pub folder: Option<PathBuf>,
+    /// The dataset its versions belong to (PROJECT/NAME)
+    #[arg(long, value_name = "PROJECT/NAME")]
+    pub dataset: Option<String>,
+    /// How long writes must have stopped before a version is made (1500ms, 5s, 2m)
+    #[arg(long, value_name = "D", default_value = "60s", value_parser = duration)]
+    pub quiet_for: std::time::Duration,
+    /// The longest a change waits while writing never stops; then what has settled is versioned
+    #[arg(long, value_name = "D", default_value = "10m", value_parser = duration)]
+    pub max_wait: std::time::Duration,
+    /// Upload each new version (it waits in the queue while the remote is unreachable)
+    #[arg(long)]
+    pub upload: bool,
+    /// Poll every D instead of waiting for filesystem events (network mounts)
+    #[arg(long, value_name = "D", value_parser = duration)]
+    pub poll: Option<std::time::Duration>,
+}
+
+fn duration(s: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("'{s}': {e} (e.g. 1500ms, 5s, 2m)"))
+}
+
+#[derive(Subcommand, Debug)]
+pub enum WatchAction {
+    /// Record a watch, for `strata watch run` (or the app) to run
+    Add {
+        #[command(flatten)]
+        watch: WatchArgs,
+    },
+    /// The recorded watches, their state and last version
+    List,
+    /// No versions from a watch until it is resumed
+    Pause { watch: String },
+    /// Resume a paused watch
+    Resume { watch: String },
+    /// Forget a watch (its versions stay)
+    Remove { watch: String },
+    /// Run every active watch in the foreground until Ctrl-C (what a service runs)
+    Run,
 }
 
 #[derive(Subcommand, Debug)]

@@ -173,6 +173,24 @@ impl WriterLock {
 
     /// Removes a lock whatever its state; returns who held it. A writer still running keeps
     /// going: the caller is told so, since it then no longer excludes others.
+    /// Who holds the lock on `key` now, if anyone, without taking it for longer than a probe
+    /// (and without writing a record): for showing whether a watch is being run.
+    pub fn holder(dir: &Path, key: &str) -> Result<Option<String>> {
+        let path = lock_path(dir, key)?;
+        let file = match OpenOptions::new().read(true).write(true).open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e).ctx("open lock", &path),
+        };
+        if try_flock(&file, &path)? {
+            return Ok(None); // Free: closing the file releases the probe.
+        }
+        Ok(Some(match read_record(&file) {
+            Record::Holder(h) => h.describe(),
+            Record::Empty | Record::Unreadable => "another process".into(),
+        }))
+    }
+
     pub fn force_release(dir: &Path, key: &str) -> Result<Option<String>> {
         let path = lock_path(dir, key)?;
         let file = match OpenOptions::new().read(true).write(true).open(&path) {

@@ -146,19 +146,34 @@ impl Engine {
         let (_lock, v) = self.lock_draft(reference, "sync", Wait::No, Some(progress))?;
         let _guard = self.store.writer_guard()?;
         let old = self.manifest_of(&v)?;
-        let (new, got, cache, complete) = self.scan_and_ingest(folder, &old, progress, cancel)?;
+        let (new, got, cache, complete, _) =
+            self.scan_and_ingest(folder, &old, None, progress, cancel)?;
         let stats = (got.hashed_files, got.hashed_bytes, got.stored_bytes);
         self.commit_content(&v, &old, new, vec![got], vec![(cache, complete)], stats)
     }
 
+    /// Scans a folder and stores what is new. With `settled_before` (ns since the epoch), a file
+    /// written or changed after it is still being written: it is held back (its entry in `base`,
+    /// if any, stays) and counted in the last value returned, for a later version to take.
     pub(crate) fn scan_and_ingest(
         &self,
         folder: &std::path::Path,
         base: &Manifest,
+        settled_before: Option<i64>,
         progress: &dyn Progress,
         cancel: &Cancel,
-    ) -> Result<(Manifest, strata_store::Ingested, StatCache, bool)> {
-        let scan = scan_folder(folder, &ScanOptions::default(), progress)?;
+    ) -> Result<(Manifest, strata_store::Ingested, StatCache, bool, u64)> {
+        let mut scan = scan_folder(folder, &ScanOptions::default(), progress)?;
+        let mut held = Vec::new();
+        if let Some(cutoff) = settled_before {
+            let (settled, moving): (Vec<_>, Vec<_>) = std::mem::take(&mut scan.files)
+                .into_iter()
+                .partition(|f| f.stat.mtime_ns.max(f.stat.ctime_ns) < cutoff);
+            scan.files = settled;
+            held = moving;
+            // The stat cache must not forget files it did not see this time.
+            scan.complete &= held.is_empty();
+        }
         let mut cache = StatCache::load(self.store.root(), &scan.root);
         let got = ingest::ingest(
             &self.store,
@@ -169,8 +184,13 @@ impl Engine {
             cancel,
         )?;
         let mut got = got;
-        let new = Manifest::from_entries(std::mem::take(&mut got.entries));
-        Ok((new, got, cache, scan.complete))
+        let mut new = Manifest::from_entries(std::mem::take(&mut got.entries));
+        let kept: Vec<_> = held
+            .iter()
+            .filter_map(|f| base.get(&f.dataset_path).cloned())
+            .collect();
+        new.upsert(kept);
+        Ok((new, got, cache, scan.complete, held.len() as u64))
     }
 
     /// Index the new content, store the manifest, then point the catalog at it: in that order, so

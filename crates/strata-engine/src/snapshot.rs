@@ -1,7 +1,7 @@
 //! `snapshot`: a folder becomes the next final version of a dataset in one step.
 
 use strata_core::names::validate_tag;
-use strata_core::{Cancel, DatasetName, Diff, Manifest, Progress, Result};
+use strata_core::{Cancel, DatasetName, Diff, Error, Manifest, Progress, Result};
 
 use crate::draft::Change;
 use crate::naming::next_semver;
@@ -19,6 +19,27 @@ impl Engine {
         progress: &dyn Progress,
         cancel: &Cancel,
     ) -> Result<Change> {
+        match self.snapshot_settled(dataset, folder, tags, None, progress, cancel)? {
+            (Some(change), _) => Ok(change),
+            // Only files still being written are held back, and nothing is without a cutoff.
+            (None, _) => Err(Error::Internal("a snapshot held every change back".into())),
+        }
+    }
+
+    /// [`Engine::snapshot`] of what has settled: a file written or changed after
+    /// `settled_before` (ns since the epoch) is held back, its previous content (if any) kept,
+    /// and counted in the second value, for the next version to take. What a watch versions.
+    /// `None` when every change is still being written: no version is made of what has not
+    /// changed yet (not even a dataset's empty first version).
+    pub(crate) fn snapshot_settled(
+        &mut self,
+        dataset: &str,
+        folder: &std::path::Path,
+        tags: &[String],
+        settled_before: Option<i64>,
+        progress: &dyn Progress,
+        cancel: &Cancel,
+    ) -> Result<(Option<Change>, u64)> {
         let d = DatasetName::parse(dataset)?;
         for t in tags {
             validate_tag(t)?;
@@ -34,19 +55,28 @@ impl Engine {
             Some(v) => self.manifest_of(v)?,
             None => Manifest::default(),
         };
-        let (new, got, cache, complete) = self.scan_and_ingest(folder, &base, progress, cancel)?;
+        let (new, got, cache, complete, held) =
+            self.scan_and_ingest(folder, &base, settled_before, progress, cancel)?;
+        if held > 0 && new.hash() == base.hash() {
+            got.abort();
+            cache.save(complete)?;
+            return Ok((None, held));
+        }
         if let Some(l) = &latest {
             if new.hash() == l.manifest {
                 got.abort();
                 cache.save(complete)?;
-                return Ok(Change {
-                    version: l.clone(),
-                    created: false,
-                    changes: Diff::default().totals(new.len()),
-                    hashed_files: 0,
-                    hashed_bytes: 0,
-                    stored_bytes: 0,
-                });
+                return Ok((
+                    Some(Change {
+                        version: l.clone(),
+                        created: false,
+                        changes: Diff::default().totals(new.len()),
+                        hashed_files: 0,
+                        hashed_bytes: 0,
+                        stored_bytes: 0,
+                    }),
+                    held,
+                ));
             }
         }
         let semver = match next_semver(latest.as_ref()) {
@@ -69,13 +99,16 @@ impl Engine {
             Default::default(),
         )?;
         cache.save(complete)?;
-        Ok(Change {
-            version: self.catalog.version(&id)?,
-            created: true,
-            changes: Diff::between(&base, &new).totals(new.len()),
-            hashed_files: stats.0,
-            hashed_bytes: stats.1,
-            stored_bytes: stats.2,
-        })
+        Ok((
+            Some(Change {
+                version: self.catalog.version(&id)?,
+                created: true,
+                changes: Diff::between(&base, &new).totals(new.len()),
+                hashed_files: stats.0,
+                hashed_bytes: stats.1,
+                stored_bytes: stats.2,
+            }),
+            held,
+        ))
     }
 }

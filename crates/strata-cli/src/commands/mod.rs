@@ -19,6 +19,7 @@ mod snapshot;
 mod unlock;
 mod upload;
 mod verify;
+mod watch;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -148,6 +149,7 @@ pub fn run(cli: Cli, home: &Path, out: &Out, cancel: &Cancel) -> Result<ExitCode
         C::Cache { action } => cache::run(&mut ctx, action),
         C::Unlock { reference } => unlock::unlock(&ctx, &reference),
         C::Remote { action } => remote::run(&mut ctx, action),
+        C::Watch { action, watch } => watch::run(&mut ctx, home, action, watch),
     }
 }
 

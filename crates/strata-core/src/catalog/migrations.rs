@@ -7,7 +7,7 @@
 
 use rusqlite::{Connection, TransactionBehavior};
 
-use super::{datasets, outbox, own_links, pins, remote_logs, remotes, settings, versions};
+use super::{datasets, outbox, own_links, pins, remote_logs, remotes, settings, versions, watches};
 use crate::error::{Error, Result};
 
 /// One table's part of one migration step.
@@ -27,6 +27,7 @@ const BY_TABLE: &[&[Migration]] = &[
     outbox::MIGRATIONS,
     own_links::MIGRATIONS,
     settings::MIGRATIONS,
+    watches::MIGRATIONS,
 ];
 
 /// Every part of every step, by step number; parts of one step keep [`BY_TABLE`]'s order.
@@ -182,6 +183,25 @@ mod tests {
         r#"
     CREATE TABLE own_links (url TEXT PRIMARY KEY);
     CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    "#,
+        // 7: watched folders, with the last state their watcher reported.
+        r#"
+    CREATE TABLE watches (
+        id           INTEGER PRIMARY KEY,
+        folder       TEXT NOT NULL UNIQUE,
+        dataset      TEXT NOT NULL,
+        quiet_ms     INTEGER NOT NULL,
+        max_wait_ms  INTEGER NOT NULL,
+        poll_ms      INTEGER,
+        upload       INTEGER NOT NULL DEFAULT 0,
+        paused       INTEGER NOT NULL DEFAULT 0,
+        created_at   INTEGER NOT NULL,
+        state        TEXT NOT NULL DEFAULT 'idle',
+        reason       TEXT,
+        last_version TEXT,
+        pending      INTEGER NOT NULL DEFAULT 0,
+        updated_at   INTEGER
+    );
     "#,
     ];
 

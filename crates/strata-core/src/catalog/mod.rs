@@ -15,11 +15,14 @@ mod remotes;
 mod settings;
 pub mod sqlite;
 mod versions;
+mod watches;
 
 use std::path::Path;
 use std::time::Duration;
 
 use rusqlite::{Connection, TransactionBehavior};
+
+pub use watches::{NewWatch, WatchRow};
 
 use crate::error::{Error, Result};
 use crate::hash::Hash;

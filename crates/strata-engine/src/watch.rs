@@ -1,0 +1,421 @@
+//! Watched folders: each time writing in a folder goes quiet, it becomes the next version of a
+//! dataset (and, when asked, is uploaded). `strata-watch` decides when; this module does the
+//! versioning: a snapshot of what has settled (a file still being written waits for the next
+//! version), the watch's state in the catalog for `watch list` and the app, and one process per
+//! watch (a writer lock keyed by the folder).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Serialize;
+use strata_core::catalog::{NewWatch, WatchRow};
+use strata_core::lock::WriterLock;
+use strata_core::time::now_ms;
+use strata_core::{Cancel, Catalog, DatasetName, Error, IoContext, NoProgress, Result, State};
+use strata_core::{UploadState, Version};
+use strata_watch::{Outcome, Wake, WatchConfig, WatchState};
+
+use crate::Engine;
+
+/// How a folder is watched: the CLI maps its flags to this, the app will send it as it is.
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct WatchRequest {
+    pub folder: PathBuf,
+    /// `project/name` of the dataset the folder's versions belong to.
+    pub dataset: String,
+    /// How long writes must have stopped before a version is made.
+    pub quiet_for: Duration,
+    /// The longest a change waits under constant writing; then what has settled is versioned.
+    pub max_wait: Duration,
+    /// Poll every this often instead of waiting for filesystem events (network mounts).
+    pub poll: Option<Duration>,
+    /// Upload each new version (it waits in the queue while the remote is unreachable).
+    pub upload: bool,
+}
+
+impl Default for WatchRequest {
+    fn default() -> Self {
+        WatchRequest {
+            folder: PathBuf::new(),
+            dataset: String::new(),
+            quiet_for: Duration::from_secs(60),
+            max_wait: Duration::from_secs(600),
+            poll: None,
+            upload: false,
+        }
+    }
+}
+
+impl WatchRequest {
+    fn of(row: &WatchRow) -> Self {
+        WatchRequest {
+            folder: PathBuf::from(&row.folder),
+            dataset: row.dataset.clone(),
+            quiet_for: Duration::from_millis(row.quiet_ms),
+            max_wait: Duration::from_millis(row.max_wait_ms),
+            poll: row.poll_ms.map(Duration::from_millis),
+            upload: row.upload,
+        }
+    }
+
+    fn check(&self) -> Result<()> {
+        DatasetName::parse(&self.dataset)?;
+        if self.quiet_for < Duration::from_millis(100) {
+            return Err(Error::invalid("the quiet window must be at least 100ms"));
+        }
+        if self.max_wait < self.quiet_for {
+            return Err(Error::invalid(
+                "the longest wait must not be shorter than the quiet window",
+            ));
+        }
+        if self.poll.is_some_and(|p| p < Duration::from_millis(100)) {
+            return Err(Error::invalid("polling must be at least 100ms apart"));
+        }
+        Ok(())
+    }
+}
+
+/// A watch as `watch list` and the app show it.
+#[derive(Clone, Debug, Serialize)]
+pub struct WatchInfo {
+    #[serde(flatten)]
+    pub watch: WatchRow,
+    /// The process running it now, if any.
+    pub running: Option<String>,
+}
+
+/// A version a watch made: one JSON line of `strata watch --json`.
+#[derive(Clone, Debug, Serialize)]
+pub struct WatchVersion {
+    pub id: String,
+    pub dataset: String,
+    pub semver: String,
+    pub added: u64,
+    pub modified: u64,
+    pub removed: u64,
+    /// Files left for the next version because they were still being written.
+    pub held_back: u64,
+    pub wake: &'static str,
+}
+
+/// What a running watch tells its front end.
+pub trait WatchEvents {
+    fn state(&self, folder: &Path, state: &WatchState);
+    fn version(&self, folder: &Path, version: &WatchVersion);
+}
+
+/// The lock that lets one process at a time run the watch of `folder`.
+fn lock_key(folder: &Path) -> String {
+    let h = blake3::hash(folder.as_os_str().as_encoded_bytes()).to_hex();
+    format!("watch-{}", &h[..16])
+}
+
+/// A settled file is one not written for this long: long enough for a writer between two
+/// writes, short enough not to hold back what a quiet window already proved stable.
+fn settle_for(quiet_for: Duration) -> Duration {
+    quiet_for.min(Duration::from_secs(2))
+}
+
+impl Engine {
+    /// Records a watch; `watch run` (or the app) runs it.
+    #[tracing::instrument(skip_all)]
+    pub fn watch_add(&mut self, request: &WatchRequest) -> Result<WatchInfo> {
+        request.check()?;
+        let folder = std::fs::canonicalize(&request.folder).ctx("read", &request.folder)?;
+        if !folder.is_dir() {
+            return Err(Error::invalid(format!(
+                "'{}' is not a folder",
+                folder.display()
+            )));
+        }
+        let folder_text = folder
+            .to_str()
+            .ok_or_else(|| Error::invalid(format!("'{}' is not UTF-8", folder.display())))?;
+        let dataset = DatasetName::parse(&request.dataset)?.to_string();
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        let id = self.catalog.write(|w| {
+            w.add_watch(&NewWatch {
+                folder: folder_text,
+                dataset: &dataset,
+                quiet_ms: ms(request.quiet_for),
+                max_wait_ms: ms(request.max_wait),
+                poll_ms: request.poll.map(ms),
+                upload: request.upload,
+                created_at: now_ms(),
+            })
+        })?;
+        self.watch_info(self.catalog.watch(&id.to_string())?)
+    }
+
+    /// Every recorded watch, with who runs it.
+    pub fn watches(&self) -> Result<Vec<WatchInfo>> {
+        self.catalog
+            .watches()?
+            .into_iter()
+            .map(|w| self.watch_info(w))
+            .collect()
+    }
+
+    /// A watch by id or folder (a relative folder is taken from the current one).
+    pub fn watch(&self, watch: &str) -> Result<WatchInfo> {
+        let row = match self.catalog.watch(watch) {
+            Ok(r) => r,
+            Err(Error::NotFound { .. }) => match std::fs::canonicalize(watch) {
+                Ok(p) => self.catalog.watch(&p.to_string_lossy())?,
+                Err(_) => return Err(Error::not_found("watch", watch)),
+            },
+            Err(e) => return Err(e),
+        };
+        self.watch_info(row)
+    }
+
+    fn watch_info(&self, watch: WatchRow) -> Result<WatchInfo> {
+        let running = WriterLock::holder(&self.locks_dir(), &lock_key(Path::new(&watch.folder)))?;
+        Ok(WatchInfo { watch, running })
+    }
+
+    /// Pauses (no versions until resumed) or resumes a watch.
+    #[tracing::instrument(skip_all, fields(watch = %watch, paused))]
+    pub fn watch_pause(&mut self, watch: &str, paused: bool) -> Result<WatchInfo> {
+        let w = self.watch(watch)?;
+        self.catalog
+            .write(|c| c.set_watch_paused(w.watch.id, paused))?;
+        self.watch(&w.watch.id.to_string())
+    }
+
+    /// Forgets a watch; the folder and the versions it made stay.
+    #[tracing::instrument(skip_all, fields(watch = %watch))]
+    pub fn watch_remove(&mut self, watch: &str) -> Result<WatchRow> {
+        let w = self.watch(watch)?;
+        self.catalog.write(|c| c.remove_watch(w.watch.id))?;
+        Ok(w.watch)
+    }
+
+    /// Watches one folder in the foreground until `cancel`: at start the folder is versioned if
+    /// it differs from the dataset's newest version, then again each time writing goes quiet.
+    /// `id` is the recorded watch whose state this keeps up to date, if it is one. Fails at once
+    /// when another process watches the same folder.
+    #[tracing::instrument(skip_all, fields(dataset = %request.dataset))]
+    pub fn watch_folder(
+        &mut self,
+        request: &WatchRequest,
+        id: Option<i64>,
+        cancel: &Cancel,
+        events: &dyn WatchEvents,
+    ) -> Result<()> {
+        request.check()?;
+        let folder = std::fs::canonicalize(&request.folder).ctx("read", &request.folder)?;
+        let key = lock_key(&folder);
+        let (_lock, warning) =
+            WriterLock::acquire(&self.locks_dir(), &key, "watch").map_err(|e| match e {
+                Error::Locked(_) => {
+                    let who = WriterLock::holder(&self.locks_dir(), &key)
+                        .ok()
+                        .flatten()
+                        .unwrap_or_else(|| "another process".into());
+                    Error::Locked(format!(
+                        "'{}' is watched by another process: {who}",
+                        folder.display()
+                    ))
+                }
+                e => e,
+            })?;
+        if let Some(w) = warning {
+            self.warn(None, w);
+        }
+        let store_root = self.store.root().to_path_buf();
+        let config = WatchConfig {
+            quiet_for: request.quiet_for,
+            max_wait: request.max_wait,
+            poll: request.poll,
+            ..Default::default()
+        }
+        // The store is never inside a watched folder in practice, but if it were, its own
+        // writes must not wake the watch.
+        .with_ignore(move |rel| rel.starts_with(&store_root));
+        // States are written through a second connection: the handler holds the engine.
+        let mut states = match id {
+            Some(_) => Some(Catalog::open(&self.home.join("catalog.db"))?),
+            None => None,
+        };
+        let mut on_state = |s: WatchState| {
+            events.state(&folder, &s);
+            if let (Some(c), Some(id)) = (states.as_mut(), id) {
+                let (name, reason, pending) = describe(&s);
+                let r =
+                    c.write(|w| w.set_watch_state(id, name, reason.as_deref(), pending, now_ms()));
+                if let Err(e) = r {
+                    tracing::warn!(%e, "could not record a watch's state");
+                }
+            }
+        };
+        let mut handler = |wake: Wake| -> Result<Outcome> {
+            self.version_watched(request, &folder, id, wake, cancel, events)
+        };
+        strata_watch::run(&folder, &config, cancel, &mut on_state, &mut handler)
+    }
+
+    /// One wake of a watch: upload what waits (with `upload`), version what has settled.
+    fn version_watched(
+        &mut self,
+        request: &WatchRequest,
+        folder: &Path,
+        id: Option<i64>,
+        wake: Wake,
+        cancel: &Cancel,
+        events: &dyn WatchEvents,
+    ) -> Result<Outcome> {
+        let settle = settle_for(request.quiet_for);
+        let cutoff =
+            strata_store::scan::now_ns() - i64::try_from(settle.as_nanos()).unwrap_or(i64::MAX);
+        let (change, held) = self.snapshot_settled(
+            &request.dataset,
+            folder,
+            &[],
+            Some(cutoff),
+            &NoProgress,
+            cancel,
+        )?;
+        if let Some(change) = change.filter(|c| c.created) {
+            let v = &change.version;
+            if let Some(id) = id {
+                self.catalog
+                    .write(|w| w.set_watch_last_version(id, &v.label()))?;
+            }
+            events.version(
+                folder,
+                &WatchVersion {
+                    id: v.id.clone(),
+                    dataset: v.full_name(),
+                    semver: v.semver.clone(),
+                    added: change.changes.added,
+                    modified: change.changes.modified,
+                    removed: change.changes.removed,
+                    held_back: held,
+                    wake: wake.as_str(),
+                },
+            );
+        }
+        if request.upload {
+            // Every version of this dataset still waiting, oldest first: a failure here is
+            // retried by the watcher with backoff, and nothing is uploaded twice.
+            self.upload_waiting(&request.dataset, cancel)?;
+        }
+        Ok(if held > 0 {
+            Outcome::Unstable {
+                retry_after: settle,
+            }
+        } else {
+            Outcome::Done
+        })
+    }
+
+    /// Uploads the dataset's final versions not yet on its remote.
+    fn upload_waiting(&mut self, dataset: &str, cancel: &Cancel) -> Result<()> {
+        let d = DatasetName::parse(dataset)?;
+        let waiting: Vec<Version> = self
+            .catalog
+            .versions_of(&d)?
+            .into_iter()
+            .filter(|v| {
+                v.state != State::Draft
+                    && matches!(
+                        v.upload_state,
+                        UploadState::Local | UploadState::Pending | UploadState::Uploading
+                    )
+            })
+            .collect();
+        for v in waiting {
+            let (_, _) = self.upload_or_queue(&v, None, &NoProgress, cancel)?;
+        }
+        Ok(())
+    }
+
+    /// Runs every recorded watch that is not paused, each on its own thread with its own engine,
+    /// until `cancel`: what `strata watch run` (and a service) does. Watches added, paused,
+    /// resumed or removed meanwhile are picked up within a few seconds; one that stopped on an
+    /// error (another process runs it, its dataset name is taken...) is started again then.
+    pub fn run_watches(
+        home: &Path,
+        cancel: &Cancel,
+        events: &(dyn WatchEvents + Sync),
+    ) -> Result<()> {
+        let mut running: HashMap<i64, Cancel> = HashMap::new();
+        let ended = std::sync::Mutex::new(Vec::<i64>::new());
+        std::thread::scope(|scope| loop {
+            let active: HashMap<i64, WatchRow> =
+                match Engine::open(home).and_then(|e| e.catalog.watches()) {
+                    Ok(all) => all
+                        .into_iter()
+                        .filter(|w| !w.paused)
+                        .map(|w| (w.id, w))
+                        .collect(),
+                    Err(e) => {
+                        running.values().for_each(Cancel::cancel);
+                        return Err(e);
+                    }
+                };
+            if let Ok(mut gone) = ended.lock() {
+                for id in gone.drain(..) {
+                    running.remove(&id);
+                }
+            }
+            // Stop what was paused or removed.
+            running.retain(|id, stop| {
+                let keep = active.contains_key(id);
+                if !keep {
+                    stop.cancel();
+                }
+                keep
+            });
+            for (id, row) in active {
+                if running.contains_key(&id) {
+                    continue;
+                }
+                let stop = Cancel::new();
+                running.insert(id, stop.clone());
+                let (home, ended) = (home.to_path_buf(), &ended);
+                scope.spawn(move || {
+                    let request = WatchRequest::of(&row);
+                    let result = Engine::open(&home)
+                        .and_then(|mut e| e.watch_folder(&request, Some(id), &stop, events));
+                    if let Err(err) = result {
+                        events.state(
+                            &request.folder,
+                            &WatchState::Failed {
+                                reason: err.to_string(),
+                                kind: err.kind(),
+                                retry_in: Duration::from_secs(3),
+                            },
+                        );
+                    }
+                    if let Ok(mut gone) = ended.lock() {
+                        gone.push(id);
+                    }
+                });
+            }
+            for _ in 0..30 {
+                if cancel.is_cancelled() {
+                    running.values().for_each(Cancel::cancel);
+                    return Ok(());
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        })
+    }
+}
+
+/// A watch's state in the catalog: its name, why (for waits and errors), pending events.
+fn describe(s: &WatchState) -> (&'static str, Option<String>, u64) {
+    match s {
+        WatchState::Idle => ("idle", None, 0),
+        WatchState::Pending { events, .. } => ("pending", None, *events),
+        WatchState::Versioning { .. } => ("versioning", None, 0),
+        WatchState::Waiting { reason, .. } => ("waiting", Some(reason.clone()), 0),
+        WatchState::Failed { reason, .. } => ("error", Some(reason.clone()), 0),
+        WatchState::Missing { reason, .. } => ("error", Some(reason.clone()), 0),
+        WatchState::Polling { reason, .. } => ("polling", Some(reason.clone()), 0),
+    }
+}

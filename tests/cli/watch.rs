@@ -1,0 +1,298 @@
+//! `strata watch` as a process over real folders: real filesystem events from real writers,
+//! versions read from its `--json` lines.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::Env;
+
+/// A running `strata watch FOLDER --dataset d/w --json` and the versions it printed.
+struct Watcher {
+    child: Child,
+    lines: Receiver<Value>,
+}
+
+impl Watcher {
+    fn start(env: &Env, extra: &[&str]) -> Watcher {
+        let folder = env.path("data");
+        let mut args = vec![
+            "watch",
+            folder.to_str().unwrap(),
+            "--dataset",
+            "d/w",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let mut child = env
+            .cmd(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn strata watch");
+        let out = child.stdout.take().unwrap();
+        let (tx, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                    let _ = tx.send(v);
+                }
+            }
+        });
+        Watcher { child, lines }
+    }
+
+    /// The next version, within `patience`.
+    fn next(&self, patience: Duration) -> Option<Value> {
+        self.lines.recv_timeout(patience).ok()
+    }
+
+    /// Every version printed within `d`.
+    fn during(&self, d: Duration) -> Vec<Value> {
+        let end = Instant::now() + d;
+        let mut out = Vec::new();
+        while let Some(left) = end.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(v) => out.push(v),
+                Err(_) => break,
+            }
+        }
+        out
+    }
+
+    /// Stops it as Ctrl-C would; it must exit cleanly.
+    fn stop(self) -> String {
+        // SAFETY: sending a signal to our own child.
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGINT);
+        }
+        let out = self.child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(out.status.success(), "watch exits cleanly: {err}");
+        err
+    }
+}
+
+const QUICK: [&str; 4] = ["--quiet-for", "400ms", "--max-wait", "20s"];
+
+fn count(v: &Value, k: &str) -> u64 {
+    v[k].as_u64().unwrap()
+}
+
+#[test]
+fn a_slow_writer_a_burst_and_an_atomic_save_each_make_one_version() {
+    let env = Env::new();
+    env.write("data/first.txt", b"first");
+    std::thread::sleep(Duration::from_millis(2100)); // settled before the watch starts
+    let w = Watcher::start(&env, &QUICK);
+    let start = w
+        .next(Duration::from_secs(20))
+        .expect("the first version at start");
+    assert_eq!(
+        (start["semver"].as_str(), count(&start, "added")),
+        (Some("1.0.0"), 1)
+    );
+
+    // A slow writer: a file every 100 ms for 1.5 s, then quiet.
+    for i in 0..15 {
+        env.write(
+            &format!("data/slow/{i}.txt"),
+            format!("slow {i}").as_bytes(),
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let v = w
+        .next(Duration::from_secs(20))
+        .expect("a version after the writer stops");
+    assert_eq!(count(&v, "added"), 15, "{v}");
+    assert!(
+        w.during(Duration::from_millis(1500)).is_empty(),
+        "one version, not one per file"
+    );
+
+    // A burst from another process: mkdir -p and 500 files.
+    let data = env.path("data");
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("mkdir -p burst/a/b/c && for i in $(seq 1 500); do echo $i > burst/a/b/c/f$i; done")
+        .current_dir(&data)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let v = w
+        .next(Duration::from_secs(30))
+        .expect("a version after the burst");
+    assert_eq!(count(&v, "added"), 500, "{v}");
+    assert!(
+        w.during(Duration::from_millis(1500)).is_empty(),
+        "the burst is one version"
+    );
+
+    // An editor's atomic save: a temp file renamed over the original.
+    env.write("data/.first.txt.swx", b"first, edited");
+    std::fs::rename(env.path("data/.first.txt.swx"), env.path("data/first.txt")).unwrap();
+    let v = w
+        .next(Duration::from_secs(20))
+        .expect("a version after the save");
+    assert_eq!((count(&v, "added"), count(&v, "modified")), (0, 1), "{v}");
+    assert!(w.during(Duration::from_millis(1500)).is_empty());
+
+    // No change, no version; the versions are in the catalog.
+    w.stop();
+    let log = env.json(&["log", "d/w"]);
+    assert_eq!(log.as_array().unwrap().len(), 4, "{log}");
+}
+
+#[test]
+fn a_file_still_being_written_is_never_versioned_half_written() {
+    let env = Env::new();
+    env.write("data/done.txt", b"done");
+    std::thread::sleep(Duration::from_millis(2100));
+    // Writing never goes quiet for 400 ms, so versions come from the 1 s cap.
+    let w = Watcher::start(&env, &["--quiet-for", "400ms", "--max-wait", "1s"]);
+    w.next(Duration::from_secs(20)).expect("the first version");
+    let big = env.path("data/growing.bin");
+    let chunk = vec![7u8; 4096];
+    let started = Instant::now();
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&big).unwrap();
+        while started.elapsed() < Duration::from_millis(3500) {
+            f.write_all(&chunk).unwrap();
+            f.flush().unwrap();
+            env.write(
+                &format!("data/other/{}.txt", started.elapsed().as_millis()),
+                b"meanwhile",
+            );
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    }
+    let final_len = std::fs::metadata(&big).unwrap().len();
+    let seen = w.during(Duration::from_secs(8));
+    assert!(
+        seen.len() >= 2,
+        "the cap makes versions while writing never stops: {seen:?}"
+    );
+    w.stop();
+    // In every version, the growing file is absent or whole.
+    for v in env.json(&["log", "d/w"]).as_array().unwrap() {
+        let id = v["id"].as_str().unwrap();
+        for f in env.json(&["files", id]).as_array().unwrap() {
+            if f["path"] == "growing.bin" {
+                assert_eq!(f["size"].as_u64(), Some(final_len), "half-written in {id}");
+            }
+        }
+    }
+    let last = env.json(&["files", "d/w"]);
+    assert!(
+        last.as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["path"] == "growing.bin"),
+        "taken once it settled"
+    );
+}
+
+#[test]
+fn changes_made_while_stopped_are_caught_up_at_start() {
+    let env = Env::new();
+    env.images("data", 2, 20);
+    env.ok(&["snapshot", "d/w", "data"]);
+    std::fs::remove_file(env.path("data/class0/img00000.jpg")).unwrap();
+    env.write("data/new.txt", b"new");
+    std::thread::sleep(Duration::from_millis(2100));
+    let w = Watcher::start(&env, &QUICK);
+    let v = w.next(Duration::from_secs(20)).expect("caught up at start");
+    assert_eq!(
+        (count(&v, "added"), count(&v, "removed"), v["wake"].as_str()),
+        (1, 1, Some("start"))
+    );
+    w.stop();
+    // Nothing changed since: a second start makes no version.
+    let w = Watcher::start(&env, &QUICK);
+    assert!(w.during(Duration::from_secs(2)).is_empty());
+    w.stop();
+}
+
+#[test]
+fn one_process_at_a_time_watches_a_folder() {
+    let env = Env::new();
+    env.write("data/a.txt", b"a");
+    let w = Watcher::start(&env, &QUICK);
+    w.next(Duration::from_secs(20)).expect("running");
+    let folder = env.path("data");
+    let second = env
+        .run(&["watch", folder.to_str().unwrap(), "--dataset", "d/w"])
+        .fails();
+    assert!(
+        second.error().contains("is watched by another process"),
+        "{}",
+        second.error()
+    );
+    w.stop();
+}
+
+#[test]
+fn recorded_watches_are_listed_paused_run_and_removed() {
+    let env = Env::new();
+    env.write("data/a.txt", b"a");
+    let folder = env.path("data");
+    let f = folder.to_str().unwrap();
+    let added = env.json(&[
+        "watch",
+        "add",
+        f,
+        "--dataset",
+        "d/w",
+        "--quiet-for",
+        "300ms",
+    ]);
+    assert_eq!(added["dataset"], "d/w");
+    assert_eq!(added["running"], Value::Null);
+    let dup = env.run(&["watch", "add", f, "--dataset", "d/x"]).fails();
+    assert!(
+        dup.error().contains("is watched already"),
+        "{}",
+        dup.error()
+    );
+
+    // `watch run` runs it: a version at start, and its state is visible from another process.
+    let mut run = env
+        .cmd(&["watch", "run"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let list = env.json(&["watch", "list"]);
+        let w = &list[0];
+        if w["last_version"] == "d/w@1.0.0" && !w["running"].is_null() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never versioned: {list}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Paused: no versions; resumed: the change made meanwhile is versioned.
+    env.ok(&["watch", "pause", f]);
+    std::thread::sleep(Duration::from_secs(4));
+    env.write("data/b.txt", b"b");
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(env.json(&["log", "d/w"]).as_array().unwrap().len(), 1);
+    env.ok(&["watch", "resume", "1"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while env.json(&["log", "d/w"]).as_array().unwrap().len() < 2 {
+        assert!(Instant::now() < deadline, "resumed watch never versioned");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // SAFETY: signalling our own child.
+    unsafe {
+        libc::kill(run.id() as i32, libc::SIGTERM);
+    }
+    assert!(run.wait().unwrap().success());
+    env.ok(&["watch", "remove", f]);
+    assert_eq!(env.json(&["watch", "list"]), serde_json::json!([]));
+}
