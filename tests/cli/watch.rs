@@ -296,3 +296,42 @@ fn recorded_watches_are_listed_paused_run_and_removed() {
     env.ok(&["watch", "remove", f]);
     assert_eq!(env.json(&["watch", "list"]), serde_json::json!([]));
 }
+
+#[test]
+fn a_user_service_runs_the_watches_of_this_home() {
+    let env = Env::new();
+    let config = env.path("config");
+    let mut c = env.cmd(&["watch", "service", "install", "--json"]);
+    let out = c.env("XDG_CONFIG_HOME", &config).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let unit = config.join("systemd/user/strata-watch.service");
+    assert_eq!(r["unit"].as_str(), unit.to_str());
+    let body = std::fs::read_to_string(&unit).unwrap();
+    let exec = format!(
+        "ExecStart=\"{}\" --home \"{}\" watch run",
+        env!("CARGO_BIN_EXE_strata"),
+        env.home().display()
+    );
+    assert!(body.contains(&exec), "{body}");
+    assert!(body.contains("WantedBy=default.target"));
+    // Without a user session bus systemd cannot take it: said, with the command to run.
+    if r["applied"] == false {
+        assert!(
+            r["note"].as_str().unwrap().contains("systemctl --user"),
+            "{r}"
+        );
+    }
+    let mut c = env.cmd(&["watch", "service", "uninstall", "--json"]);
+    let out = c.env("XDG_CONFIG_HOME", &config).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!unit.exists());
+}

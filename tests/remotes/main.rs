@@ -16,3 +16,4 @@ mod proxy;
 mod servers;
 mod suite;
 mod trust;
+mod watch;

@@ -271,6 +271,19 @@ pub enum WatchAction {
     Remove { watch: String },
     /// Run every active watch in the foreground until Ctrl-C (what a service runs)
     Run,
+    /// A `systemd --user` service running `strata watch run` for this home
+    Service {
+        #[command(subcommand)]
+        action: ServiceAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ServiceAction {
+    /// Write, enable and start the unit
+    Install,
+    /// Stop, disable and remove the unit
+    Uninstall,
 }
 
 #[derive(Subcommand, Debug)]

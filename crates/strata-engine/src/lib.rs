@@ -24,7 +24,7 @@
 //! | `upload`, `fetch`, `pull`, `push` | content and catalog to and from a remote |
 //! | `share` | a change to shared versions sent now, or queued for `push` |
 //! | `runtime` | which remote to reach, offline checks, the one async runtime |
-//! | `watch` | watched folders: `watch_add`, `watches`, `watch_pause`, `watch_remove`, `watch_folder` (run one), `run_watches` |
+//! | `watch` | watched folders: `watch_add`, `watches`, `watch_pause`, `watch_remove`, `watch_folder` (run one), `run_watches`, `watch_service_install` |
 //! | `writers`, `naming` | writer locks; version ids and numbers |
 //! | `logging` | the log file |
 
@@ -76,5 +76,5 @@ pub use strata_store::verify::Mismatch;
 pub use strata_watch::WatchState;
 pub use upload::UploadOutcome;
 pub use verify::VerifyReport;
-pub use watch::{WatchEvents, WatchInfo, WatchRequest, WatchVersion};
+pub use watch::{ServiceReport, WatchEvents, WatchInfo, WatchRequest, WatchVersion};
 pub use writers::SHORT_WAIT;

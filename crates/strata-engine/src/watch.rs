@@ -419,3 +419,120 @@ fn describe(s: &WatchState) -> (&'static str, Option<String>, u64) {
         WatchState::Polling { reason, .. } => ("polling", Some(reason.clone()), 0),
     }
 }
+
+/// What `watch service install|uninstall` did.
+#[derive(Clone, Debug, Serialize)]
+pub struct ServiceReport {
+    /// The unit file written (or removed).
+    pub unit: PathBuf,
+    /// Whether systemd took it (enabled and started, or stopped and disabled).
+    pub applied: bool,
+    /// What systemd said when it could not, and the command to run then.
+    pub note: Option<String>,
+}
+
+const SERVICE_NAME: &str = "strata-watch.service";
+
+/// `~/.config/systemd/user/strata-watch.service` (or under `$XDG_CONFIG_HOME`).
+fn unit_path() -> Result<PathBuf> {
+    let config = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|c| !c.is_empty())
+        .map(PathBuf::from)
+        .or_else(dirs::config_dir)
+        .ok_or_else(|| Error::invalid("no configuration folder (set HOME or XDG_CONFIG_HOME)"))?;
+    Ok(config.join("systemd/user").join(SERVICE_NAME))
+}
+
+/// Runs `systemctl --user ARGS`; `None` when it worked, else what it said.
+fn systemctl(args: &[&str]) -> Option<String> {
+    match std::process::Command::new("systemctl")
+        .arg("--user")
+        .args(args)
+        .output()
+    {
+        Ok(o) if o.status.success() => None,
+        Ok(o) => Some(String::from_utf8_lossy(&o.stderr).trim().to_string()),
+        Err(e) => Some(format!("systemctl: {e}")),
+    }
+}
+
+/// A path as systemd reads it in `ExecStart`: quoted, with `\` and `"` escaped and `%`
+/// doubled, so a home with spaces or percent signs is passed as one argument, unchanged.
+fn unit_quote(p: &Path) -> Result<String> {
+    let s = p
+        .to_str()
+        .ok_or_else(|| Error::invalid(format!("'{}' is not UTF-8", p.display())))?;
+    if s.chars().any(char::is_control) {
+        return Err(Error::invalid(format!(
+            "'{}' has a control character",
+            p.display()
+        )));
+    }
+    Ok(format!(
+        "\"{}\"",
+        s.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('%', "%%")
+    ))
+}
+
+impl Engine {
+    /// Writes a `systemd --user` unit running `strata watch run` on this home with `exe`, and
+    /// enables and starts it: watches keep running without a terminal or the app, across
+    /// logins (with lingering) and restarts.
+    pub fn watch_service_install(&self, exe: &Path) -> Result<ServiceReport> {
+        let unit = unit_path()?;
+        let body = format!(
+            "# Written by `strata watch service install`; `strata watch service uninstall` \
+             removes it.\n\
+             [Unit]\n\
+             Description=Strata: watched folders become versions\n\n\
+             [Service]\n\
+             ExecStart={} --home {} watch run\n\
+             Restart=on-failure\n\
+             RestartSec=5\n\n\
+             [Install]\n\
+             WantedBy=default.target\n",
+            unit_quote(exe)?,
+            unit_quote(&self.home)?
+        );
+        let dir = unit.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).ctx("create", dir)?;
+        let tmp = unit.with_extension("service.tmp");
+        std::fs::write(&tmp, body).ctx("write", &tmp)?;
+        std::fs::rename(&tmp, &unit).ctx("rename into place", &unit)?;
+        let failed =
+            systemctl(&["daemon-reload"]).or_else(|| systemctl(&["enable", "--now", SERVICE_NAME]));
+        Ok(ServiceReport {
+            unit,
+            applied: failed.is_none(),
+            note: failed.map(|why| {
+                format!(
+                    "systemd did not take it ({why}); in a desktop session run \
+                     `systemctl --user daemon-reload && systemctl --user enable --now \
+                     {SERVICE_NAME}`"
+                )
+            }),
+        })
+    }
+
+    /// Stops and disables the unit and removes its file.
+    pub fn watch_service_uninstall(&self) -> Result<ServiceReport> {
+        let unit = unit_path()?;
+        let failed = systemctl(&["disable", "--now", SERVICE_NAME]);
+        match std::fs::remove_file(&unit) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::not_found("service unit", unit.display().to_string()))
+            }
+            Err(e) => return Err(e).ctx("remove", &unit),
+        }
+        let failed = failed.or_else(|| systemctl(&["daemon-reload"]));
+        Ok(ServiceReport {
+            unit,
+            applied: failed.is_none(),
+            note: failed
+                .map(|why| format!("systemd did not answer ({why}); the unit file is gone")),
+        })
+    }
+}

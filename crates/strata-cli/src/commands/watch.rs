@@ -8,7 +8,7 @@ use strata_core::{Error, Result};
 use strata_engine::{Engine, WatchEvents, WatchInfo, WatchRequest, WatchState, WatchVersion};
 
 use super::Ctx;
-use crate::args::{WatchAction, WatchArgs};
+use crate::args::{ServiceAction, WatchAction, WatchArgs};
 
 impl WatchArgs {
     /// The engine's request: the one mapping of these flags.
@@ -143,6 +143,23 @@ pub fn run(
             ctx.emit(&w, || format!("no longer watching {}", w.folder));
         }
         Some(WatchAction::Run) => Engine::run_watches(home, ctx.cancel, &printed)?,
+        Some(WatchAction::Service { action }) => {
+            let r = match action {
+                ServiceAction::Install => {
+                    let exe = std::env::current_exe()
+                        .map_err(|e| Error::Internal(format!("where is strata? {e}")))?;
+                    ctx.engine.watch_service_install(&exe)?
+                }
+                ServiceAction::Uninstall => ctx.engine.watch_service_uninstall()?,
+            };
+            ctx.emit(&r, || {
+                let done = if r.applied { "done" } else { "written" };
+                match &r.note {
+                    Some(n) => format!("{}: {done}; {n}", r.unit.display()),
+                    None => format!("{}: {done}", r.unit.display()),
+                }
+            });
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
