@@ -335,3 +335,53 @@ fn a_user_service_runs_the_watches_of_this_home() {
     );
     assert!(!unit.exists());
 }
+
+#[test]
+fn a_watcher_killed_at_any_moment_catches_up_and_never_versions_twice() {
+    let env = Env::new();
+    env.images("data", 4, 1500);
+    std::thread::sleep(Duration::from_millis(2100));
+    let folder = env.path("data");
+    for round in 0..4u64 {
+        // A change, then a watcher killed somewhere in its start-up version.
+        env.write(&format!("data/round{round}.txt"), b"changed while stopped");
+        std::thread::sleep(Duration::from_millis(2100));
+        let mut child = env
+            .cmd(&["watch", folder.to_str().unwrap(), "--dataset", "d/w"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(60 + round * 90));
+        // SAFETY: killing our own child.
+        unsafe {
+            libc::kill(child.id() as i32, libc::SIGKILL);
+        }
+        let _ = child.wait();
+    }
+    // Restarted, it catches up with whatever the killed ones did not finish.
+    let w = Watcher::start(&env, &QUICK);
+    let _ = w.during(Duration::from_secs(5));
+    w.stop();
+    let log = env.json(&["log", "d/w"]);
+    let versions = log.as_array().unwrap();
+    let files = env.json(&["files", "d/w"]);
+    assert_eq!(
+        files.as_array().unwrap().len(),
+        1504,
+        "every change is in the newest version"
+    );
+    // No two versions of the same content, and everything verifies.
+    let mut manifests: Vec<&str> = versions
+        .iter()
+        .map(|v| v["manifest"].as_str().unwrap())
+        .collect();
+    let n = manifests.len();
+    manifests.sort_unstable();
+    manifests.dedup();
+    assert_eq!(manifests.len(), n, "a version made twice: {log}");
+    for v in versions {
+        let r = env.json(&["verify", v["id"].as_str().unwrap()]);
+        assert_eq!(r["mismatches"], serde_json::json!([]), "{r}");
+    }
+}
