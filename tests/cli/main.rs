@@ -8,6 +8,7 @@ mod chaos;
 mod concurrency;
 mod crash;
 mod get;
+mod ignore;
 mod locks;
 mod logging;
 mod output;

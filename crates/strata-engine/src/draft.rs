@@ -79,6 +79,7 @@ impl Engine {
                 recursive: opts.recursive,
                 prefix: &prefix,
                 allow_file: true,
+                ignores: true,
             };
             scans.push(scan_folder(p, &scan_opts, progress)?);
         }

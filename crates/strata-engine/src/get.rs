@@ -337,7 +337,12 @@ impl Engine {
     /// True when `dir` holds exactly `entries` (same paths, same content). Uses the stat cache,
     /// so checking a copy we wrote reads no file.
     pub(crate) fn folder_matches(&self, dir: &Path, entries: &[Entry]) -> Result<bool> {
-        let scan = scan_folder(dir, &ScanOptions::default(), &strata_core::NoProgress)?;
+        // Ignoring nothing: a version can hold what a scan leaves out (a file added by name).
+        let exact = ScanOptions {
+            ignores: false,
+            ..ScanOptions::default()
+        };
+        let scan = scan_folder(dir, &exact, &strata_core::NoProgress)?;
         if scan.files.len() != entries.len() {
             return Ok(false);
         }

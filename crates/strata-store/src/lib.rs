@@ -35,7 +35,7 @@ use strata_core::{Error, Hash, IoContext, Manifest, Result};
 pub use imports::SmallImport;
 pub use ingest::{Ingested, Source};
 pub use remote_index::RemotePlace;
-pub use scan::{scan_folder, Scan};
+pub use scan::{scan_folder, Ignores, Scan};
 pub use statcache::StatCache;
 
 /// Objects at least this large are stored as loose files; smaller ones go into packs.

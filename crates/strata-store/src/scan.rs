@@ -1,11 +1,17 @@
 //! Walking a folder (or taking one file) into a list of sources with their stat, ready for
 //! ingest. Symlinks are followed; a loop, an unreadable entry, a non-UTF-8 name or one no
 //! manifest may hold stops the scan with an error naming the path, before anything is written.
+//!
+//! A folder's scan leaves out what [`Ignores`] names: built-in noise ([`NOISE`]) and the patterns
+//! of the folder's `.strataignore`. A file given by name is taken whatever its name: the user
+//! asked for it.
 
-use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::io::Read;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
 
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use strata_core::{Error, IoContext, PathFilter, Progress, Result};
 
 use crate::statcache::Stat;
@@ -25,8 +31,8 @@ pub struct Scan {
     /// The scanned root, absolute.
     pub root: PathBuf,
     pub files: Vec<Source>,
-    /// True when every file under the root was taken (no filter, recursive): the stat cache can
-    /// then forget files that are gone.
+    /// True when every file under the root was taken (no filter, recursive; ignored files are
+    /// never taken): the stat cache can then forget files that are gone.
     pub complete: bool,
     pub started_ns: i64,
 }
@@ -37,6 +43,173 @@ impl Scan {
     }
 }
 
+/// The file of ignore patterns at the top of a scanned folder.
+pub const IGNORE_FILE: &str = ".strataignore";
+
+/// A larger `.strataignore` is refused: it is read whole on every scan, and no real list of
+/// patterns comes near this.
+pub const IGNORE_FILE_MAX: u64 = 1 << 20;
+
+/// Files that programs leave beside the ones a person works on: never data, and they come and
+/// go on their own, so a watched folder would otherwise make versions nobody asked for. Matched
+/// like lines at the top of a `.strataignore`, so a `!` line there takes one back in.
+pub const NOISE: &[&str] = &[
+    // macOS Finder's view settings, written into every folder it shows.
+    ".DS_Store",
+    // Windows Explorer's thumbnail cache.
+    "Thumbs.db",
+    // Vim's swap file, there while a file is open in it.
+    "*.swp",
+    // Backup copies written on save by Emacs, gedit, nano and others.
+    "*~",
+    // LibreOffice's lock file, there while a document is open.
+    ".~lock.*",
+    // Partial output that programs write while saving, then rename or delete.
+    "*.tmp",
+    // Emacs's lock file (a dangling symlink) while a buffer has unsaved changes.
+    ".#*",
+];
+
+/// What a folder's scan leaves out: [`NOISE`], then the patterns of `<root>/.strataignore`
+/// (git's syntax and rules, matched by the `ignore` crate relative to the root: `!` negation,
+/// `dir/`, anchored `/x`, `**`). An ignored folder is not walked at all.
+///
+/// Only the `.strataignore` at the top of the scanned folder is read. One in a subfolder is
+/// not (the `ignore` crate matches one file at a time; layering nested files is its walker's
+/// job, which the scan does not use): the scan warns about it, and its patterns belong in the
+/// top file, prefixed with the subfolder.
+///
+/// No `.strataignore` ever enters a version: it is configuration, not data, and kept in versions
+/// every edit to it would show as a change in the dataset's lineage diffs.
+///
+/// A watcher can load one for its folder and drop events for ignored paths without scanning;
+/// it should load it again when `.strataignore` itself changes.
+#[derive(Clone, Debug)]
+pub struct Ignores {
+    root: PathBuf,
+    matcher: Gitignore,
+}
+
+impl Ignores {
+    /// The built-in noise plus `<root>/.strataignore`, if there is one. The file is user data:
+    /// a line that is not a valid pattern, a file over [`IGNORE_FILE_MAX`], a symlink (it could
+    /// name a file outside the folder) or anything but a regular file is an `Invalid` error
+    /// naming it.
+    pub fn load(root: &Path) -> Result<Ignores> {
+        let path = root.join(IGNORE_FILE);
+        let mut builder = GitignoreBuilder::new(root);
+        for line in NOISE {
+            builder
+                .add_line(None, line)
+                .map_err(|e| Error::Internal(format!("built-in ignore pattern '{line}': {e}")))?;
+        }
+        if let Some(bytes) = read_ignore_file(&path)? {
+            let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes); // a BOM from Notepad
+            for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
+                let at = || format!("{} line {}", path.display(), i + 1);
+                let line = std::str::from_utf8(line)
+                    .map_err(|_| Error::invalid(format!("{}: not valid UTF-8", at())))?;
+                builder
+                    .add_line(Some(path.clone()), line)
+                    .map_err(|e| Error::invalid(format!("{}: {e}", at())))?;
+            }
+        }
+        let matcher = builder
+            .build()
+            .map_err(|e| Error::invalid(format!("{}: {e}", path.display())))?;
+        Ok(Ignores {
+            root: root.to_path_buf(),
+            matcher,
+        })
+    }
+
+    /// True when a scan of the root leaves `rel_path` out: it, or a folder it is in, is ignored.
+    /// `rel_path` is relative to the root (an absolute path under the root as given to
+    /// [`load`](Ignores::load) is taken too);
+    /// `is_dir` says whether it is a folder, since a pattern ending in `/` matches only folders.
+    /// A path outside the root, or with `..` in it, is not the scan's to ignore: false.
+    pub fn is_ignored(&self, rel_path: &Path, is_dir: bool) -> bool {
+        let rel = if rel_path.is_absolute() {
+            match rel_path.strip_prefix(&self.root) {
+                Ok(r) => r,
+                Err(_) => return false,
+            }
+        } else {
+            rel_path
+        };
+        let mut parts = Vec::new();
+        for c in rel.components() {
+            match c {
+                Component::Normal(p) => parts.push(p),
+                Component::CurDir => {}
+                _ => return false,
+            }
+        }
+        let mut at = PathBuf::new();
+        for (i, part) in parts.iter().enumerate() {
+            at.push(part);
+            // Each folder on the way is checked as the walk would meet it.
+            let last = i + 1 == parts.len();
+            if self.matches(&at, !last || is_dir) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Whether the entry itself is left out; the walk has already checked its folders.
+    fn matches(&self, rel: &Path, is_dir: bool) -> bool {
+        (!is_dir && rel.file_name() == Some(IGNORE_FILE.as_ref()))
+            || self.matcher.matched(rel, is_dir).is_ignore()
+    }
+}
+
+/// The bytes of a `.strataignore`, or `None` when there is none. Never follows a symlink and
+/// never blocks on a fifo.
+fn read_ignore_file(path: &Path) -> Result<Option<Vec<u8>>> {
+    let opened = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path);
+    let file = match opened {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(Error::invalid(format!(
+            "'{}' is a symlink: ignore patterns are read only from a regular file in the folder",
+            path.display()
+        )))
+        }
+        Err(e) => return Err(e).ctx("read", path),
+    };
+    let meta = file.metadata().ctx("read", path)?;
+    if !meta.is_file() {
+        return Err(Error::invalid(format!(
+            "'{}' is not a regular file: it must hold ignore patterns, one a line",
+            path.display()
+        )));
+    }
+    let too_big = || {
+        Error::invalid(format!(
+            "'{}' is larger than {} KiB: too large for a list of ignore patterns",
+            path.display(),
+            IGNORE_FILE_MAX >> 10
+        ))
+    };
+    if meta.len() > IGNORE_FILE_MAX {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::new();
+    // Bounded again while reading: the file can grow after the stat.
+    file.take(IGNORE_FILE_MAX + 1)
+        .read_to_end(&mut bytes)
+        .ctx("read", path)?;
+    if bytes.len() as u64 > IGNORE_FILE_MAX {
+        return Err(too_big());
+    }
+    Ok(Some(bytes))
+}
+
 pub struct ScanOptions<'a> {
     /// Only files whose path relative to the root matches.
     pub filter: Option<&'a PathFilter>,
@@ -45,6 +218,9 @@ pub struct ScanOptions<'a> {
     pub prefix: &'a str,
     /// When false, a file path is rejected (sync and snapshot need folders).
     pub allow_file: bool,
+    /// Leave out what [`Ignores`] names (the default). Off only to compare a folder with a
+    /// version exactly: a version can hold such files, added by name.
+    pub ignores: bool,
 }
 
 impl Default for ScanOptions<'_> {
@@ -54,6 +230,7 @@ impl Default for ScanOptions<'_> {
             recursive: true,
             prefix: "",
             allow_file: false,
+            ignores: true,
         }
     }
 }
@@ -89,9 +266,22 @@ pub fn scan_folder(path: &Path, opts: &ScanOptions<'_>, progress: &dyn Progress)
             path.display()
         )));
     }
+    let ignores = opts.ignores.then(|| Ignores::load(&root)).transpose()?;
     progress.begin("scanning", 0, 0);
-    let files = walk(&root, opts)?;
+    let (files, unread) = walk(&root, opts, ignores.as_ref())?;
     progress.end();
+    if let Some(first) = unread.first() {
+        let more = match unread.len() {
+            1 => String::new(),
+            n => format!(" (and {} more)", n - 1),
+        };
+        let dir = first.strip_suffix(IGNORE_FILE).unwrap_or(first);
+        progress.warn(&format!(
+            "'{first}'{more} is not read: only the {IGNORE_FILE} at the top of '{}' applies \
+             (write its patterns there, prefixed with '{dir}'); it is not part of the version",
+            root.display()
+        ));
+    }
     Ok(Scan {
         root,
         files,
@@ -101,27 +291,38 @@ pub fn scan_folder(path: &Path, opts: &ScanOptions<'_>, progress: &dyn Progress)
 }
 
 /// Walks `root` with one task per folder on the thread pool. Entries are stat'ed relative to
-/// their folder (no full-path lookup per file), which is most of a re-scan's cost.
-fn walk(root: &Path, opts: &ScanOptions<'_>) -> Result<Vec<Source>> {
-    let found = Mutex::new(Vec::new());
-    let failed: Mutex<Option<Error>> = Mutex::new(None);
+/// their folder (no full-path lookup per file), which is most of a re-scan's cost. Returns the
+/// files and the `.strataignore` files found below the root (not read).
+fn walk(
+    root: &Path,
+    opts: &ScanOptions<'_>,
+    ignores: Option<&Ignores>,
+) -> Result<(Vec<Source>, Vec<String>)> {
     let root_meta = std::fs::metadata(root).ctx("read", root)?;
     let chain = vec![(root_meta.dev(), root_meta.ino())];
-    rayon::scope(|s| {
-        walk_dir(
-            s,
-            root.to_path_buf(),
-            String::new(),
-            chain,
-            opts,
-            &found,
-            &failed,
-        );
-    });
-    if let Some(e) = failed.into_inner().unwrap_or(None) {
+    let walk = Walk {
+        opts,
+        ignores,
+        found: Mutex::new(Vec::new()),
+        failed: Mutex::new(None),
+        unread: Mutex::new(Vec::new()),
+    };
+    rayon::scope(|s| walk_dir(s, root.to_path_buf(), String::new(), chain, &walk));
+    if let Some(e) = walk.failed.into_inner().unwrap_or(None) {
         return Err(e);
     }
-    Ok(found.into_inner().unwrap_or_default())
+    let mut unread = walk.unread.into_inner().unwrap_or_default();
+    unread.sort();
+    Ok((walk.found.into_inner().unwrap_or_default(), unread))
+}
+
+/// What every folder's task shares.
+struct Walk<'a> {
+    opts: &'a ScanOptions<'a>,
+    ignores: Option<&'a Ignores>,
+    found: Mutex<Vec<Source>>,
+    failed: Mutex<Option<Error>>,
+    unread: Mutex<Vec<String>>,
 }
 
 fn walk_dir<'s>(
@@ -129,21 +330,19 @@ fn walk_dir<'s>(
     dir: PathBuf,
     rel: String,
     chain: Vec<(u64, u64)>,
-    opts: &'s ScanOptions<'s>,
-    found: &'s Mutex<Vec<Source>>,
-    failed: &'s Mutex<Option<Error>>,
+    walk: &'s Walk<'s>,
 ) {
-    if failed.lock().map(|f| f.is_some()).unwrap_or(true) {
+    if walk.failed.lock().map(|f| f.is_some()).unwrap_or(true) {
         return; // another folder failed: the scan is over
     }
-    match read_dir(scope, &dir, &rel, &chain, opts, found, failed) {
+    match read_dir(scope, &dir, &rel, &chain, walk) {
         Ok(mut local) => {
-            if let Ok(mut f) = found.lock() {
+            if let Ok(mut f) = walk.found.lock() {
                 f.append(&mut local);
             }
         }
         Err(e) => {
-            if let Ok(mut f) = failed.lock() {
+            if let Ok(mut f) = walk.failed.lock() {
                 f.get_or_insert(e);
             }
         }
@@ -151,20 +350,38 @@ fn walk_dir<'s>(
 }
 
 /// The files of one folder; subfolders are handed to new tasks.
-#[allow(clippy::too_many_arguments)]
 fn read_dir<'s>(
     scope: &rayon::Scope<'s>,
     dir: &Path,
     rel: &str,
     chain: &[(u64, u64)],
-    opts: &'s ScanOptions<'s>,
-    found: &'s Mutex<Vec<Source>>,
-    failed: &'s Mutex<Option<Error>>,
+    walk: &'s Walk<'s>,
 ) -> Result<Vec<Source>> {
+    let opts = walk.opts;
     let mut local = Vec::new();
     for item in std::fs::read_dir(dir).ctx("read", dir)? {
         let item = item.ctx("read", dir)?;
         let path = item.path();
+        let ft = item.file_type().ctx("read", &path)?;
+        // Decided before anything else about the entry: an ignored one may be unreadable, a
+        // dangling link (Emacs's `.#` locks), oddly named or a folder of a million files.
+        // A symlink's kind is unknown until followed: skipped here only if ignored either way.
+        if let Some(ig) = walk.ignores {
+            let rel_path = Path::new(rel).join(item.file_name());
+            let skip = if ft.is_symlink() {
+                ig.matches(&rel_path, false) && ig.matches(&rel_path, true)
+            } else {
+                ig.matches(&rel_path, ft.is_dir())
+            };
+            if skip {
+                if !rel.is_empty() && ft.is_file() && item.file_name() == IGNORE_FILE {
+                    if let Ok(mut u) = walk.unread.lock() {
+                        u.push(rel_path.to_string_lossy().into_owned());
+                    }
+                }
+                continue;
+            }
+        }
         let name = item.file_name();
         let name = name.to_str().ok_or_else(|| {
             Error::invalid(format!(
@@ -181,17 +398,23 @@ fn read_dir<'s>(
         // like a non-UTF-8 one: stored, it would make the version unreadable.
         if let Some(why) = strata_core::manifest::path_problem(&child_rel) {
             return Err(Error::invalid(format!(
-                "'{}' cannot be versioned ({why}): rename it or move it out of the folder",
+                "'{}' cannot be versioned ({why}): rename it, move it out of the folder or \
+                 name it in {IGNORE_FILE}",
                 path.display().to_string().escape_debug()
             )));
         }
-        let ft = item.file_type().ctx("read", &path)?;
         // Symlinks are followed: stat the target by full path (rare, so the cost is fine).
         let (meta, is_link) = if ft.is_symlink() {
-            (std::fs::metadata(&path).ctx("read", &path)?, true)
+            let meta = std::fs::metadata(&path).ctx("read", &path)?;
+            if let Some(ig) = walk.ignores {
+                if ig.matches(Path::new(&child_rel), meta.is_dir()) {
+                    continue;
+                }
+            }
+            (meta, true)
         } else if ft.is_dir() {
             if opts.recursive {
-                spawn_dir(scope, path, child_rel, chain, None, opts, found, failed);
+                spawn_dir(scope, path, child_rel, chain, None, walk);
             }
             continue;
         } else {
@@ -206,7 +429,7 @@ fn read_dir<'s>(
                         path.display()
                     )));
                 }
-                spawn_dir(scope, path, child_rel, chain, Some(id), opts, found, failed);
+                spawn_dir(scope, path, child_rel, chain, Some(id), walk);
             }
             continue;
         }
@@ -228,16 +451,13 @@ fn read_dir<'s>(
     Ok(local)
 }
 
-#[allow(clippy::too_many_arguments)]
 fn spawn_dir<'s>(
     scope: &rayon::Scope<'s>,
     dir: PathBuf,
     rel: String,
     chain: &[(u64, u64)],
     id: Option<(u64, u64)>,
-    opts: &'s ScanOptions<'s>,
-    found: &'s Mutex<Vec<Source>>,
-    failed: &'s Mutex<Option<Error>>,
+    walk: &'s Walk<'s>,
 ) {
     let id = match id {
         Some(i) => i,
@@ -248,7 +468,7 @@ fn spawn_dir<'s>(
     };
     let mut chain = chain.to_vec();
     chain.push(id);
-    scope.spawn(move |s| walk_dir(s, dir, rel, chain, opts, found, failed));
+    scope.spawn(move |s| walk_dir(s, dir, rel, chain, walk));
 }
 
 pub fn stat_of(meta: &std::fs::Metadata) -> Stat {
