@@ -385,3 +385,41 @@ fn a_watcher_killed_at_any_moment_catches_up_and_never_versions_twice() {
         assert_eq!(r["mismatches"], serde_json::json!([]), "{r}");
     }
 }
+
+#[test]
+fn ignored_files_never_make_a_version() {
+    let env = Env::new();
+    env.write("data/.strataignore", b"scratch/\n*.log\n");
+    env.write("data/keep.txt", b"keep");
+    std::thread::sleep(Duration::from_millis(2100));
+    let w = Watcher::start(&env, &QUICK);
+    let first = w.next(Duration::from_secs(20)).expect("the first version");
+    assert_eq!(count(&first, "added"), 1, "{first}");
+    // Noise and ignored names: nothing to version.
+    env.write("data/.DS_Store", b"finder");
+    env.write("data/notes.txt.swp", b"vim");
+    env.write("data/run.log", b"log line");
+    env.write("data/scratch/tmp.bin", b"scratch");
+    assert!(
+        w.during(Duration::from_secs(3)).is_empty(),
+        "no version of ignored files"
+    );
+    // A pattern taken out of .strataignore: its files count again.
+    env.write("data/.strataignore", b"scratch/\n");
+    let v = w
+        .next(Duration::from_secs(20))
+        .expect("run.log is no longer ignored");
+    assert_eq!(count(&v, "added"), 1, "{v}");
+    env.write("data/real.txt", b"real");
+    let v = w.next(Duration::from_secs(20)).expect("a real change");
+    assert_eq!(count(&v, "added"), 1, "{v}");
+    w.stop();
+    let files: Vec<String> = env
+        .json(&["files", "d/w"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(files, ["keep.txt", "real.txt", "run.log"]);
+}

@@ -14,6 +14,7 @@ use strata_core::lock::WriterLock;
 use strata_core::time::now_ms;
 use strata_core::{Cancel, Catalog, DatasetName, Error, IoContext, NoProgress, Result, State};
 use strata_core::{UploadState, Version};
+use strata_store::scan::{Ignores, IGNORE_FILE};
 use strata_watch::{Outcome, Wake, WatchConfig, WatchState};
 
 use crate::Engine;
@@ -226,15 +227,28 @@ impl Engine {
             self.warn(None, w);
         }
         let store_root = self.store.root().to_path_buf();
+        // What `.strataignore` and the built-in noise list leave out never wakes the watch. The
+        // rules are read again when that file changes, so a pattern removed from it lets its
+        // files' events through at once (the scan itself always reads the rules afresh).
+        let ignores = std::sync::RwLock::new(Ignores::load(&folder)?);
+        let root = folder.clone();
         let config = WatchConfig {
             quiet_for: request.quiet_for,
             max_wait: request.max_wait,
             poll: request.poll,
             ..Default::default()
         }
-        // The store is never inside a watched folder in practice, but if it were, its own
-        // writes must not wake the watch.
-        .with_ignore(move |rel| rel.starts_with(&store_root));
+        .with_ignore(move |rel| {
+            if rel == Path::new(IGNORE_FILE) {
+                if let (Ok(fresh), Ok(mut held)) = (Ignores::load(&root), ignores.write()) {
+                    *held = fresh;
+                }
+                return false;
+            }
+            // The store is never inside a watched folder in practice, but if it were, its own
+            // writes must not wake the watch.
+            rel.starts_with(&store_root) || ignores.read().is_ok_and(|i| i.is_ignored(rel, false))
+        });
         // States are written through a second connection: the handler holds the engine.
         let mut states = match id {
             Some(_) => Some(Catalog::open(&self.home.join("catalog.db"))?),
