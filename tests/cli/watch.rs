@@ -423,3 +423,18 @@ fn ignored_files_never_make_a_version() {
         .collect();
     assert_eq!(files, ["keep.txt", "real.txt", "run.log"]);
 }
+
+#[test]
+fn polling_sees_changes_without_filesystem_events() {
+    let env = Env::new();
+    env.write("data/a.txt", b"a");
+    std::thread::sleep(Duration::from_millis(2100));
+    let w = Watcher::start(&env, &["--quiet-for", "400ms", "--poll", "300ms"]);
+    w.next(Duration::from_secs(20)).expect("the first version");
+    // Polling compares whole-second mtimes: a new file is seen by its appearance.
+    env.write("data/b.txt", b"b");
+    let v = w.next(Duration::from_secs(20)).expect("seen by polling");
+    assert_eq!(count(&v, "added"), 1, "{v}");
+    let err = w.stop();
+    assert!(!err.contains("error"), "{err}");
+}
