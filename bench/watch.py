@@ -51,7 +51,8 @@ def change(root, n, rep):
 
 def snapshot(env, folder, dataset):
     t0 = time.perf_counter()
-    subprocess.run([STRATA, "snapshot", dataset, folder, "-q"], env=env, check=True)
+    subprocess.run([STRATA, "snapshot", dataset, folder, "-q"], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
     return time.perf_counter() - t0
 
 
