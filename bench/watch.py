@@ -73,10 +73,11 @@ class Watch:
             fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / TICK
 
-    def peak_rss_mb(self):
+    def rss_mb(self, field):
+        """VmRSS (now) or VmHWM (peak) of the watching process, in MB."""
         with open(f"/proc/{self.p.pid}/status") as f:
             for line in f:
-                if line.startswith("VmHWM:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1]) / 1024
         return 0.0
 
@@ -105,7 +106,7 @@ def bench(n, reps, idle):
         t0 = w.cpu_seconds()
         time.sleep(idle)
         idle_cpu = w.cpu_seconds() - t0
-        rss = w.peak_rss_mb()
+        rss, peak = w.rss_mb("VmRSS"), w.rss_mb("VmHWM")
         w.stop()
         for rep in range(reps):
             change(folder, n, 100 + rep)
@@ -124,7 +125,7 @@ def bench(n, reps, idle):
               f"{med(snap_catch):>9.2f}s")
         print(f"{'CPU while idle':<46}{idle_cpu:>8.2f} s over {idle} s"
               f" ({100 * idle_cpu / idle:.2f} % of a core)")
-        print(f"{'peak resident memory of the watch':<46}{rss:>8.1f} MB")
+        print(f"{'resident memory of the watch, idle / peak':<46}{rss:>8.1f} MB / {peak:.1f} MB")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
