@@ -12,6 +12,7 @@ mod locks;
 mod logging;
 mod output;
 mod remote;
+mod status;
 mod store;
 mod trust;
 mod versions;
