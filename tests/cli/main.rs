@@ -14,5 +14,6 @@ mod output;
 mod remote;
 mod status;
 mod store;
+mod switch;
 mod trust;
 mod versions;

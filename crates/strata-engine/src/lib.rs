@@ -19,7 +19,7 @@
 //! | `status` | `status`: what a snapshot of a folder would record ([`FolderStatus`]), nothing stored |
 //! | `squash`, `delete`, `rename` | `squash`; `delete`, `delete_dataset`; `rename`, `move_dataset` |
 //! | `list`, `diff` | `list`, `list_versions`, `show`, `files`, `log`; `diff` |
-//! | `get`, `cache` | `get` a copy ([`GetRequest`]); the read-only cache: `cache_list`, `cache_evict`, `cache_pin` |
+//! | `get`, `cache` | `get` a copy ([`GetRequest`]), or switch a mutable one in place; the read-only cache: `cache_list`, `cache_evict`, `cache_pin` |
 //! | `verify`, `gc` | `verify`, `verify_remote`; `gc`, `gc_remote` |
 //! | `remote` | remotes: `remote_add`, `remote_login`, `remote_test`, defaults |
 //! | `upload`, `fetch`, `pull`, `push` | content and catalog to and from a remote |
