@@ -227,3 +227,25 @@ fn a_symlinked_folder_inside_is_never_written_through() {
         "a file outside the copy was changed"
     );
 }
+
+#[test]
+fn a_version_file_a_folder_scan_would_skip_is_compared_too() {
+    let env = Env::new();
+    env.images("data", 2, 4);
+    // Added by name: taken whatever its name, though a folder's scan may leave such names out.
+    env.write("loose/notes.tmp", b"kept by name");
+    env.ok(&["create", "d/x"]);
+    env.ok(&["add", "d/x@1.0.0", "data"]);
+    env.ok(&["add", "d/x@1.0.0", "loose/notes.tmp"]);
+    env.ok(&["finalize", "d/x@1.0.0"]);
+    let work = env.path("work");
+    let w = work.to_str().unwrap();
+    env.ok(&["get", "d/x@1.0.0", "--to", w, "--mutable"]);
+    assert_eq!(
+        std::fs::read(work.join("notes.tmp")).unwrap(),
+        b"kept by name"
+    );
+    let again = env.json(&["get", "d/x@1.0.0", "--to", w, "--mutable"]);
+    assert_eq!(again["reused"], true, "{again}");
+    assert_eq!(again["unchanged"], 5, "{again}");
+}

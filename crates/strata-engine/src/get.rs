@@ -16,8 +16,8 @@ use strata_core::error::Remedy;
 use strata_core::manifest::sample;
 use strata_core::{Cancel, Entry, Error, IoContext, Progress, Result, Selection, Version};
 use strata_store::materialize::{Mode, Target};
-use strata_store::scan::{scan_folder, ScanOptions};
-use strata_store::{materialize, StatCache};
+use strata_store::scan::{now_ns, scan_folder, stat_of, ScanOptions};
+use strata_store::{ingest, materialize, Scan, Source, StatCache};
 
 use crate::Engine;
 
@@ -432,16 +432,50 @@ impl Engine {
             Err(e) => return Err(e),
         };
         let want: HashMap<&str, &Entry> = entries.iter().map(|e| (e.path.as_str(), e)).collect();
+        // Entries the scan did not list: new to the folder, or there but left out by the scan (a
+        // name the scan skips that the version holds, added by name). Those found are read too,
+        // or a copy holding one would never be found equal.
+        let listed: HashSet<&str> = read
+            .hashed
+            .entries
+            .iter()
+            .map(|e| e.path.as_str())
+            .collect();
+        let unlisted: Vec<Source> = entries
+            .iter()
+            .filter(|e| !listed.contains(e.path.as_str()))
+            .filter_map(|e| {
+                let abs = materialize::safe_join(&dest, &e.path).ok()?;
+                let m = fs::metadata(&abs).ok().filter(|m| m.is_file())?;
+                Some(Source {
+                    rel: e.path.clone(),
+                    dataset_path: e.path.clone(),
+                    abs,
+                    stat: stat_of(&m),
+                })
+            })
+            .collect();
+        let unlisted = Scan {
+            root: read.scan.root.clone(),
+            files: unlisted,
+            complete: false,
+            started_ns: now_ns(),
+        };
+        let found = ingest::hash_only(&unlisted, &mut read.cache, progress, cancel)?;
+
         let mut write: Vec<Entry> = Vec::new();
         let mut remove: Vec<String> = Vec::new();
         let mut lost: Vec<String> = Vec::new();
-        let mut same: Vec<usize> = Vec::new();
-        let mut present: HashSet<&str> = HashSet::with_capacity(read.hashed.entries.len());
-        for (i, have) in read.hashed.entries.iter().enumerate() {
-            present.insert(have.path.as_str());
+        // (the version's entry, the file already holding its content)
+        let mut same: Vec<(&Entry, &Path)> = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::with_capacity(entries.len());
+        let held = (read.hashed.entries.iter().zip(&read.scan.files))
+            .chain(found.entries.iter().zip(&unlisted.files));
+        for (have, file) in held {
+            seen.insert(have.path.as_str());
             match want.get(have.path.as_str()) {
                 Some(w) if w.hash == have.hash && w.size == have.size => {
-                    same.push(i);
+                    same.push((w, &file.abs));
                     continue;
                 }
                 Some(w) => write.push((*w).clone()),
@@ -454,7 +488,7 @@ impl Engine {
         write.extend(
             entries
                 .iter()
-                .filter(|e| !present.contains(e.path.as_str()))
+                .filter(|e| !seen.contains(e.path.as_str()))
                 .cloned(),
         );
         // Any content to change, before the rewrites below that change none.
@@ -462,22 +496,16 @@ impl Engine {
         // Right content is not enough for a mutable copy: a file linked into the read-only pool
         // (the folder was a read-only copy), or one shared with another name, or read-only, is
         // written again as an independent file. Its content does not change.
-        let files = &read.scan.files;
-        let shared: Vec<usize> = same
+        let shared: Vec<Entry> = same
             .par_iter()
-            .copied()
-            .filter(|&i| {
-                !fs::symlink_metadata(&files[i].abs).is_ok_and(|m| {
+            .filter(|(_, abs)| {
+                !fs::symlink_metadata(abs).is_ok_and(|m| {
                     m.file_type().is_file() && m.nlink() == 1 && m.mode() & 0o200 != 0
                 })
             })
+            .map(|(w, _)| (*w).clone())
             .collect();
-        for i in shared {
-            let path = read.hashed.entries[i].path.as_str();
-            if let Some(w) = want.get(path) {
-                write.push((*w).clone());
-            }
-        }
+        write.extend(shared);
         if write.is_empty() && remove.is_empty() {
             read.save_cache();
             return Ok(Some(GetOutcome {
@@ -547,8 +575,7 @@ impl Engine {
         // What we just wrote is known: the next switch or status need not read it.
         for e in &write {
             if let Ok(m) = fs::metadata(dest.join(&e.path)) {
-                let stat = strata_store::scan::stat_of(&m);
-                read.cache.record(&e.path, stat, e.hash, i64::MAX);
+                read.cache.record(&e.path, stat_of(&m), e.hash, i64::MAX);
             }
         }
         read.save_cache();
@@ -571,8 +598,7 @@ impl Engine {
         let mut cache = StatCache::load(self.store.root(), dir);
         for e in entries {
             if let Ok(m) = fs::metadata(dir.join(&e.path)) {
-                let stat = strata_store::scan::stat_of(&m);
-                cache.record(&e.path, stat, e.hash, i64::MAX);
+                cache.record(&e.path, stat_of(&m), e.hash, i64::MAX);
             }
         }
         let _ = cache.save(true);
