@@ -107,6 +107,13 @@ pub enum Command {
         #[arg(long, value_name = "NAME", requires = "upload")]
         remote: Option<String>,
     },
+    /// What a snapshot of FOLDER would record (added, modified, removed files), without one
+    Status {
+        folder: PathBuf,
+        /// Compare against this dataset's newest final or published version
+        #[arg(long, value_name = "PROJECT/NAME")]
+        dataset: String,
+    },
     /// Datasets (with --all: every version)
     List {
         /// PROJECT or PROJECT/NAME

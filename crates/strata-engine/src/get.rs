@@ -1,18 +1,23 @@
 //! `get`: a version's files on disk, whole or as a reproducible subset. Without a target the copy
 //! lives in the read-only cache (hard links into a pool of extracted objects); with one it is
 //! built in a staging folder beside the target and renamed into place, so it appears whole or
-//! not at all. Asking twice for the same thing returns the existing copy.
+//! not at all. Asking twice for the same thing returns the existing copy. A mutable copy asked
+//! into a folder holding another version is switched in place: only the files that differ are
+//! written (each atomically), so moving between versions 1 % apart costs 1 % of a copy.
 
+use std::collections::{HashMap, HashSet};
 use std::fs;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use strata_core::error::Remedy;
 use strata_core::manifest::sample;
 use strata_core::{Cancel, Entry, Error, IoContext, Progress, Result, Selection, Version};
 use strata_store::materialize::{Mode, Target};
-use strata_store::scan::{scan_folder, ScanOptions};
-use strata_store::{materialize, StatCache};
+use strata_store::scan::{now_ns, scan_folder, stat_of, ScanOptions};
+use strata_store::{ingest, materialize, Scan, Source, StatCache};
 
 use crate::Engine;
 
@@ -80,6 +85,18 @@ pub struct GetOutcome {
     /// Objects and bytes fetched from a remote for this copy.
     pub fetched_objects: u64,
     pub fetched_bytes: u64,
+    /// Files written by this `get`: all of them for a new copy, only those that differed when a
+    /// mutable copy was switched in place, none when an existing copy was reused.
+    pub written: u64,
+    /// Files deleted from the target by an in-place switch because the version does not have
+    /// them. (A folder replaced whole is moved aside at once; its files are not counted.)
+    pub removed: u64,
+    /// Files of the target already right and left alone (not even their times change).
+    pub unchanged: u64,
+    /// Paths of the target whose content no version holds and that were replaced or deleted
+    /// (`overwrite`): local edits now gone. At most [`crate::STATUS_PATHS`]; the warning says
+    /// how many there were.
+    pub discarded: Vec<String>,
 }
 
 /// The description of a read-only copy, beside it in `cache/views/`: which version and
@@ -211,6 +228,10 @@ impl Engine {
             healed: 0,
             fetched_objects: 0,
             fetched_bytes: 0,
+            written: if reused { 0 } else { files },
+            removed: 0,
+            unchanged: if reused { files } else { 0 },
+            discarded: Vec::new(),
         };
         let _guard = self.store.writer_guard()?;
         match &opts.to {
@@ -244,6 +265,8 @@ impl Engine {
                     meta.touch(&views)?;
                     return Ok(GetOutcome {
                         healed,
+                        written: healed,
+                        unchanged: files - healed,
                         ..outcome(dest, healed == 0)
                     });
                 }
@@ -286,15 +309,21 @@ impl Engine {
                     materialize::sweep_staging(parent);
                 }
                 if dest.is_dir() && !materialize::is_empty_dir(&dest)? {
-                    if self.folder_matches(&dest, &entries)? {
-                        return Ok(outcome(dest, true));
-                    }
-                    if !opts.overwrite {
-                        return Err(Error::Conflict(format!(
-                            "'{}' exists and is not empty",
-                            dest.display()
-                        ))
-                        .with_remedy(Remedy::Overwrite));
+                    if opts.mutable {
+                        let base = outcome(dest.clone(), false);
+                        let switched =
+                            self.switch_in_place(&v, &entries, opts, base, progress, cancel)?;
+                        if let Some(o) = switched {
+                            return Ok(o);
+                        }
+                        // Not switchable file by file: replaced whole below.
+                    } else {
+                        if self.folder_matches(&dest, &entries)? {
+                            return Ok(outcome(dest, true));
+                        }
+                        if !opts.overwrite {
+                            return Err(not_empty(&dest));
+                        }
                     }
                 } else if dest.exists() && !dest.is_dir() {
                     return Err(Error::Conflict(format!(
@@ -364,19 +393,231 @@ impl Engine {
         Ok(true)
     }
 
+    /// Switches the mutable copy at `base.path` to `entries` by touching only what differs:
+    /// files already right are left alone (same inode, same times), the others are written in a
+    /// staging folder beside the target and renamed over their paths, and files the version lacks
+    /// are deleted. The folder is read like `status` reads one, so a switch between versions
+    /// 1 % apart reads only what the stat cache cannot vouch for.
+    ///
+    /// Local edits: a file that would be replaced or deleted and whose content the store does not
+    /// hold is in no version (nor draft), so the switch would lose it. As before, any difference
+    /// needs `overwrite`; with it, such files are named in a warning and in `discarded`. Files
+    /// whose content the store holds (an older version's, an interrupted switch's) are replaced
+    /// without a word: nothing is lost. No record of earlier copies is kept, in the folder or in
+    /// the home: the store alone says what would be lost.
+    ///
+    /// `None` when the folder cannot be switched file by file (a name no manifest may hold, a
+    /// symlinked folder on the way to a file to change): the caller replaces it whole.
+    fn switch_in_place(
+        &mut self,
+        v: &Version,
+        entries: &[Entry],
+        opts: &GetRequest,
+        base: GetOutcome,
+        progress: &dyn Progress,
+        cancel: &Cancel,
+    ) -> Result<Option<GetOutcome>> {
+        let dest = base.path.clone();
+        let mut read = match self.read_folder(&dest, progress, cancel) {
+            Ok(r) => r,
+            // A name no manifest may hold, a symlink loop: the scan refuses the folder.
+            Err(e) if matches!(e.inner(), Error::Invalid(_)) => {
+                if !opts.overwrite {
+                    return Err(not_empty(&dest));
+                }
+                self.warn(
+                    Some(progress),
+                    format!(
+                        "'{}' cannot be compared file by file ({e}); replacing it whole",
+                        dest.display()
+                    ),
+                );
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        };
+        let want: HashMap<&str, &Entry> = entries.iter().map(|e| (e.path.as_str(), e)).collect();
+        // Entries the scan did not list: new to the folder, or there but left out by the scan (a
+        // name the scan skips that the version holds, added by name). Those found are read too,
+        // or a copy holding one would never be found equal.
+        let listed: HashSet<&str> = read
+            .hashed
+            .entries
+            .iter()
+            .map(|e| e.path.as_str())
+            .collect();
+        let unlisted: Vec<Source> = entries
+            .iter()
+            .filter(|e| !listed.contains(e.path.as_str()))
+            .filter_map(|e| {
+                let abs = materialize::safe_join(&dest, &e.path).ok()?;
+                let m = fs::metadata(&abs).ok().filter(|m| m.is_file())?;
+                Some(Source {
+                    rel: e.path.clone(),
+                    dataset_path: e.path.clone(),
+                    abs,
+                    stat: stat_of(&m),
+                })
+            })
+            .collect();
+        let unlisted = Scan {
+            root: read.scan.root.clone(),
+            files: unlisted,
+            complete: false,
+            started_ns: now_ns(),
+        };
+        let found = ingest::hash_only(&unlisted, &mut read.cache, progress, cancel)?;
+
+        let mut write: Vec<Entry> = Vec::new();
+        let mut remove: Vec<String> = Vec::new();
+        let mut lost: Vec<String> = Vec::new();
+        // (the version's entry, the file already holding its content)
+        let mut same: Vec<(&Entry, &Path)> = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::with_capacity(entries.len());
+        let held = (read.hashed.entries.iter().zip(&read.scan.files))
+            .chain(found.entries.iter().zip(&unlisted.files));
+        for (have, file) in held {
+            seen.insert(have.path.as_str());
+            match want.get(have.path.as_str()) {
+                Some(w) if w.hash == have.hash && w.size == have.size => {
+                    same.push((w, &file.abs));
+                    continue;
+                }
+                Some(w) => write.push((*w).clone()),
+                None => remove.push(have.path.clone()),
+            }
+            if self.store.locate(&have.hash, have.size)?.is_none() {
+                lost.push(have.path.clone());
+            }
+        }
+        write.extend(
+            entries
+                .iter()
+                .filter(|e| !seen.contains(e.path.as_str()))
+                .cloned(),
+        );
+        // Any content to change, before the rewrites below that change none.
+        let differs = !write.is_empty() || !remove.is_empty();
+        // Right content is not enough for a mutable copy: a file linked into the read-only pool
+        // (the folder was a read-only copy), or one shared with another name, or read-only, is
+        // written again as an independent file. Its content does not change.
+        let shared: Vec<Entry> = same
+            .par_iter()
+            .filter(|(_, abs)| {
+                !fs::symlink_metadata(abs).is_ok_and(|m| {
+                    m.file_type().is_file() && m.nlink() == 1 && m.mode() & 0o200 != 0
+                })
+            })
+            .map(|(w, _)| (*w).clone())
+            .collect();
+        write.extend(shared);
+        if write.is_empty() && remove.is_empty() {
+            read.save_cache();
+            return Ok(Some(GetOutcome {
+                reused: true,
+                written: 0,
+                unchanged: base.files,
+                ..base
+            }));
+        }
+        if differs && !opts.overwrite {
+            read.save_cache();
+            return Err(not_empty(&dest));
+        }
+        let touched = write
+            .iter()
+            .map(|e| e.path.as_str())
+            .chain(remove.iter().map(String::as_str));
+        let whole = materialize::crosses_symlink(&dest, touched)?;
+        if whole && !opts.overwrite {
+            return Err(not_empty(&dest));
+        }
+        lost.sort();
+        if !lost.is_empty() {
+            let more = if lost.len() > NAMED {
+                format!(" and {} more", lost.len() - NAMED)
+            } else {
+                String::new()
+            };
+            self.warn(
+                Some(progress),
+                format!(
+                    "discarded {} local change(s) in '{}' that no version holds: {}{more}",
+                    lost.len(),
+                    dest.display(),
+                    lost[..lost.len().min(NAMED)].join(", ")
+                ),
+            );
+        }
+        if whole {
+            return Ok(None);
+        }
+        // By folder, so the writers rarely share a directory (see `write_tree`).
+        write.sort_by(|a, b| a.path.cmp(&b.path));
+        let fetched = self.fetch_missing(v, &write, false, progress, cancel)?;
+        let staging = materialize::staging_for(&dest)?;
+        let staged = staging.path();
+        let switched = materialize::write_tree(
+            &self.store,
+            &write,
+            &Target {
+                dest: staged,
+                mode: Mode::Mutable,
+                pool: &self.pool_dir(),
+                jobs: opts.jobs,
+            },
+            progress,
+            cancel,
+        )
+        .and_then(|_| materialize::move_over(staged, &dest, &write, &remove));
+        // After the moves only empty folders are left in it; after a failure, unused files.
+        let _ = fs::remove_dir_all(staged);
+        drop(staging);
+        switched?;
+        for p in &remove {
+            read.cache.forget(p);
+        }
+        // What we just wrote is known: the next switch or status need not read it.
+        for e in &write {
+            if let Ok(m) = fs::metadata(dest.join(&e.path)) {
+                read.cache.record(&e.path, stat_of(&m), e.hash, i64::MAX);
+            }
+        }
+        read.save_cache();
+        lost.truncate(crate::STATUS_PATHS);
+        Ok(Some(with_fetched(
+            GetOutcome {
+                written: write.len() as u64,
+                removed: remove.len() as u64,
+                unchanged: base.files - write.len() as u64,
+                discarded: lost,
+                ..base
+            },
+            fetched,
+        )))
+    }
+
     /// Records the stat of files we just wrote, so the next `get` into the same folder can tell
     /// they are unchanged without reading them. Best effort: a failure only costs a re-hash later.
     pub(crate) fn remember_folder(&self, dir: &Path, entries: &[Entry]) {
         let mut cache = StatCache::load(self.store.root(), dir);
         for e in entries {
             if let Ok(m) = fs::metadata(dir.join(&e.path)) {
-                let stat = strata_store::scan::stat_of(&m);
-                cache.record(&e.path, stat, e.hash, i64::MAX);
+                cache.record(&e.path, stat_of(&m), e.hash, i64::MAX);
             }
         }
         let _ = cache.save(true);
     }
 }
+
+/// A non-empty target that is not the version asked for, and no permission to replace it.
+fn not_empty(dest: &Path) -> Error {
+    Error::Conflict(format!("'{}' exists and is not empty", dest.display()))
+        .with_remedy(Remedy::Overwrite)
+}
+
+/// How many discarded paths a warning names before it says "and N more".
+const NAMED: usize = 10;
 
 /// The name of a read-only cached copy. A draft's content can change under the same id: its
 /// copies are keyed by content too.

@@ -16,9 +16,10 @@
 //! | `annotate` | `meta`, `tag`, `describe` |
 //! | `finalize`, `publish` | `finalize` (and `finalize_and_upload`), `publish` |
 //! | `snapshot` | `snapshot`: a folder → the next final version |
+//! | `status` | `status`: what a snapshot of a folder would record ([`FolderStatus`]), nothing stored |
 //! | `squash`, `delete`, `rename` | `squash`; `delete`, `delete_dataset`; `rename`, `move_dataset` |
 //! | `list`, `diff` | `list`, `list_versions`, `show`, `files`, `log`; `diff` |
-//! | `get`, `cache` | `get` a copy ([`GetRequest`]); the read-only cache: `cache_list`, `cache_evict`, `cache_pin` |
+//! | `get`, `cache` | `get` a copy ([`GetRequest`]), or switch a mutable one in place; the read-only cache: `cache_list`, `cache_evict`, `cache_pin` |
 //! | `verify`, `gc` | `verify`, `verify_remote`; `gc`, `gc_remote` |
 //! | `remote` | remotes: `remote_add`, `remote_login`, `remote_test`, defaults |
 //! | `upload`, `fetch`, `pull`, `push` | content and catalog to and from a remote |
@@ -52,6 +53,7 @@ mod runtime;
 mod share;
 mod snapshot;
 mod squash;
+mod status;
 mod upload;
 mod verify;
 mod watch;
@@ -69,6 +71,7 @@ pub use list::VersionDetail;
 pub use pull::{PullOutcome, Renumbered};
 pub use push::PushOutcome;
 pub use remote::Login;
+pub use status::{FolderStatus, STATUS_PATHS};
 pub use strata_core;
 pub use strata_remote::Probe;
 pub use strata_store::gc::GcReport;

@@ -1,6 +1,8 @@
 //! Turning scanned files into stored content: hash what the stat cache cannot vouch for, pack
 //! small files, copy large ones (hashing the bytes as they are copied), and return the entries. Nothing becomes visible until the caller
 //! commits: packs are in place but unindexed, so a failure or a kill leaves only garbage for `gc`.
+//! [`hash_only`] is the same hashing without storing: what a folder holds, for `status` and for
+//! switching a folder to another version in place.
 
 use std::collections::HashSet;
 use std::fs::{self, File};
@@ -197,11 +199,125 @@ fn finish(
     Ok(out)
 }
 
-fn open_source(f: &Source) -> Result<File> {
+/// What [`hash_only`] found: the entries a version of the scanned folder would hold.
+#[derive(Debug, Default)]
+pub struct Hashed {
+    /// One entry per source, in the order of the scan.
+    pub entries: Vec<Entry>,
+    /// Files the stat cache could not vouch for, read and hashed now.
+    pub hashed_files: u64,
+    pub hashed_bytes: u64,
+}
+
+/// The entries [`ingest`] would produce for `scan`, without storing anything: the stat cache
+/// answers for files whose stat did not change, the others are read and hashed exactly as ingest
+/// hashes them (BLAKE3 of the content, read again if it changed while read, refused if it keeps
+/// changing). Every hash is recorded in `cache`; saving it is the caller's choice, and safe:
+/// ingest trusts a cached hash only when the store holds that content, so a hash recorded here
+/// for content never stored is simply read again, and stored, by the next ingest.
+pub fn hash_only(
+    scan: &Scan,
+    cache: &mut StatCache,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<Hashed> {
+    let cached: Vec<Option<Hash>> = scan
+        .files
+        .iter()
+        .map(|f| cache.lookup(&f.rel, &f.stat))
+        .collect();
+    let to_hash: Vec<usize> = (0..scan.files.len())
+        .filter(|&i| cached[i].is_none())
+        .collect();
+    let mut read = Vec::new();
+    if !to_hash.is_empty() {
+        let total: u64 = to_hash.iter().map(|&i| scan.files[i].stat.size).sum();
+        progress.begin("hashing", to_hash.len() as u64, total);
+        let hashed: Result<Vec<(usize, Hash, u64, Stat)>> = to_hash
+            .par_iter()
+            .map(|&i| {
+                cancel.check()?;
+                let (hash, size, stat) = hash_stable(&scan.files[i])?;
+                progress.advance(1, size);
+                Ok((i, hash, size, stat))
+            })
+            .collect();
+        progress.end();
+        read = hashed?;
+    }
+    let mut out = Hashed {
+        entries: Vec::with_capacity(scan.files.len()),
+        ..Default::default()
+    };
+    let mut fresh: Vec<Option<(Hash, u64)>> = vec![None; scan.files.len()];
+    for (i, hash, size, stat) in read {
+        out.hashed_files += 1;
+        out.hashed_bytes += size;
+        // The stat the bytes were read under, as ingest records it.
+        cache.record(&scan.files[i].rel, stat, hash, scan.started_ns);
+        fresh[i] = Some((hash, size));
+    }
+    for ((f, c), r) in scan.files.iter().zip(cached).zip(fresh) {
+        let (hash, size) = match (c, r) {
+            (Some(h), _) => {
+                // Marks the entry as seen, so saving a complete scan keeps it.
+                cache.record(&f.rel, f.stat, h, scan.started_ns);
+                (h, f.stat.size)
+            }
+            (None, Some(r)) => r,
+            (None, None) => return Err(Error::Internal("hashing lost a file".into())),
+        };
+        out.entries.push(Entry {
+            path: f.dataset_path.clone(),
+            size,
+            hash,
+            link: None,
+        });
+    }
+    Ok(out)
+}
+
+/// Reads and hashes one file under the same guard as [`hash_source`]: the stat before and after
+/// the read must agree, else the file is read again, and one that keeps changing is refused.
+/// Returns the hash, the size read and the stat the bytes were read under.
+fn hash_stable(f: &Source) -> Result<(Hash, u64, Stat)> {
+    for _ in 0..ATTEMPTS {
+        let mut file = open_source(f, "read")?;
+        let before = stat_of(&file.metadata().ctx("stat", &f.abs)?);
+        let mut hasher = blake3::Hasher::new();
+        // One byte more than expected is enough to notice a file that grew.
+        let mut buf = vec![0u8; (before.size as usize).saturating_add(1).min(COPY_BUF)];
+        let mut total = 0u64;
+        loop {
+            let n = match file.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e).ctx("read", &f.abs),
+            };
+            hasher.update(&buf[..n]);
+            total += n as u64;
+            if total > before.size {
+                break; // grew: the stat check below rejects it
+            }
+        }
+        if unchanged(&file, &f.abs, before, total)? {
+            return Ok((hasher.finalize().into(), total, before));
+        }
+        pause_before_retry();
+    }
+    Err(Error::Conflict(format!(
+        "'{}' kept changing while it was being read; nothing was changed, try again once it is written",
+        f.abs.display()
+    )))
+}
+
+/// `doing` completes "while it was being ...": what the caller was doing with the file.
+fn open_source(f: &Source, doing: &str) -> Result<File> {
     File::open(&f.abs).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             Error::Conflict(format!(
-                "'{}' disappeared while it was being added; nothing was changed",
+                "'{}' disappeared while it was being {doing}; nothing was changed",
                 f.abs.display()
             ))
         } else {
@@ -231,7 +347,7 @@ fn hash_source(
     tx: &crossbeam_channel::Sender<(Hash, Vec<u8>)>,
 ) -> Result<Outcome> {
     for _ in 0..ATTEMPTS {
-        let mut file = open_source(f)?;
+        let mut file = open_source(f, "added")?;
         let before = stat_of(&file.metadata().ctx("stat", &f.abs)?);
         let got = if before.size < LOOSE_MIN {
             read_small(&mut file, f, before)?

@@ -2,9 +2,10 @@
 //! extracted objects (see [`crate::pool`]: a pool file edited through a copy is never linked
 //! again, and store objects are never linked out), and mutable copies made of fresh files. Both fill a folder the caller then renames into place, so a copy appears whole
 //! or not at all. Many small files are written by several threads at once: on these machines
-//! file creation, not bandwidth, is the bottleneck.
+//! file creation, not bandwidth, is the bottleneck. A mutable copy can also be switched to other
+//! content in place ([`move_over`]): only the files that differ are replaced, one rename each.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -403,6 +404,96 @@ pub fn place(staged: &Path, dest: &Path, overwrite: bool) -> Result<()> {
         }
     }
     fs::rename(staged, dest).ctx("rename into place", dest)
+}
+
+/// True when a path of `paths` under `dest` goes through a symlinked folder: writing or deleting
+/// through it would change files outside `dest`, so such a folder is not switched in place.
+pub fn crosses_symlink<'a>(dest: &Path, paths: impl IntoIterator<Item = &'a str>) -> Result<bool> {
+    let mut checked: HashSet<&str> = HashSet::new();
+    for p in paths {
+        let mut folder = parent_of(p);
+        // A folder checked before had its parents checked too.
+        while !folder.is_empty() && checked.insert(folder) {
+            let path = safe_join(dest, folder)?;
+            match fs::symlink_metadata(&path) {
+                Ok(m) if m.file_type().is_symlink() => return Ok(true),
+                Ok(_) => {}
+                // Missing: the switch creates it, as a real folder.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e).ctx("read", &path),
+            }
+            folder = parent_of(folder);
+        }
+    }
+    Ok(false)
+}
+
+/// Switches the folder `dest` in place: deletes the files `remove` names (and the folders that
+/// leaves empty), then renames each file of `write`, fully written beforehand under `staged`
+/// (beside `dest`, so on the same filesystem), over its path. Every file is at each instant its
+/// old or its new content, and a file named in neither list is not touched at all: same inode,
+/// same times. Whatever fails first stops the switch; running it again finishes it.
+pub fn move_over(staged: &Path, dest: &Path, write: &[Entry], remove: &[String]) -> Result<()> {
+    let mut emptied: BTreeSet<&str> = BTreeSet::new();
+    for p in remove {
+        let target = safe_join(dest, p)?;
+        match fs::remove_file(&target) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).ctx("remove", &target),
+        }
+        let mut folder = parent_of(p);
+        while !folder.is_empty() && emptied.insert(folder) {
+            folder = parent_of(folder);
+        }
+    }
+    // Deepest first, so a folder holding only emptied folders goes too. A fresh copy has no empty
+    // folders; one still holding anything (the user's own empty folder, say) is refused by
+    // `remove_dir` and stays, which is all that is wanted: the errors are not failures.
+    let mut folders: Vec<&str> = emptied.into_iter().collect();
+    folders.sort_by_key(|f| std::cmp::Reverse(f.matches('/').count()));
+    for f in folders {
+        let _ = fs::remove_dir(dest.join(f));
+    }
+    let mut made: HashSet<PathBuf> = HashSet::new();
+    for e in write {
+        let from = safe_join(staged, &e.path)?;
+        let to = safe_join(dest, &e.path)?;
+        if let Some(parent) = to.parent() {
+            if !made.contains(parent) {
+                fs::create_dir_all(parent).ctx("create", parent)?;
+                made.insert(parent.to_path_buf());
+            }
+        }
+        replace_file(&from, &to)?;
+    }
+    Ok(())
+}
+
+/// Puts `from` at `to` atomically, replacing whatever file is there.
+fn replace_file(from: &Path, to: &Path) -> Result<()> {
+    let err = match fs::rename(from, to) {
+        Ok(()) => return Ok(()),
+        Err(e) => e,
+    };
+    // A folder mounted inside the target: the bytes are copied to a temporary file beside the
+    // file, then renamed, which is atomic again.
+    if err.raw_os_error() == Some(libc::EXDEV) {
+        let name = to.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+        let tmp = to.with_file_name(format!(".{name}.strata-switch-{}", fsutil::unique_name("")));
+        let placed = fs::copy(from, &tmp)
+            .ctx("copy to", &tmp)
+            .and_then(|_| fs::rename(&tmp, to).ctx("rename into place", to));
+        if placed.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        return placed;
+    }
+    // An empty folder where the version has a file (a non-empty one stays an error).
+    if to.is_dir() && fs::remove_dir(to).is_ok() {
+        return fs::rename(from, to).ctx("rename into place", to);
+    }
+    Err(err).ctx("rename into place", to)
 }
 
 pub fn is_empty_dir(p: &Path) -> Result<bool> {

@@ -99,6 +99,14 @@ impl StatCache {
         }
     }
 
+    /// Drops a path's entry: the file was deleted (by an in-place switch, say), so a complete
+    /// save does not keep it until the next scan.
+    pub fn forget(&mut self, rel: &str) {
+        if self.entries.remove(rel).is_some() {
+            self.changed = true;
+        }
+    }
+
     /// Writes the cache. With `complete`, only files seen in this scan are kept (the scan covered
     /// the whole folder); otherwise seen files are merged into what was there.
     pub fn save(mut self, complete: bool) -> Result<()> {

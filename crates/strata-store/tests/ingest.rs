@@ -61,3 +61,66 @@ fn equal_content_is_stored_once() {
     assert_eq!(got.stored_objects, 1);
     assert_eq!(got.stored_bytes, 10);
 }
+
+#[test]
+fn hashing_only_gives_ingests_entries_and_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(data.join("sub")).unwrap();
+    for i in 0..20 {
+        std::fs::write(data.join(format!("sub/{i}.txt")), format!("file {i}")).unwrap();
+    }
+    // Above the loose-object size, where ingest copies while hashing.
+    let large: Vec<u8> = (0..(3 << 20)).map(|i: u32| (i % 251) as u8).collect();
+    std::fs::write(data.join("large.bin"), &large).unwrap();
+    std::fs::write(data.join("empty"), b"").unwrap();
+    // Older than the stat cache's racy window, so cached hashes are trusted below.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let store = Store::open(&dir.path().join("store")).unwrap();
+    let stored = |sub: &str| walk_count(&dir.path().join("store").join(sub));
+    let scan = scan_folder(&data, &ScanOptions::default(), &NoProgress).unwrap();
+    let mut cache = StatCache::load(store.root(), &scan.root);
+    let only = ingest::hash_only(&scan, &mut cache, &NoProgress, &Cancel::new()).unwrap();
+    assert_eq!(only.hashed_files, 22);
+    assert_eq!(only.hashed_bytes, 20 * 6 + 10 + (3 << 20));
+    assert_eq!(
+        (stored("packs"), stored("objects")),
+        (0, 0),
+        "hashing stored content"
+    );
+    // The stat cache now answers for every file.
+    let again = ingest::hash_only(&scan, &mut cache, &NoProgress, &Cancel::new()).unwrap();
+    assert_eq!(again.hashed_files, 0);
+    assert_eq!(again.entries, only.entries);
+    // The very entries ingest records, hashed the same way.
+    let mut fresh = StatCache::load(store.root(), &scan.root);
+    let got = ingest::ingest(
+        &store,
+        &scan,
+        &mut fresh,
+        &HashSet::new(),
+        &NoProgress,
+        &Cancel::new(),
+    )
+    .unwrap();
+    assert_eq!(got.entries, only.entries);
+    let large_entry = only.entries.iter().find(|e| e.path == "large.bin").unwrap();
+    assert_eq!(large_entry.hash, strata_core::Hash::of(&large));
+}
+
+fn walk_count(p: &std::path::Path) -> usize {
+    std::fs::read_dir(p)
+        .map(|items| {
+            items
+                .flatten()
+                .map(|e| {
+                    if e.path().is_dir() {
+                        walk_count(&e.path())
+                    } else {
+                        1
+                    }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}

@@ -40,6 +40,12 @@ pub fn run(ctx: &mut Ctx<'_>, args: GetArgs) -> Result<ExitCode> {
             "up to date".to_string()
         } else if g.healed > 0 {
             format!("restored {} edited file(s) of", g.healed)
+        } else if g.unchanged > 0 || g.removed > 0 {
+            // Switched in place: only the files that differed were touched.
+            format!(
+                "switched ({} written, {} removed, {} unchanged) to",
+                g.written, g.removed, g.unchanged
+            )
         } else {
             "copied".to_string()
         },

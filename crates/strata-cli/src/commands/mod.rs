@@ -16,6 +16,7 @@ mod remote;
 mod rename;
 mod show;
 mod snapshot;
+mod status;
 mod unlock;
 mod upload;
 mod verify;
@@ -105,6 +106,7 @@ pub fn run(cli: Cli, home: &Path, out: &Out, cancel: &Cancel) -> Result<ExitCode
             upload,
             remote,
         } => snapshot::run(&mut ctx, &dataset, &folder, &tags, upload.then_some(remote)),
+        C::Status { folder, dataset } => status::run(&ctx, &folder, &dataset),
         C::List { filter, tags, all } => list::run(&ctx, filter.as_deref(), &tags, all),
         C::Show { reference } => show::show(&ctx, &reference),
         C::Files { reference, globs } => show::files(&ctx, &reference, &globs),

@@ -1,0 +1,144 @@
+//! `status`: what a snapshot of a folder would record against the dataset's newest version,
+//! without making one. The folder is read the way a snapshot reads it (the stat cache answers for
+//! unchanged files, the others are hashed) but nothing is stored, so a folder without changes
+//! costs what a no-change snapshot costs, and a watcher can ask it often.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use strata_core::{Cancel, DatasetName, Diff, Manifest, Progress, Result, State};
+use strata_store::ingest::{self, Hashed};
+use strata_store::scan::{scan_folder, ScanOptions};
+use strata_store::{Scan, StatCache};
+
+use crate::Engine;
+
+/// At most this many paths per list: a folder of a million new files must not make a document
+/// of a million lines. The counts are always complete.
+pub const STATUS_PATHS: usize = 1000;
+
+/// A folder against a dataset's newest version.
+#[derive(Clone, Debug, Serialize)]
+pub struct FolderStatus {
+    pub dataset: String,
+    /// The folder, absolute.
+    pub folder: PathBuf,
+    /// The version compared against (`project/name@semver`); none when the dataset has no final
+    /// or published version, and then every file is added.
+    pub against: Option<String>,
+    pub added: u64,
+    pub modified: u64,
+    pub removed: u64,
+    pub unchanged: u64,
+    /// Sorted; each list holds at most [`STATUS_PATHS`] paths.
+    pub added_paths: Vec<String>,
+    pub modified_paths: Vec<String>,
+    pub removed_paths: Vec<String>,
+    /// True when a list was cut short.
+    pub truncated: bool,
+    /// Files whose stat had changed since they were last read, and were hashed now.
+    pub hashed_files: u64,
+    pub hashed_bytes: u64,
+}
+
+impl FolderStatus {
+    /// Files a snapshot would add, change or remove: the watcher's "pending changes".
+    pub fn pending(&self) -> u64 {
+        self.added + self.modified + self.removed
+    }
+}
+
+/// A folder read without storing anything: its scan, its entries, and its stat cache updated
+/// with every hash read (not saved yet).
+pub(crate) struct FolderRead {
+    pub scan: Scan,
+    pub hashed: Hashed,
+    pub cache: StatCache,
+}
+
+impl FolderRead {
+    /// Keeps the hashes read for the next scan of the folder. Best effort: a cache that could not
+    /// be written only costs reading those files again.
+    pub fn save_cache(self) {
+        if let Err(e) = self.cache.save(self.scan.complete) {
+            tracing::debug!(error = %e, "stat cache not saved");
+        }
+    }
+}
+
+impl Engine {
+    /// What a snapshot of `folder` would record against the dataset's newest final or published
+    /// version: added, modified and removed paths. Makes no version and stores no content.
+    ///
+    /// The hashes read are kept in the folder's stat cache: they are true of the files as read,
+    /// and a snapshot trusts a cached hash only when the store holds that content, so the next
+    /// `status` (and a snapshot, for files touched but unchanged) need not read them again.
+    #[tracing::instrument(skip_all, fields(dataset = %dataset))]
+    pub fn status(
+        &self,
+        dataset: &str,
+        folder: &Path,
+        progress: &dyn Progress,
+        cancel: &Cancel,
+    ) -> Result<FolderStatus> {
+        let d = DatasetName::parse(dataset)?;
+        // Versions come sorted by semver: the last final one is what `project/name` resolves to.
+        let against = self
+            .catalog
+            .versions_of(&d)?
+            .into_iter()
+            .rfind(|v| v.state != State::Draft);
+        let base = match &against {
+            Some(v) => self.manifest_of(v)?,
+            None => Manifest::default(),
+        };
+        let mut read = self.read_folder(folder, progress, cancel)?;
+        let now = Manifest::from_entries(std::mem::take(&mut read.hashed.entries));
+        let diff = Diff::between(&base, &now);
+        let totals = diff.totals(now.len());
+        let paths = |entries: &mut dyn Iterator<Item = &String>| -> (Vec<String>, bool) {
+            let mut out: Vec<String> = entries.take(STATUS_PATHS + 1).cloned().collect();
+            let cut = out.len() > STATUS_PATHS;
+            out.truncate(STATUS_PATHS);
+            (out, cut)
+        };
+        let (added_paths, a) = paths(&mut diff.added.iter().map(|e| &e.path));
+        let (modified_paths, m) = paths(&mut diff.modified.iter().map(|(_, e)| &e.path));
+        let (removed_paths, r) = paths(&mut diff.removed.iter().map(|e| &e.path));
+        let status = FolderStatus {
+            dataset: d.to_string(),
+            folder: read.scan.root.clone(),
+            against: against.map(|v| v.label()),
+            added: totals.added,
+            modified: totals.modified,
+            removed: totals.removed,
+            unchanged: totals.unchanged,
+            added_paths,
+            modified_paths,
+            removed_paths,
+            truncated: a || m || r,
+            hashed_files: read.hashed.hashed_files,
+            hashed_bytes: read.hashed.hashed_bytes,
+        };
+        read.save_cache();
+        Ok(status)
+    }
+
+    /// Reads `folder` as a snapshot would (every file, the stat cache answering for unchanged
+    /// ones) but stores nothing.
+    pub(crate) fn read_folder(
+        &self,
+        folder: &Path,
+        progress: &dyn Progress,
+        cancel: &Cancel,
+    ) -> Result<FolderRead> {
+        let scan = scan_folder(folder, &ScanOptions::default(), progress)?;
+        let mut cache = StatCache::load(self.store.root(), &scan.root);
+        let hashed = ingest::hash_only(&scan, &mut cache, progress, cancel)?;
+        Ok(FolderRead {
+            scan,
+            hashed,
+            cache,
+        })
+    }
+}
