@@ -68,18 +68,35 @@ fn spawn(cmd: Command) -> Child {
     rrx.recv().expect("spawner reply").expect("start server")
 }
 
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+/// Ports handed out in this process: a server that is killed and restarted on its ports (the
+/// fault tests) must not find them taken by a server another test started meanwhile.
+fn handed_out() -> &'static Mutex<std::collections::HashSet<u16>> {
+    static PORTS: OnceLock<Mutex<std::collections::HashSet<u16>>> = OnceLock::new();
+    PORTS.get_or_init(Default::default)
 }
 
-/// A port `p` such that `p` and `p + 10000` (SeaweedFS's gRPC twin) are both free.
+/// A free port never handed out before in this process.
+pub fn free_port() -> u16 {
+    loop {
+        let p = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("free port");
+        if handed_out().lock().expect("ports").insert(p) {
+            return p;
+        }
+    }
+}
+
+/// A port `p` such that `p` and `p + 10000` (SeaweedFS's gRPC twin) are both free, and neither
+/// was handed out before.
 fn free_twin_port() -> u16 {
     for _ in 0..200 {
         let p = free_port();
-        if p < 55000 && TcpListener::bind(("127.0.0.1", p + 10000)).is_ok() {
+        if p < 55000
+            && TcpListener::bind(("127.0.0.1", p + 10000)).is_ok()
+            && handed_out().lock().expect("ports").insert(p + 10000)
+        {
             return p;
         }
     }
