@@ -586,20 +586,33 @@ pub fn sweep_staging(parent: &Path) {
 }
 
 /// A staging lock file whose folder is gone (its process was killed after placing the copy, or
-/// before making the folder): removed when it is exactly ours and nobody holds it.
+/// before making the folder): removed when it is exactly ours and nobody holds it. An empty one
+/// counts as ours once it is a minute old: its process was killed between taking the lock and
+/// marking the file (a live one is between creating the file and locking it for microseconds;
+/// the age keeps a sweeper out of that window).
 fn sweep_orphan_lock(parent: &Path, stem: &str) {
     let Some(token) = staging_token(stem) else {
         return;
     };
     let lock_path = parent.join(format!("{stem}.lock"));
     if fs::symlink_metadata(parent.join(stem)).is_ok()
-        || !fs::read_to_string(&lock_path).is_ok_and(|m| m == staging_marker(token))
+        || !fs::read_to_string(&lock_path)
+            .is_ok_and(|m| m == staging_marker(token) || (m.is_empty() && aged(&lock_path)))
     {
         return;
     }
     if let Ok(_lock) = fsutil::FileLock::exclusive(&lock_path) {
         let _ = fs::remove_file(&lock_path);
     }
+}
+
+/// Whether a file was last changed more than a minute ago.
+fn aged(path: &Path) -> bool {
+    fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age > std::time::Duration::from_secs(60))
 }
 
 /// The token of a name of the exact form `.<name>.strata-tmp-<32 hex digits>`.
