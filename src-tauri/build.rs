@@ -37,6 +37,11 @@ const COMMANDS: &[&str] = &[
     "finalize_upload",
     "dataset_remote",
     "set_dataset_remote",
+    "watches",
+    "watch_add",
+    "watch_pause",
+    "watch_remove",
+    "watch_version_now",
 ];
 
 fn main() {

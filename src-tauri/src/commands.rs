@@ -11,7 +11,7 @@ use tauri::{AppHandle, Runtime, State};
 use crate::dto::*;
 use crate::tasks::{changed, long, read, write, AppState, Listing, Res};
 
-fn change_dto(c: strata_engine::Change) -> ChangeDto {
+pub(crate) fn change_dto(c: strata_engine::Change) -> ChangeDto {
     ChangeDto {
         version: c.version.into(),
         created: c.created,

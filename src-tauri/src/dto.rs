@@ -384,11 +384,21 @@ impl From<Error> for ApiError {
     }
 }
 
-/// A warning of an operation that had no progress channel, dispatched to the window
-/// (`strata://notice`): a stale lock taken over, a change queued while offline.
+/// How a notice looks: news (a watched folder made a version) or a warning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeTone {
+    Info,
+    Warning,
+}
+
+/// A message for the window (`strata://notice`): a warning of an operation that had no progress
+/// channel (a stale lock taken over, a change queued while offline), or news of work in the
+/// background (a watched folder's new version).
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct NoticeDto {
     pub message: String,
+    pub tone: NoticeTone,
 }
 
 /// Dispatched to the window when the catalog changed (`catalog://changed`).
@@ -397,6 +407,117 @@ pub struct NoticeDto {
 pub struct CatalogChanged {
     pub dataset: Option<String>,
     pub version: Option<String>,
+}
+
+/// What a watched folder is doing, in one word: what its runner said last (see
+/// `strata_watch::WatchState`), or `elsewhere` when another process (a `strata watch run`
+/// service) runs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum WatchPhase {
+    /// Watching; nothing to do.
+    Idle,
+    /// Changes seen; waiting for writing to go quiet.
+    Pending,
+    /// Making a version.
+    Versioning,
+    /// Uploading what it versioned.
+    Uploading,
+    /// Some files were still being written; tried again shortly.
+    Waiting,
+    /// Watching by polling (filesystem events are unavailable); `reason` says why.
+    Polling,
+    /// The folder is gone or unreadable; watched again when it returns.
+    Missing,
+    /// Versioning failed; tried again with backoff.
+    Error,
+    /// Another process runs this watch.
+    Elsewhere,
+}
+
+impl WatchPhase {
+    /// The state a runner recorded in the catalog (`idle`, `pending`, `error`, ...).
+    pub fn of_catalog(state: &str) -> Self {
+        match state {
+            "pending" => WatchPhase::Pending,
+            "versioning" => WatchPhase::Versioning,
+            "uploading" => WatchPhase::Uploading,
+            "waiting" => WatchPhase::Waiting,
+            "polling" => WatchPhase::Polling,
+            "error" => WatchPhase::Error,
+            _ => WatchPhase::Idle,
+        }
+    }
+}
+
+/// A watched folder's state, dispatched to the window as it changes (`watch://state`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct WatchStateDto {
+    pub folder: String,
+    pub state: WatchPhase,
+    /// Why it waits, polls or failed (for `elsewhere`: which process runs it).
+    pub reason: Option<String>,
+    /// Changes seen since the last version (`pending`).
+    #[ts(type = "number")]
+    pub pending: u64,
+    /// The failure's class, for `error`: what the UI offers (log in, retry...).
+    pub kind: Option<ErrorKind>,
+}
+
+/// A watched folder as the Watched folders page shows it.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct WatchDto {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub folder: String,
+    /// `project/name` of the dataset its versions belong to.
+    pub dataset: String,
+    #[ts(type = "number")]
+    pub quiet_ms: u64,
+    #[ts(type = "number")]
+    pub max_wait_ms: u64,
+    #[ts(type = "number | null")]
+    pub poll_ms: Option<u64>,
+    pub upload: bool,
+    pub paused: bool,
+    pub state: WatchPhase,
+    pub reason: Option<String>,
+    #[ts(type = "number")]
+    pub pending: u64,
+    pub kind: Option<ErrorKind>,
+    /// Whether some process (this app or another) runs it now.
+    pub running: bool,
+    /// The process running it, when another one does (`strata watch run`, another app).
+    pub elsewhere: Option<String>,
+    /// `project/name@semver` of the last version the watch made.
+    pub last_version: Option<String>,
+    /// `project/name@semver` of the dataset's newest version (a "Version now" counts too).
+    pub newest_version: Option<String>,
+    #[ts(type = "number | null")]
+    pub updated_at: Option<i64>,
+}
+
+/// A folder to watch, from the Add form. Durations in milliseconds.
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[serde(rename_all = "camelCase", default)]
+pub struct WatchAddRequest {
+    pub folder: String,
+    /// `project/name`.
+    pub dataset: String,
+    /// How long writing must have stopped before a version is made.
+    #[ts(type = "number")]
+    pub quiet_ms: u64,
+    /// The longest a change waits under constant writing (null: ten minutes, or the quiet
+    /// window when that is longer).
+    #[ts(type = "number | null")]
+    pub max_wait_ms: Option<u64>,
+    /// Poll this often instead of waiting for filesystem events (network mounts).
+    #[ts(type = "number | null")]
+    pub poll_ms: Option<u64>,
+    /// Upload each new version.
+    pub upload: bool,
 }
 
 #[cfg(test)]
@@ -466,6 +587,9 @@ mod bindings {
         PullDto::export_all_to(dir).unwrap();
         UploadDto::export_all_to(dir).unwrap();
         PushDto::export_all_to(dir).unwrap();
+        WatchDto::export_all_to(dir).unwrap();
+        WatchStateDto::export_all_to(dir).unwrap();
+        WatchAddRequest::export_all_to(dir).unwrap();
     }
 
     fn files(dir: &Path) -> Vec<String> {

@@ -1,15 +1,21 @@
-//! The Strata desktop app: builds the window, manages state and registers the commands. The
-//! engine does the work; see `commands.rs`.
+//! The Strata desktop app: builds the window, manages state, registers the commands and runs the
+//! watched folders while it is open. The engine does the work; see `commands.rs`,
+//! `remote_commands.rs`, `watch_commands.rs`, and `watches.rs` for the watch thread.
 
 pub mod commands;
 pub mod dto;
 mod progress;
 pub mod remote_commands;
 pub mod tasks;
+pub mod watch_commands;
+pub mod watches;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use tasks::AppState;
+use tauri::Manager;
+use watches::WatchRunner;
 
 /// Every command the window may call; `build.rs` lists the same names so the capability file can
 /// allow exactly these.
@@ -54,6 +60,11 @@ macro_rules! handlers {
             $crate::remote_commands::finalize_upload,
             $crate::remote_commands::dataset_remote,
             $crate::remote_commands::set_dataset_remote,
+            $crate::watch_commands::watches,
+            $crate::watch_commands::watch_add,
+            $crate::watch_commands::watch_pause,
+            $crate::watch_commands::watch_remove,
+            $crate::watch_commands::watch_version_now,
         ]
     };
 }
@@ -63,17 +74,37 @@ pub fn home() -> PathBuf {
     strata_engine::Engine::home_from(None)
 }
 
+/// How long closing the app waits for the watches to finish what they are doing.
+const WATCHES_STOP_WITHIN: Duration = Duration::from_secs(3);
+
 pub fn run() {
     let home = home();
     // <home>/logs/strata.log, shared with the CLI; `STRATA_LOG` sets the levels.
     strata_engine::logging::init(&home, 0, "app");
-    let result = tauri::Builder::default()
+    let state = AppState::new(home.clone());
+    let board = state.watch_board();
+    let app = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
-        .manage(AppState::new(home))
+        .manage(state)
         .invoke_handler(handlers!())
-        .run(tauri::generate_context!());
-    if let Err(e) = result {
-        eprintln!("error: strata could not start: {e}");
-        std::process::exit(1);
-    }
+        // The window exists by now: watched folders run while the app is open.
+        .setup(move |app| {
+            app.manage(WatchRunner::start(app.handle().clone(), home, board));
+            Ok(())
+        })
+        .build(tauri::generate_context!());
+    let app = match app {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("error: strata could not start: {e}");
+            std::process::exit(1);
+        }
+    };
+    app.run(|app, event| {
+        if let tauri::RunEvent::Exit = event {
+            if let Some(runner) = app.try_state::<WatchRunner>() {
+                runner.stop(WATCHES_STOP_WITHIN);
+            }
+        }
+    });
 }

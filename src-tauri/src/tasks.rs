@@ -13,8 +13,9 @@ use strata_engine::Engine;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Emitter, Runtime};
 
-use crate::dto::{ApiError, CatalogChanged, NoticeDto, ProgressDto};
+use crate::dto::{ApiError, CatalogChanged, NoticeDto, NoticeTone, ProgressDto};
 use crate::progress::ChannelProgress;
+use crate::watches::WatchBoard;
 
 pub type Res<T> = Result<T, ApiError>;
 
@@ -28,6 +29,8 @@ pub struct AppState {
     /// The last file listing asked for (manifest + filter), so scrolling through a million
     /// entries decodes the manifest once, not once per page.
     pub(crate) listing: Arc<Mutex<Option<Listing>>>,
+    /// What the app's watch runner last said of each watched folder.
+    pub(crate) watches: Arc<WatchBoard>,
 }
 
 pub(crate) struct Listing {
@@ -46,7 +49,13 @@ impl AppState {
             offline: AtomicBool::new(offline),
             tasks: Mutex::new(HashMap::new()),
             listing: Arc::new(Mutex::new(None)),
+            watches: Arc::new(WatchBoard::default()),
         }
+    }
+
+    /// What the watch runner tells the window also feeds the Watched folders page.
+    pub fn watch_board(&self) -> Arc<WatchBoard> {
+        self.watches.clone()
     }
 
     pub fn is_offline(&self) -> bool {
@@ -159,5 +168,23 @@ pub(crate) fn changed<R: Runtime>(
 /// Shows a warning in the window (`strata://notice`).
 pub(crate) fn notice<R: Runtime>(app: &AppHandle<R>, message: String) {
     tracing::info!(%message, "notice to the window");
-    let _ = app.emit("strata://notice", NoticeDto { message });
+    let _ = app.emit(
+        "strata://notice",
+        NoticeDto {
+            message,
+            tone: NoticeTone::Warning,
+        },
+    );
+}
+
+/// Shows news of work in the background in the window (`strata://notice`, tone `info`).
+pub(crate) fn news<R: Runtime>(app: &AppHandle<R>, message: String) {
+    tracing::info!(%message, "news to the window");
+    let _ = app.emit(
+        "strata://notice",
+        NoticeDto {
+            message,
+            tone: NoticeTone::Info,
+        },
+    );
 }

@@ -376,3 +376,142 @@ fn warnings_of_short_commands_reach_the_window_as_notices() {
         ["not yet shared on remote 'team' (offline); it waits to be pushed"]
     );
 }
+
+/// Events the window would hear, as (event name, payload).
+fn heard(
+    app: &tauri::App<tauri::test::MockRuntime>,
+    names: &[&'static str],
+) -> Arc<Mutex<Vec<(String, serde_json::Value)>>> {
+    use tauri::Listener;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    for &name in names {
+        let s = seen.clone();
+        app.listen_any(name, move |event| {
+            let v: serde_json::Value = serde_json::from_str(event.payload()).unwrap();
+            s.lock().unwrap().push((name.to_string(), v));
+        });
+    }
+    seen
+}
+
+fn wait_until(what: &str, patience: std::time::Duration, mut done: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !done() {
+        assert!(start.elapsed() < patience, "{what} within {patience:?}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_watch_a_service_runs_is_shown_running_elsewhere_quietly_and_taken_over_when_it_stops() {
+    use std::time::Duration;
+    use strata_app::dto::{WatchAddRequest, WatchPhase};
+    use strata_app::watch_commands;
+    use strata_app::watches::WatchRunner;
+
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let data = dir.path().join("data");
+    folder(&data, 3);
+    let app = app(&home);
+    let h = app.handle().clone();
+    let added = block_on(watch_commands::watch_add(
+        h.clone(),
+        app.state(),
+        WatchAddRequest {
+            folder: data.display().to_string(),
+            dataset: "lab/w".into(),
+            quiet_ms: 500,
+            ..Default::default()
+        },
+    ))
+    .unwrap();
+    assert_eq!((added.paused, added.running), (false, false));
+
+    // A service (`strata watch run`) runs the watch before the app starts its own runner.
+    let service = std::process::Command::new(strata_binary())
+        .args(["watch", "run"])
+        .env("STRATA_HOME", &home)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn strata watch run");
+    let list = || block_on(watch_commands::watches(app.state())).unwrap();
+    wait_until(
+        "the service runs the watch",
+        Duration::from_secs(20),
+        || list()[0].running,
+    );
+
+    let seen = heard(
+        &app,
+        &["watch://state", "strata://notice", "catalog://changed"],
+    );
+    let state: tauri::State<'_, AppState> = app.state();
+    let runner = WatchRunner::start(h.clone(), home.clone(), state.watch_board());
+    // The runner is refused and tries again every few seconds: the window hears it once.
+    std::thread::sleep(Duration::from_secs(8));
+    {
+        let seen = seen.lock().unwrap();
+        let names: Vec<&str> = seen.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["watch://state"], "{seen:?}");
+        assert_eq!(seen[0].1["state"], "elsewhere");
+    }
+    let w = &list()[0];
+    assert!(w
+        .elsewhere
+        .as_deref()
+        .is_some_and(|who| who.contains("watch")));
+    assert_ne!(w.state, WatchPhase::Error);
+
+    // The service stops; the app's runner takes the watch over and versions changes itself.
+    // SAFETY: signalling our own child process.
+    unsafe {
+        libc::kill(service.id() as libc::pid_t, libc::SIGINT);
+    }
+    let out = service.wait_with_output().unwrap();
+    assert!(out.status.success());
+    wait_until(
+        "the app's runner takes over",
+        Duration::from_secs(20),
+        || {
+            let w = &list()[0];
+            w.running && w.elsewhere.is_none()
+        },
+    );
+    std::fs::write(data.join("new.txt"), b"new").unwrap();
+    let news = || {
+        seen.lock()
+            .unwrap()
+            .iter()
+            .filter(|(n, v)| n == "strata://notice" && v["tone"] == "info")
+            .map(|(_, v)| v["message"].as_str().unwrap_or_default().to_string())
+            .collect::<Vec<_>>()
+    };
+    wait_until(
+        "a notice of the new version",
+        Duration::from_secs(20),
+        || !news().is_empty(),
+    );
+    assert_eq!(news(), ["lab/w@1.0.1: 1 added (watched folder)"]);
+    let seen_now = seen.lock().unwrap().clone();
+    assert!(
+        seen_now
+            .iter()
+            .any(|(n, v)| n == "catalog://changed" && v["dataset"] == "lab/w"),
+        "{seen_now:?}"
+    );
+    assert!(
+        !seen_now
+            .iter()
+            .any(|(n, v)| n == "strata://notice" && v["tone"] == "warning"),
+        "no warnings: {seen_now:?}"
+    );
+    runner.stop(Duration::from_secs(5));
+    let w = &list()[0];
+    assert!(
+        !w.running,
+        "the runner lets go of the watch when the app closes"
+    );
+    assert_eq!(w.last_version.as_deref(), Some("lab/w@1.0.1"));
+}

@@ -126,18 +126,44 @@ impl Session {
             .unwrap_or_else(|err| panic!("type into {css}: {err}"));
     }
 
+    /// Replaces what a text field holds, keystroke by keystroke as a person would (a
+    /// WebDriver "clear" bypasses the page's own input handling).
+    pub async fn fill(&self, css: &str, text: &str) {
+        let e = self.wait_for(css).await;
+        let old = e.prop("value").await.ok().flatten().unwrap_or_default();
+        let backspaces = "\u{E003}".repeat(old.chars().count());
+        e.send_keys(&format!("{backspaces}{text}"))
+            .await
+            .unwrap_or_else(|err| panic!("fill {css}: {err}"));
+    }
+
     pub async fn screenshot(&self) -> Vec<u8> {
         self.client.screenshot().await.expect("screenshot")
     }
 
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;
+        self.stop_driver();
+    }
+
+    fn stop_driver(&mut self) {
+        if let Ok(Some(_)) = self.driver.try_wait() {
+            return; // Already stopped (and reaped): its pid may belong to someone else now.
+        }
         // SIGTERM lets tauri-driver stop WebKitWebDriver too (SIGKILL would orphan it).
-        // SAFETY: signalling our own child process.
+        // SAFETY: signalling our own child process, not yet reaped.
         unsafe {
             libc::kill(self.driver.id() as libc::pid_t, libc::SIGTERM);
         }
         let _ = self.driver.wait();
+    }
+}
+
+/// A test that fails stops its driver too: left running, it would keep the app and the test
+/// run's output open.
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.stop_driver();
     }
 }
 

@@ -2,7 +2,8 @@
 //! WebKitWebDriver) as a user would: make a dataset from a folder, browse it, make a second
 //! version, see what changed, get a copy, cancel a long add; and share through a remote: the
 //! team's version appears on its own at start, is downloaded, a local one is uploaded, and the
-//! Remotes page tests a connection; a remote that never answers leaves the window responsive.
+//! Remotes page tests a connection; a remote that never answers leaves the window responsive; a
+//! watched folder becomes versions on its own while the app is open, and stops when paused.
 
 mod driver;
 
@@ -343,4 +344,115 @@ async fn a_stalled_remote_never_freezes_the_window() {
         "the window took {took:?} to change pages while a remote stalled"
     );
     s.close().await;
+}
+
+/// The versions of `dataset`, oldest first, read by the engine on a plain thread.
+fn semvers(home: &Path, dataset: &str) -> Vec<String> {
+    let (home, dataset) = (home.to_path_buf(), dataset.to_string());
+    std::thread::spawn(move || {
+        let e = strata_engine::Engine::open(&home).unwrap();
+        let mut v: Vec<String> = e
+            .log(&dataset)
+            .unwrap()
+            .into_iter()
+            .map(|v| v.semver)
+            .collect();
+        v.sort_by_key(|s| semver_key(s));
+        v
+    })
+    .join()
+    .unwrap()
+}
+
+fn semver_key(s: &str) -> Vec<u64> {
+    s.split('.').map(|p| p.parse().unwrap_or(0)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watched_folder_becomes_versions_while_the_app_is_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let shots = dir.path().join("shots");
+    write(
+        &shots,
+        "README.txt",
+        b"microscope shots, one folder per plate",
+    );
+
+    let s = Session::start(&home).await;
+    let shot = Shot::new();
+
+    // Watch the folder from the Watched folders page, with a quiet window of 1 s.
+    s.click("[data-test=open-watches]").await;
+    s.wait_for("[data-test=add-watch]").await;
+    s.type_into("[data-test=watch-folder]", shots.to_str().unwrap())
+        .await;
+    s.type_into("[data-test=watch-dataset]", "lab/shots").await;
+    s.fill("[data-test=watch-quiet]", "1").await;
+    s.click("[data-test=watch-add-submit]").await;
+    // Within seconds the app's runner starts it and versions what is there.
+    s.wait_text("[data-test='dataset-lab/shots']", "1.0.0")
+        .await;
+    s.wait_text("[data-test=watch-last-version]", "lab/shots@1.0.0")
+        .await;
+
+    // On the dataset's page, the folder changes and the next version appears on its own.
+    s.click("[data-test='dataset-lab/shots']").await;
+    s.wait_for("[data-test='version-1.0.0']").await;
+    write(&shots, "plate-1/a01.tif", b"a01");
+    write(&shots, "plate-1/a02.tif", b"a02");
+    write(&shots, "plate-2/b01.tif", b"b01");
+    s.wait_text("[data-test='version-1.0.1']", "1.0.1").await;
+    s.wait_text("[data-test='dataset-lab/shots']", "1.0.1")
+        .await;
+    s.wait_text(
+        "[data-test=notice]",
+        "lab/shots@1.0.1: 3 added (watched folder)",
+    )
+    .await;
+    assert_eq!(semvers(&home, "lab/shots"), ["1.0.0", "1.0.1"]);
+
+    // Paused, the folder's changes make no version.
+    s.click("[data-test=open-watches]").await;
+    s.wait_text("[data-test=watch-last-version]", "lab/shots@1.0.1")
+        .await;
+    s.wait_text("[data-test=watch-state]", "Idle").await;
+    s.click("[data-test=watch-pause]").await;
+    // "Paused" once the runner has let go of it ("Pausing…" until then).
+    s.wait_text("[data-test=watch-state]", "Paused").await;
+    write(&shots, "plate-2/b02.tif", b"b02");
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(
+        semvers(&home, "lab/shots"),
+        ["1.0.0", "1.0.1"],
+        "a paused watch made a version"
+    );
+
+    // Version now still works, and the watch's row links the new version.
+    s.click("[data-test=watch-version-now]").await;
+    s.wait_text("[data-test=transfer-done]", "lab/shots 1.0.2: 1 added")
+        .await;
+    s.wait_text("[data-test=watch-last-version]", "lab/shots@1.0.2")
+        .await;
+
+    // Resumed, it runs again; the folder is as its newest version, so nothing new is made.
+    s.click("[data-test=watch-resume]").await;
+    s.wait_text("[data-test=watch-state]", "Idle").await;
+    shot.take(&s, "08-watched-folders").await;
+    s.click("[data-test=watch-last-version]").await;
+    s.wait_text("h1", "1.0.2").await;
+    s.close().await;
+
+    assert_eq!(semvers(&home, "lab/shots"), ["1.0.0", "1.0.1", "1.0.2"]);
+    let h = home.clone();
+    std::thread::spawn(move || {
+        let e = strata_engine::Engine::open(&h).unwrap();
+        assert_eq!(e.resolve("lab/shots@1.0.2").unwrap().file_count, 5);
+        let w = e.watches().unwrap();
+        assert_eq!(w.len(), 1);
+        assert!(!w[0].watch.paused, "resumed");
+        assert_eq!(w[0].watch.last_version.as_deref(), Some("lab/shots@1.0.1"));
+    })
+    .join()
+    .unwrap();
 }

@@ -33,6 +33,8 @@ vi.mock("@tauri-apps/api/core", () => ({
           waitingEvents: 0,
           offline: true,
         };
+      case "watches":
+        return [];
       case "offline_mode":
         return h.offline;
       case "set_offline_mode":
@@ -79,6 +81,23 @@ test("the backend's notices stack up, each dismissable", async () => {
   expect(notices()).toEqual(["a stale lock was taken over×", "not yet shared on remote 'team' (offline); it will be sent later×"]);
   await ui.click("[data-test=notice] button");
   expect(notices()).toEqual(["not yet shared on remote 'team' (offline); it will be sent later×"]);
+});
+
+test("news of background work shows as news, warnings as warnings", async () => {
+  const ui = await mount();
+  await act(async () =>
+    h.listeners.get("strata://notice")?.({ payload: { message: "lab/shots@1.0.1: 3 added (watched folder)", tone: "info" } }),
+  );
+  await act(async () => h.listeners.get("strata://notice")?.({ payload: { message: "a stale lock was taken over", tone: "warning" } }));
+  const tones = [...ui.div.querySelectorAll("[data-test=notice]")].map((n) => n.className);
+  expect(tones).toEqual(["notice info", "notice warning"]);
+});
+
+test("the sidebar opens the Watched folders page", async () => {
+  const ui = await mount();
+  await ui.click("[data-test=open-watches]");
+  expect(ui.q("[data-test=watches-page]")).not.toBeNull();
+  expect(h.calls.map(([c]) => c)).toContain("watches");
 });
 
 test("the offline toggle shows the mode and switches it", async () => {

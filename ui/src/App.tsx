@@ -14,6 +14,7 @@ import { Notices } from "./components/Notices";
 import { Sidebar } from "./components/Sidebar";
 import { TasksPanel, useTasks } from "./components/Tasks";
 import { VersionPage } from "./components/VersionPage";
+import { WatchesPage } from "./components/WatchesPage";
 import { Welcome } from "./components/Welcome";
 
 type Route =
@@ -22,7 +23,8 @@ type Route =
   | { page: "version"; id: string }
   | { page: "diff"; from: string; to: string }
   /** `login`: open that remote's login form (`n` tells one request from the next). */
-  | { page: "remotes"; login?: { remote: string | null; n: number } };
+  | { page: "remotes"; login?: { remote: string | null; n: number } }
+  | { page: "watches" };
 
 export function App() {
   const [route, setRoute] = useState<Route>({ page: "home" });
@@ -56,8 +58,9 @@ export function App() {
     api.offlineMode().then(setOffline, () => {});
     const un = listen("catalog://changed", () => reload());
     // Warnings of operations that have no progress channel (a stale lock taken over, a version
-    // queued while offline, skipped log entries).
-    const notice = listen<NoticeDto>("strata://notice", (e) => notify(e.payload.message, "warning"));
+    // queued while offline, skipped log entries), and news of background work (a watched
+    // folder's new version).
+    const notice = listen<NoticeDto>("strata://notice", (e) => notify(e.payload.message, e.payload.tone ?? "warning"));
     // A folder dropped on the window starts "new dataset from folder" with it.
     const drop = getCurrentWebview().onDragDropEvent((e) => {
       if (e.payload.type === "drop" && e.payload.paths.length > 0) setNewFor({ folder: e.payload.paths[0] });
@@ -159,6 +162,7 @@ export function App() {
           onNew={() => setNewFor({})}
           onHome={() => setRoute({ page: "home" })}
           onRemotes={() => setRoute({ page: "remotes" })}
+          onWatches={() => setRoute({ page: "watches" })}
         />
         <main>
           {failure && <ErrorView error={failure.error} remedies={failure.remedies} onDismiss={() => setFailure(null)} />}
@@ -196,6 +200,16 @@ export function App() {
               login={route.login}
               onPull={pull}
               onPush={push}
+              onError={report}
+              onNotice={notify}
+            />
+          )}
+          {route.page === "watches" && (
+            <WatchesPage
+              refresh={refresh}
+              start={start}
+              onOpenVersion={(id) => setRoute({ page: "version", id })}
+              onOpenDataset={(d) => setRoute({ page: "dataset", dataset: d })}
               onError={report}
               onNotice={notify}
             />

@@ -19,9 +19,15 @@ import type { ProbeDto } from "./bindings/ProbeDto";
 import type { PullDto } from "./bindings/PullDto";
 import type { UploadDto } from "./bindings/UploadDto";
 import type { PushDto } from "./bindings/PushDto";
+import type { NoticeTone } from "./bindings/NoticeTone";
+import type { WatchDto } from "./bindings/WatchDto";
+import type { WatchAddRequest } from "./bindings/WatchAddRequest";
+import type { WatchPhase } from "./bindings/WatchPhase";
+import type { WatchStateDto } from "./bindings/WatchStateDto";
 
 export type { ApiError, ErrorKind, NoticeDto, CatalogDto, ChangeDto, CopyDto, CopyRequest, DiffDto, FilePageDto, ProgressDto, VersionDetailDto, VersionDto };
 export type { RemotesDto, RemoteDto, RemoteRequest, ProbeDto, PullDto, UploadDto, PushDto };
+export type { NoticeTone, WatchDto, WatchAddRequest, WatchPhase, WatchStateDto };
 
 const KINDS: readonly ErrorKind[] = ["not_found", "invalid", "conflict", "unauthorized", "unavailable", "corrupt", "cancelled", "internal"];
 
@@ -111,6 +117,12 @@ export const api = {
   setDatasetRemote: (dataset: string, remote: string | null) => invoke<void>("set_dataset_remote", { dataset, remote }),
   finalizeUpload: (reference: string, onProgress: (p: ProgressDto) => void) =>
     task<VersionDto>("finalize_upload", { reference }, onProgress),
+  watches: () => invoke<WatchDto[]>("watches"),
+  addWatch: (request: WatchAddRequest) => invoke<WatchDto>("watch_add", { request }),
+  pauseWatch: (id: number, paused: boolean) => invoke<WatchDto>("watch_pause", { id, paused }),
+  removeWatch: (id: number) => invoke<void>("watch_remove", { id }),
+  /** A version of the watched folder now, whatever its quiet window says. */
+  versionNow: (id: number, onProgress: (p: ProgressDto) => void) => task<ChangeDto>("watch_version_now", { id }, onProgress),
   offlineMode: () => invoke<boolean>("offline_mode"),
   setOfflineMode: (offline: boolean) => invoke<boolean>("set_offline_mode", { offline }),
 };

@@ -1,6 +1,9 @@
 // Generated from src-tauri/src/dto.rs by its bindings test; do not edit.
+import type { NoticeTone } from "./NoticeTone";
+
 /**
- * A warning of an operation that had no progress channel, dispatched to the window
- * (`strata://notice`): a stale lock taken over, a change queued while offline.
+ * A message for the window (`strata://notice`): a warning of an operation that had no progress
+ * channel (a stale lock taken over, a change queued while offline), or news of work in the
+ * background (a watched folder's new version).
  */
-export type NoticeDto = { message: string, };
+export type NoticeDto = { message: string, tone: NoticeTone, };

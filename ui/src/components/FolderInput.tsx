@@ -7,6 +7,8 @@ export function FolderInput(props: {
   name: string;
   directory?: boolean;
   placeholder?: string;
+  /** `data-test` of the text field. */
+  test?: string;
 }) {
   const browse = async () => {
     const picked = await open({ directory: props.directory ?? true, multiple: false });
@@ -20,6 +22,7 @@ export function FolderInput(props: {
         placeholder={props.placeholder ?? "/path/to/folder"}
         onChange={(e) => props.onChange(e.target.value)}
         spellCheck={false}
+        data-test={props.test}
       />
       <button type="button" onClick={browse}>
         Browse…

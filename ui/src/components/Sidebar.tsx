@@ -15,6 +15,7 @@ export function Sidebar(props: {
   onNew: () => void;
   onHome: () => void;
   onRemotes: () => void;
+  onWatches: () => void;
 }) {
   const [query, setQuery] = useState("");
   const [tag, setTag] = useState("");
@@ -83,6 +84,9 @@ export function Sidebar(props: {
         ))}
         {datasets.length > 0 && shown.length === 0 && <div className="muted pad">No dataset matches.</div>}
       </div>
+      <button className="ghost wide remotes-link" onClick={props.onWatches} data-test="open-watches">
+        Watched folders
+      </button>
       <button className="ghost wide remotes-link" onClick={props.onRemotes} data-test="open-remotes">
         Remotes &amp; sharing
       </button>
