@@ -9,6 +9,13 @@ use fantoccini::{Client, ClientBuilder, Locator};
 
 const PATIENCE: Duration = Duration::from_secs(30);
 
+/// One app window at a time: several apps at once on a 2-core machine turn every wait into a
+/// race with the others' disk and CPU.
+pub async fn one_window() -> tokio::sync::MutexGuard<'static, ()> {
+    static ONE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    ONE.lock().await
+}
+
 pub struct Session {
     client: Client,
     driver: Child,

@@ -40,6 +40,7 @@ fn tree(root: &Path) -> Vec<(String, Vec<u8>)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_versions_a_folder_and_gets_it_back() {
+    let _one = driver::one_window().await;
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     let pets = dir.path().join("pets");
@@ -171,6 +172,7 @@ fn remote(bucket: &Path) -> strata_core::RemoteSpec {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_team_shares_datasets_through_a_remote() {
+    let _one = driver::one_window().await;
     let dir = tempfile::tempdir().unwrap();
     let bucket = dir.path().join("bucket");
 
@@ -290,6 +292,7 @@ fn stalled_server() -> (u16, Arc<AtomicUsize>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_remote_never_freezes_the_window() {
+    let _one = driver::one_window().await;
     let dir = tempfile::tempdir().unwrap();
     let (port, held) = stalled_server();
     let home = dir.path().join("home");
@@ -370,6 +373,7 @@ fn semver_key(s: &str) -> Vec<u64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_watched_folder_becomes_versions_while_the_app_is_open() {
+    let _one = driver::one_window().await;
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     let shots = dir.path().join("shots");
