@@ -438,3 +438,37 @@ fn polling_sees_changes_without_filesystem_events() {
     let err = w.stop();
     assert!(!err.contains("error"), "{err}");
 }
+
+#[test]
+fn switching_a_watched_folder_to_a_version_makes_no_version() {
+    let env = Env::new();
+    env.write("data/a.txt", b"one");
+    std::thread::sleep(Duration::from_millis(2100));
+    let w = Watcher::start(&env, &QUICK);
+    w.next(Duration::from_secs(20)).expect("1.0.0");
+    env.write("data/a.txt", b"two");
+    let v = w.next(Duration::from_secs(20)).expect("1.0.1");
+    assert_eq!(v["semver"], "1.0.1");
+    // Back to 1.0.0 in place: the folder holds a version that exists; nothing to record.
+    let folder = env.path("data");
+    env.ok(&[
+        "get",
+        "d/w@1.0.0",
+        "--to",
+        folder.to_str().unwrap(),
+        "--mutable",
+        "--overwrite",
+    ]);
+    assert_eq!(std::fs::read(env.path("data/a.txt")).unwrap(), b"one");
+    assert!(
+        w.during(Duration::from_secs(3)).is_empty(),
+        "no version for the switch"
+    );
+    // An edit after the switch is a change like any other.
+    env.write("data/b.txt", b"new");
+    let v = w
+        .next(Duration::from_secs(20))
+        .expect("a version of the edit");
+    assert_eq!((count(&v, "added"), count(&v, "modified")), (1, 1), "{v}");
+    w.stop();
+}

@@ -314,6 +314,7 @@ impl Engine {
                         let switched =
                             self.switch_in_place(&v, &entries, opts, base, progress, cancel)?;
                         if let Some(o) = switched {
+                            self.note_placed(&dest, &entries);
                             return Ok(o);
                         }
                         // Not switchable file by file: replaced whole below.
@@ -358,6 +359,9 @@ impl Engine {
                 }
                 drop(staging);
                 self.remember_folder(&dest, &entries);
+                if opts.mutable {
+                    self.note_placed(&dest, &entries);
+                }
                 Ok(with_fetched(outcome(dest, false), fetched))
             }
         }

@@ -7,6 +7,13 @@ use crate::draft::Change;
 use crate::naming::next_semver;
 use crate::Engine;
 
+/// What a watch's snapshot leaves out: files written after `settled_before` (ns since the
+/// epoch), and the whole version when the folder holds exactly `placed`.
+pub(crate) struct Watched {
+    pub settled_before: i64,
+    pub placed: Option<strata_core::Hash>,
+}
+
 impl Engine {
     /// One step: the folder becomes a final child of the dataset's latest version (or its first
     /// version). Nothing is created when the folder equals the latest version.
@@ -30,13 +37,14 @@ impl Engine {
     /// `settled_before` (ns since the epoch) is held back, its previous content (if any) kept,
     /// and counted in the second value, for the next version to take. What a watch versions.
     /// `None` when every change is still being written: no version is made of what has not
-    /// changed yet (not even a dataset's empty first version).
+    /// changed yet (not even a dataset's empty first version); `None` too when the folder holds
+    /// exactly `placed` (what a `get --to` switched it to: a version that exists already).
     pub(crate) fn snapshot_settled(
         &mut self,
         dataset: &str,
         folder: &std::path::Path,
         tags: &[String],
-        settled_before: Option<i64>,
+        watched: Option<Watched>,
         progress: &dyn Progress,
         cancel: &Cancel,
     ) -> Result<(Option<Change>, u64)> {
@@ -55,9 +63,15 @@ impl Engine {
             Some(v) => self.manifest_of(v)?,
             None => Manifest::default(),
         };
-        let (new, got, cache, complete, held) =
-            self.scan_and_ingest(folder, &base, settled_before, progress, cancel)?;
-        if held > 0 && new.hash() == base.hash() {
+        let (new, got, cache, complete, held) = self.scan_and_ingest(
+            folder,
+            &base,
+            watched.as_ref().map(|w| w.settled_before),
+            progress,
+            cancel,
+        )?;
+        let placed = watched.as_ref().and_then(|w| w.placed);
+        if (held > 0 && new.hash() == base.hash()) || placed == Some(new.hash()) {
             got.abort();
             cache.save(complete)?;
             return Ok((None, held));

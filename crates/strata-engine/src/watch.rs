@@ -17,6 +17,7 @@ use strata_core::{UploadState, Version};
 use strata_store::scan::{Ignores, IGNORE_FILE};
 use strata_watch::{Outcome, Wake, WatchConfig, WatchState};
 
+use crate::snapshot::Watched;
 use crate::Engine;
 
 /// How a folder is watched: the CLI maps its flags to this, the app will send it as it is.
@@ -113,6 +114,13 @@ fn lock_key(folder: &Path) -> String {
     format!("watch-{}", &h[..16])
 }
 
+/// Where the content a `get --to` last placed in a folder is noted, by the folder's key: a watch
+/// of that folder does not version what a switch wrote (the folder then holds a version that
+/// exists already).
+fn placed_note(home: &Path, folder: &Path) -> PathBuf {
+    home.join("placed").join(lock_key(folder))
+}
+
 /// A settled file is one not written for this long: long enough for a writer between two
 /// writes, short enough not to hold back what a quiet window already proved stable.
 fn settle_for(quiet_for: Duration) -> Duration {
@@ -120,6 +128,29 @@ fn settle_for(quiet_for: Duration) -> Duration {
 }
 
 impl Engine {
+    /// Notes that a `get --to` just made `folder` hold exactly `entries`. Best effort: without
+    /// the note a watch of the folder makes one version too many, nothing worse.
+    pub(crate) fn note_placed(&self, folder: &Path, entries: &[strata_core::Entry]) {
+        let Ok(folder) = std::fs::canonicalize(folder) else {
+            return;
+        };
+        let hash = strata_core::Manifest::from_entries(entries.to_vec()).hash();
+        let note = placed_note(&self.home, &folder);
+        if let Some(dir) = note.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let tmp = note.with_extension("tmp");
+        if std::fs::write(&tmp, hash.to_hex()).is_ok() {
+            let _ = std::fs::rename(&tmp, &note);
+        }
+    }
+
+    /// The content a `get --to` last placed in `folder`, if noted.
+    fn placed(&self, folder: &Path) -> Option<strata_core::Hash> {
+        let text = std::fs::read_to_string(placed_note(&self.home, folder)).ok()?;
+        strata_core::Hash::from_hex(text.trim()).ok()
+    }
+
     /// Records a watch; `watch run` (or the app) runs it.
     #[tracing::instrument(skip_all)]
     pub fn watch_add(&mut self, request: &WatchRequest) -> Result<WatchInfo> {
@@ -288,7 +319,10 @@ impl Engine {
             &request.dataset,
             folder,
             &[],
-            Some(cutoff),
+            Some(Watched {
+                settled_before: cutoff,
+                placed: self.placed(folder),
+            }),
             &NoProgress,
             cancel,
         )?;
