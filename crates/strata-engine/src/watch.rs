@@ -393,19 +393,22 @@ impl Engine {
     ) -> Result<()> {
         let mut running: HashMap<i64, Cancel> = HashMap::new();
         let ended = std::sync::Mutex::new(Vec::<i64>::new());
+        // One connection for the whole run: opening and closing the catalog every few seconds
+        // would checkpoint its journal (an fsync) each time, which on a disk busy with a large
+        // copy stalls every other writer of the catalog.
+        let catalog = Catalog::open(&home.join("catalog.db"))?;
         std::thread::scope(|scope| loop {
-            let active: HashMap<i64, WatchRow> =
-                match Engine::open(home).and_then(|e| e.catalog.watches()) {
-                    Ok(all) => all
-                        .into_iter()
-                        .filter(|w| !w.paused)
-                        .map(|w| (w.id, w))
-                        .collect(),
-                    Err(e) => {
-                        running.values().for_each(Cancel::cancel);
-                        return Err(e);
-                    }
-                };
+            let active: HashMap<i64, WatchRow> = match catalog.watches() {
+                Ok(all) => all
+                    .into_iter()
+                    .filter(|w| !w.paused)
+                    .map(|w| (w.id, w))
+                    .collect(),
+                Err(e) => {
+                    running.values().for_each(Cancel::cancel);
+                    return Err(e);
+                }
+            };
             if let Ok(mut gone) = ended.lock() {
                 for id in gone.drain(..) {
                     running.remove(&id);
