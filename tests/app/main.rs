@@ -117,13 +117,15 @@ async fn a_user_versions_a_folder_and_gets_it_back() {
         .permissions()
         .readonly());
 
-    // A long add, cancelled: nothing half-made remains.
+    // A long add, cancelled: nothing half-made remains. The draft is made before the 1.15 GB
+    // to add are written: the draft's catalog commit would otherwise wait on the disk flushing
+    // them, which is not what this step is about.
+    s.click("[data-test=new-child]").await;
+    s.wait_text("h1", "1.0.2").await;
     let big = dir.path().join("big");
     for i in 0..24 {
         write(&big, &format!("shard{i}.bin"), &vec![i as u8; 48 << 20]);
     }
-    s.click("[data-test=new-child]").await;
-    s.wait_text("h1", "1.0.2").await;
     s.click("[data-test=add-files]").await;
     s.type_into("input[name=source]", big.to_str().unwrap())
         .await;
