@@ -70,14 +70,18 @@ impl Engine {
             progress,
             cancel,
         )?;
+        // Encoding a manifest to hash it costs as much as the manifest is long: once each. The
+        // base's hash is its version's manifest id (the empty manifest's when there is none).
+        let new_hash = new.hash();
+        let base_hash = latest.as_ref().map_or_else(|| base.hash(), |l| l.manifest);
         let placed = watched.as_ref().and_then(|w| w.placed);
-        if (held > 0 && new.hash() == base.hash()) || placed == Some(new.hash()) {
+        if (held > 0 && new_hash == base_hash) || placed == Some(new_hash) {
             got.abort();
             cache.save(complete)?;
             return Ok((None, held));
         }
         if let Some(l) = &latest {
-            if new.hash() == l.manifest {
+            if new_hash == l.manifest {
                 got.abort();
                 cache.save(complete)?;
                 return Ok((
