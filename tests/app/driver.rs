@@ -126,6 +126,23 @@ impl Session {
             .unwrap_or_else(|err| panic!("click {css}: {err}"));
     }
 
+    /// Clicks `css` until `expect` appears: a click landing while the window is still starting
+    /// (a loaded machine) can be lost, and a test should not fail on it.
+    pub async fn click_until(&self, css: &str, expect: &str) {
+        let start = Instant::now();
+        loop {
+            self.click(css).await;
+            let tried = Instant::now();
+            while tried.elapsed() < Duration::from_secs(5) {
+                if self.client.find(Locator::Css(expect)).await.is_ok() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            assert!(start.elapsed() < PATIENCE, "'{expect}' never appeared");
+        }
+    }
+
     pub async fn type_into(&self, css: &str, text: &str) {
         let e = self.wait_for(css).await;
         e.send_keys(text)

@@ -327,7 +327,8 @@ async fn a_stalled_remote_never_freezes_the_window() {
     )
     .await;
     // The pull at start and a connection test both wait on the silent server...
-    s.click("[data-test=open-remotes]").await;
+    s.click_until("[data-test=open-remotes]", "[data-test=test-remote]")
+        .await;
     s.click("[data-test=test-remote]").await;
     let start = Instant::now();
     while held.load(Ordering::SeqCst) < 2 {
