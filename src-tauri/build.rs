@@ -42,6 +42,8 @@ const COMMANDS: &[&str] = &[
     "watch_pause",
     "watch_remove",
     "watch_version_now",
+    "start_at_login",
+    "set_start_at_login",
 ];
 
 fn main() {

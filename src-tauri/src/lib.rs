@@ -1,12 +1,16 @@
 //! The Strata desktop app: builds the window, manages state, registers the commands and runs the
-//! watched folders while it is open. The engine does the work; see `commands.rs`,
-//! `remote_commands.rs`, `watch_commands.rs`, and `watches.rs` for the watch thread.
+//! watched folders while it is open (and, with the window closed, from the tray). The engine does
+//! the work; see `commands.rs`, `remote_commands.rs`, `watch_commands.rs`, `watches.rs` for the
+//! watch thread, `tray.rs`, `alerts.rs` (desktop notifications) and `login_item.rs`.
 
+mod alerts;
 pub mod commands;
 pub mod dto;
+pub mod login_item;
 mod progress;
 pub mod remote_commands;
 pub mod tasks;
+pub mod tray;
 pub mod watch_commands;
 pub mod watches;
 
@@ -65,6 +69,8 @@ macro_rules! handlers {
             $crate::watch_commands::watch_pause,
             $crate::watch_commands::watch_remove,
             $crate::watch_commands::watch_version_now,
+            $crate::login_item::start_at_login,
+            $crate::login_item::set_start_at_login,
         ]
     };
 }
@@ -85,13 +91,27 @@ pub fn run() {
     let board = state.watch_board();
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_notification::init())
+        // The login item starts the app in the tray.
+        .plugin(
+            tauri_plugin_autostart::Builder::new()
+                .args([tray::HIDDEN_ARG])
+                .build(),
+        )
         .manage(state)
         .invoke_handler(handlers!())
         // The window exists by now: watched folders run while the app is open.
         .setup(move |app| {
+            if let Err(e) = tray::build(app.handle()) {
+                tracing::warn!(%e, "no tray icon: closing the window quits");
+            }
+            if let Some(window) = app.get_webview_window("main") {
+                tray::hide_at_start(&window);
+            }
             app.manage(WatchRunner::start(app.handle().clone(), home, board));
             Ok(())
         })
+        .on_window_event(tray::on_window_event)
         .build(tauri::generate_context!());
     let app = match app {
         Ok(app) => app,

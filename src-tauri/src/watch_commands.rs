@@ -14,6 +14,7 @@ use tauri::{AppHandle, Runtime, State};
 use crate::commands::change_dto;
 use crate::dto::{ChangeDto, ProgressDto, WatchAddRequest, WatchDto};
 use crate::tasks::{changed, long, read, write, AppState, Res};
+use crate::tray;
 
 /// The longest a change waits under constant writing when the form does not say.
 const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(600);
@@ -114,6 +115,7 @@ pub async fn watch_add<R: Runtime>(
     let info = write(&app, &state, move |e| e.watch_add(&request)).await?;
     let board = state.watch_board();
     board.forget(&info.watch.folder);
+    tray::refresh_soon(&app);
     Ok(board.dto(info, None))
 }
 
@@ -129,6 +131,7 @@ pub async fn watch_pause<R: Runtime>(
         e.watch_pause(&id.to_string(), paused)
     })
     .await?;
+    tray::refresh_soon(&app);
     Ok(state.watch_board().dto(info, None))
 }
 
@@ -141,6 +144,7 @@ pub async fn watch_remove<R: Runtime>(
 ) -> Res<()> {
     let row = write(&app, &state, move |e| e.watch_remove(&id.to_string())).await?;
     state.watch_board().forget(&row.folder);
+    tray::refresh_soon(&app);
     Ok(())
 }
 

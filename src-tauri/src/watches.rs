@@ -19,6 +19,7 @@ use tauri::{AppHandle, Emitter, Runtime};
 
 use crate::dto::{WatchDto, WatchPhase, WatchStateDto};
 use crate::tasks::{changed, news, notice};
+use crate::{alerts, tray};
 
 /// How long the runner waits before starting again when it stopped on an error (the catalog
 /// could not be read).
@@ -44,6 +45,8 @@ struct Seen {
 pub(crate) struct Tell {
     pub state: WatchStateDto,
     pub notice: Option<String>,
+    /// The phase differs from the last one told (not just the count of pending changes).
+    pub new_phase: bool,
 }
 
 /// Whether a failure says another process runs the watch. The engine refuses to run one folder's
@@ -147,8 +150,13 @@ impl WatchBoard {
                 }
                 _ => None,
             };
+            let new_phase = seen.sent.as_ref().map(|s| s.state) != Some(dto.state);
             seen.sent = Some(dto.clone());
-            Some(Tell { state: dto, notice })
+            Some(Tell {
+                state: dto,
+                notice,
+                new_phase,
+            })
         })
         .flatten()
     }
@@ -225,14 +233,21 @@ impl<R: Runtime> WatchEvents for WindowEvents<R> {
             tracing::debug!(folder = %tell.state.folder, state = ?tell.state.state, "watch state");
             let _ = self.app.emit("watch://state", &tell.state);
             if let Some(message) = tell.notice {
+                alerts::desktop(&self.app, "Watched folder needs attention", &message);
                 notice(&self.app, message);
+            }
+            // A new count of pending changes is not worth a catalog read; a new phase is.
+            if tell.new_phase {
+                tray::refresh(&self.app);
             }
         }
     }
 
     fn version(&self, folder: &Path, v: &WatchVersion) {
         changed(&self.app, Some(v.dataset.clone()), Some(v.id.clone()));
-        news(&self.app, self.board.on_version(folder, v));
+        let words = self.board.on_version(folder, v);
+        alerts::desktop(&self.app, "New version from a watched folder", &words);
+        news(&self.app, words);
     }
 }
 

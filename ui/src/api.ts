@@ -123,6 +123,9 @@ export const api = {
   removeWatch: (id: number) => invoke<void>("watch_remove", { id }),
   /** A version of the watched folder now, whatever its quiet window says. */
   versionNow: (id: number, onProgress: (p: ProgressDto) => void) => task<ChangeDto>("watch_version_now", { id }, onProgress),
+  /** Whether the app starts (in the tray) at login. */
+  startAtLogin: () => invoke<boolean>("start_at_login"),
+  setStartAtLogin: (on: boolean) => invoke<boolean>("set_start_at_login", { on }),
   offlineMode: () => invoke<boolean>("offline_mode"),
   setOfflineMode: (offline: boolean) => invoke<boolean>("set_offline_mode", { offline }),
 };

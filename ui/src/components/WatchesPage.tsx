@@ -73,9 +73,11 @@ export function WatchesPage(props: {
           <h1>Watched folders</h1>
           <div className="muted">
             Each time writing in a watched folder stops for its quiet window, the folder becomes the next version of its dataset.
-            Watches run while this app is open, or as a service (<span className="mono">strata watch run</span>).
+            Watches run while this app is open (closing the window keeps them running in the tray), or as a service (
+            <span className="mono">strata watch run</span>).
           </div>
         </div>
+        <StartAtLogin onError={props.onError} />
       </div>
       {list.length === 0 && (
         <div className="empty">No watched folder yet. Pick a folder below: a labelling tool or a camera writing into it makes versions on its own.</div>
@@ -131,6 +133,23 @@ export function WatchesPage(props: {
         </Modal>
       )}
     </div>
+  );
+}
+
+/** The login item: the app starts in the tray at login, so watches run without opening it. */
+function StartAtLogin(props: { onError: ReportError }) {
+  const [on, setOn] = useState<boolean | null>(null);
+  useEffect(() => {
+    api.startAtLogin().then(setOn, () => setOn(null));
+  }, []);
+  if (on === null) return null;
+  const change = (to: boolean) =>
+    api.setStartAtLogin(to).then(setOn, (e) => props.onError(e, { retry: () => change(to) }));
+  return (
+    <label className="check" title="Starts Strata in the tray when you log in, so watched folders keep making versions.">
+      <input type="checkbox" checked={on} data-test="start-at-login" onChange={(e) => change(e.target.checked)} />
+      Start at login
+    </label>
   );
 }
 
