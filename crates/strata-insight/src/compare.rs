@@ -88,112 +88,159 @@ fn present(classes: &[ClassStat]) -> Vec<&str> {
         .collect()
 }
 
-fn names(table: &FileTable, row: &FileRow) -> Vec<String> {
-    table
-        .class_names(row)
-        .unwrap_or_default()
-        .into_iter()
-        .map(str::to_string)
-        .collect()
+/// Class sets of two tables in one numbering (each table numbers its own classes).
+struct Classes<'a> {
+    names: Vec<&'a str>,
+    new_ids: Vec<u32>,
+    old_ids: Vec<u32>,
+}
+
+impl<'a> Classes<'a> {
+    fn new(new: &'a FileTable, old: &'a FileTable) -> Self {
+        let mut names: Vec<&str> = new
+            .classes
+            .iter()
+            .chain(&old.classes)
+            .map(String::as_str)
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        let id = |n: &String| {
+            names
+                .binary_search(&n.as_str())
+                .map_or(u32::MAX, |i| i as u32)
+        };
+        let new_ids = new.classes.iter().map(id).collect();
+        let old_ids = old.classes.iter().map(id).collect();
+        Self {
+            names,
+            new_ids,
+            old_ids,
+        }
+    }
+
+    /// A row's classes in the shared numbering, sorted (`[]` when unlabelled).
+    fn set(&self, row: &FileRow, is_new: bool) -> Vec<u32> {
+        let map = if is_new { &self.new_ids } else { &self.old_ids };
+        let mut v: Vec<u32> = row
+            .3
+            .iter()
+            .flatten()
+            .filter_map(|&i| map.get(i as usize).copied())
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    fn names(&self, set: &[u32]) -> Vec<String> {
+        set.iter()
+            .filter_map(|&i| self.names.get(i as usize).map(|n| n.to_string()))
+            .collect()
+    }
+}
+
+/// A changed file before naming: path, old path, old and new class sets.
+type Found<'a> = (&'a str, Option<&'a str>, Vec<u32>, Vec<u32>);
+
+fn key(r: &FileRow) -> (&str, &str) {
+    (r.1.as_deref().unwrap_or(""), r.0.as_str())
 }
 
 /// Files whose classes changed. Matched by content hash when both versions carry hashes
 /// (ImageFolder: a file that kept its bytes and changed class folder was relabelled), by path
 /// otherwise.
 fn moves(new: &FileTable, old: &FileTable) -> (Vec<Move>, u64) {
-    let mut out = Vec::new();
-    let mut count = 0u64;
-    let mut push = |m: Move| {
-        count += 1;
-        if out.len() < MAX_MOVES {
-            out.push(m);
-        }
-    };
+    let classes = Classes::new(new, old);
+    let mut found: Vec<Found> = Vec::new();
     let hashed = |t: &FileTable| !t.rows.is_empty() && t.rows.iter().all(|r| r.1.is_some());
     if hashed(new) && hashed(old) {
-        let mut old_by_hash: HashMap<&str, Vec<&FileRow>> = HashMap::new();
-        for r in &old.rows {
-            old_by_hash
-                .entry(r.1.as_deref().unwrap_or(""))
-                .or_default()
-                .push(r);
-        }
-        let mut new_by_hash: HashMap<&str, Vec<&FileRow>> = HashMap::new();
-        for r in &new.rows {
-            new_by_hash
-                .entry(r.1.as_deref().unwrap_or(""))
-                .or_default()
-                .push(r);
-        }
-        let mut found: Vec<Move> = Vec::new();
-        for (hash, mut news) in new_by_hash {
-            let Some(olds) = old_by_hash.get(hash) else {
+        // Rows sorted by (hash, path) on both sides, walked together one hash at a time.
+        let mut olds: Vec<&FileRow> = old.rows.iter().collect();
+        let mut news: Vec<&FileRow> = new.rows.iter().collect();
+        olds.sort_unstable_by(|a, b| key(a).cmp(&key(b)));
+        news.sort_unstable_by(|a, b| key(a).cmp(&key(b)));
+        let (mut i, mut j) = (0, 0);
+        while i < news.len() && j < olds.len() {
+            let (hn, ho) = (key(news[i]).0, key(olds[j]).0);
+            if hn < ho {
+                i += 1;
                 continue;
-            };
-            let mut olds: Vec<(&FileRow, Vec<String>)> =
-                olds.iter().map(|r| (*r, names(old, r))).collect();
-            // Copies of one content: a copy that kept its path, then one that kept its classes,
-            // is no move; what remains pairs up in path order.
-            news.sort_by(|a, b| a.0.cmp(&b.0));
-            let mut unmatched = Vec::new();
-            for n in news {
-                let classes = names(new, n);
-                if let Some(k) = olds.iter().position(|(o, _)| o.0 == n.0) {
-                    let (o, from) = olds.remove(k);
-                    if from != classes {
-                        found.push(Move {
-                            path: n.0.clone(),
-                            old_path: None,
-                            from,
-                            to: classes,
-                        });
+            }
+            if ho < hn {
+                j += 1;
+                continue;
+            }
+            let i_end = i + news[i..].iter().take_while(|r| key(r).0 == hn).count();
+            let j_end = j + olds[j..].iter().take_while(|r| key(r).0 == hn).count();
+            if i_end - i == 1 && j_end - j == 1 {
+                let (n, o) = (news[i], olds[j]);
+                let (to, from) = (classes.set(n, true), classes.set(o, false));
+                if to != from {
+                    let old_path = (n.0 != o.0).then_some(o.0.as_str());
+                    found.push((n.0.as_str(), old_path, from, to));
+                }
+            } else {
+                // Copies of one content: a copy that kept its path, then one that kept its
+                // classes, is no move; what remains pairs up in path order.
+                let mut left: Vec<(&FileRow, Vec<u32>)> = olds[j..j_end]
+                    .iter()
+                    .map(|o| (*o, classes.set(o, false)))
+                    .collect();
+                let mut unmatched = Vec::new();
+                for n in &news[i..i_end] {
+                    let to = classes.set(n, true);
+                    match left.iter().position(|(o, _)| o.0 == n.0) {
+                        Some(k) => {
+                            let (_, from) = left.remove(k);
+                            if from != to {
+                                found.push((n.0.as_str(), None, from, to));
+                            }
+                        }
+                        None => unmatched.push((*n, to)),
                     }
-                    let _ = o;
-                } else {
-                    unmatched.push((n, classes));
+                }
+                let mut still = Vec::new();
+                for (n, to) in unmatched {
+                    match left.iter().position(|(_, c)| *c == to) {
+                        Some(k) => {
+                            left.remove(k);
+                        }
+                        None => still.push((n, to)),
+                    }
+                }
+                for ((n, to), (o, from)) in still.into_iter().zip(left) {
+                    found.push((n.0.as_str(), Some(o.0.as_str()), from, to));
                 }
             }
-            let mut still = Vec::new();
-            for (n, classes) in unmatched {
-                match olds.iter().position(|(_, c)| *c == classes) {
-                    Some(k) => {
-                        olds.remove(k);
-                    }
-                    None => still.push((n, classes)),
-                }
-            }
-            for ((n, to), (o, from)) in still.into_iter().zip(olds) {
-                found.push(Move {
-                    path: n.0.clone(),
-                    old_path: Some(o.0.clone()),
-                    from,
-                    to,
-                });
-            }
+            i = i_end;
+            j = j_end;
         }
-        found.sort_by(|a, b| a.path.cmp(&b.path));
-        found.into_iter().for_each(&mut push);
     } else {
         let old_by_path: HashMap<&str, &FileRow> =
             old.rows.iter().map(|r| (r.0.as_str(), r)).collect();
-        let mut rows: Vec<&FileRow> = new.rows.iter().collect();
-        rows.sort_by(|a, b| a.0.cmp(&b.0));
-        for n in rows {
+        for n in &new.rows {
             let Some(o) = old_by_path.get(n.0.as_str()) else {
                 continue;
             };
-            let (from, to) = (names(old, o), names(new, n));
+            let (from, to) = (classes.set(o, false), classes.set(n, true));
             if from != to {
-                push(Move {
-                    path: n.0.clone(),
-                    old_path: None,
-                    from,
-                    to,
-                });
+                found.push((n.0.as_str(), None, from, to));
             }
         }
     }
-    (out, count)
+    let count = found.len() as u64;
+    found.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let moved = found
+        .into_iter()
+        .take(MAX_MOVES)
+        .map(|(path, old_path, from, to)| Move {
+            path: path.to_string(),
+            old_path: old_path.map(str::to_string),
+            from: classes.names(&from),
+            to: classes.names(&to),
+        })
+        .collect();
+    (moved, count)
 }
 
 /// Compares the statistics of a version (`new`) with another (`old`).

@@ -290,7 +290,7 @@ pub(crate) fn detect_in(tree: &Tree, content: &dyn Content) -> Detection {
         let p = path(i);
         let dir = paths::parent(p);
         if paths::file_name(dir) == "Annotations" && has_ext(p, &["xml"]) {
-            let root = voc::root_of(dir).to_string();
+            let root = voc::root_of(dir);
             if roots.last() != Some(&root) && !roots.contains(&root) {
                 let looks = sniff(tree, content, i, SNIFF).is_some_and(|b| voc::looks_like_voc(&b));
                 if looks {

@@ -223,7 +223,7 @@ fn read_labels(
                 labels = yolo::parse(tree, content, data_yaml, progress, cancel)?;
             }
             LabelSource::Voc { dir } => {
-                info.dirs.push(voc::root_of(dir).to_string());
+                info.dirs.push(voc::root_of(dir));
                 voc::parse_into(&mut labels, tree, content, dir, progress, cancel)?;
             }
         }

@@ -228,12 +228,12 @@ pub(crate) fn choose_label_column(table: &Table) -> Option<Choice> {
             Some("empty")
         } else if named(header, SPLIT_COLUMNS) {
             Some("a split")
-        } else if named(header, ID_NAMES) || (rows >= 10 && s.distinct * 2 > s.non_empty) {
-            Some("ID-like")
         } else if s.pathlike * 2 > s.non_empty {
             Some("file paths")
         } else if s.fractional * 10 > s.non_empty {
             Some("continuous numbers")
+        } else if named(header, ID_NAMES) || (rows >= 10 && s.distinct * 2 > s.non_empty) {
+            Some("ID-like")
         } else if s.distinct < 2 {
             Some("a single value")
         } else if s.distinct > MAX_CLASSES_BY_CARDINALITY {

@@ -18,10 +18,11 @@ const XML_LIMIT: u64 = 16 << 20;
 const LIST_LIMIT: u64 = 64 << 20;
 
 /// The VOC root for a `voc:DIR` argument: DIR itself, or its parent when DIR is `Annotations`.
-pub(crate) fn root_of(dir: &str) -> &str {
-    let dir = dir.trim_end_matches('/');
-    if paths::file_name(dir) == "Annotations" {
-        paths::parent(dir)
+pub(crate) fn root_of(dir: &str) -> String {
+    // `.`, `./VOC/` and `VOC` are one folder.
+    let dir = paths::join("", dir).unwrap_or_default();
+    if paths::file_name(&dir) == "Annotations" {
+        paths::parent(&dir).to_string()
     } else {
         dir
     }
@@ -183,7 +184,7 @@ pub(crate) fn parse_into(
 ) -> Result<()> {
     labels.counters.difficult = true;
     labels.counters.truncated = true;
-    let root = root_of(dir).to_string();
+    let root = root_of(dir);
     let annotations = sub(&root, "Annotations");
     let images_dir = sub(&root, "JPEGImages");
     if !tree.has_dir(&annotations) {
