@@ -11,7 +11,23 @@
 //! scraper): reads are bounded by the caller's limit, parsers never panic on bad input, and a bad
 //! file becomes a warning naming it (and its line where it has one) while the rest is counted.
 
+mod coco;
+mod compare;
 mod content;
+mod dims;
+mod imagefolder;
+mod labels;
+mod paths;
+mod source;
+mod stats;
+mod table;
+mod voc;
+mod yolo;
 
+pub use compare::{compare, ClassDelta, Comparison, Move, MAX_MOVES};
 pub use content::{Content, FolderContent};
+pub use dims::{Dimensions, Range};
+pub use labels::{Listed, UnknownClass, Warning};
+pub use source::{detect, Detection, LabelSource};
+pub use stats::{stats, ClassStat, FileRow, FileTable, Imbalance, SourceInfo, Stats, Totals};
 pub use strata_core::manifest::Entry;
