@@ -15,3 +15,5 @@ mod content;
 
 pub use content::{Content, FolderContent};
 pub use strata_core::manifest::Entry;
+
+pub mod plot;
