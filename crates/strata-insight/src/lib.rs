@@ -17,3 +17,6 @@ pub use content::{Content, FolderContent};
 pub use strata_core::manifest::Entry;
 
 pub mod plot;
+pub mod preview;
+
+pub use preview::{preview, thumbnail, thumbnails, Preview, PreviewOptions, Thumbnail};
