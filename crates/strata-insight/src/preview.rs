@@ -306,8 +306,7 @@ fn look(
     match named {
         Named::Image => return thumbnail(entry, content, opts).map(Preview::Image),
         Named::Parquet => {
-            let bytes = read_whole(entry, content, MAX_PARQUET_BYTES, "Parquet files")?;
-            return parquet_table(entry, bytes, opts.rows);
+            return parquet_preview(entry, content, opts.rows);
         }
         _ => {}
     }
@@ -324,8 +323,7 @@ fn look(
             return thumbnail(entry, content, opts).map(Preview::Image)
         }
         Sniffed::Parquet => {
-            let bytes = read_whole(entry, content, MAX_PARQUET_BYTES, "Parquet files")?;
-            return parquet_table(entry, bytes, opts.rows);
+            return parquet_preview(entry, content, opts.rows);
         }
         Sniffed::Unknown => {}
     }
@@ -563,15 +561,15 @@ fn decode_and_shrink(
     })
 }
 
-/// Whether an end-of-image marker follows the last start-of-scan. Marker bytes cannot occur
+/// Whether an end-of-image marker follows the last start-of-scan (no scan starts after the
+/// last end-of-image). Marker bytes cannot occur
 /// inside entropy-coded data (0xFF is stuffed there), and comparing with the last scan rather
 /// than the file's start ignores an EXIF thumbnail's own complete JPEG.
 fn jpeg_is_complete(bytes: &[u8]) -> bool {
-    let last = |marker: u8| bytes.windows(2).rposition(|w| w == [0xFF, marker]);
-    match (last(0xD9), last(0xDA)) {
-        (Some(eoi), Some(sos)) => eoi > sos,
-        (Some(_), None) => true,
-        (None, _) => false,
+    // Searched from the end: a whole file's end-of-image marker is in its last bytes.
+    match bytes.windows(2).rposition(|w| w == [0xFF, 0xD9]) {
+        Some(eoi) => !bytes[eoi..].windows(2).any(|w| w == [0xFF, 0xDA]),
+        None => false,
     }
 }
 
@@ -980,7 +978,30 @@ impl Serialize for Json {
     }
 }
 
+#[cfg(feature = "parquet")]
+fn parquet_preview(
+    entry: &Entry,
+    content: &dyn Content,
+    rows: usize,
+) -> Result<Preview, PreviewError> {
+    let bytes = read_whole(entry, content, MAX_PARQUET_BYTES, "Parquet files")?;
+    parquet_table(entry, bytes, rows)
+}
+
+#[cfg(not(feature = "parquet"))]
+fn parquet_preview(
+    entry: &Entry,
+    _content: &dyn Content,
+    _rows: usize,
+) -> Result<Preview, PreviewError> {
+    Err(unsupported(
+        entry,
+        "this build has no Parquet reader (the `parquet` feature of strata-insight)".to_string(),
+    ))
+}
+
 /// The first rows of a Parquet file through the record reader (no Arrow).
+#[cfg(feature = "parquet")]
 fn parquet_table(entry: &Entry, bytes: Vec<u8>, rows: usize) -> Result<Preview, PreviewError> {
     // The parquet crate panics on some malformed files (its issue tracker has several); a
     // hostile file must only cost its preview.
@@ -995,8 +1016,10 @@ fn parquet_table(entry: &Entry, bytes: Vec<u8>, rows: usize) -> Result<Preview, 
 
 /// The most uncompressed column data of the row groups read for a preview: page sizes come from
 /// the file, and a small file could otherwise claim gigabytes.
+#[cfg(feature = "parquet")]
 const MAX_PARQUET_UNCOMPRESSED: i64 = 512 << 20;
 
+#[cfg(feature = "parquet")]
 fn read_parquet(entry: &Entry, bytes: Vec<u8>, rows: usize) -> Result<Preview, PreviewError> {
     use parquet::file::reader::{FileReader, SerializedFileReader};
 

@@ -6,7 +6,6 @@
 use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 
 use strata_core::progress::{Cancel, NoProgress, Progress};
 use strata_core::Hash;
@@ -408,6 +407,7 @@ fn jsonl_rows_and_bad_lines_with_their_numbers() {
     assert!(notes[0].starts_with("line 3: not JSON"), "{notes:?}");
 }
 
+#[cfg(feature = "parquet")]
 #[test]
 fn parquet_shows_its_first_rows_for_each_codec() {
     use parquet::basic::Compression;
@@ -415,6 +415,7 @@ fn parquet_shows_its_first_rows_for_each_codec() {
     use parquet::file::properties::WriterProperties;
     use parquet::file::writer::SerializedFileWriter;
     use parquet::schema::parser::parse_message_type;
+    use std::sync::Arc;
 
     let dir = tempfile::tempdir().expect("tmp");
     let schema = Arc::new(
@@ -481,6 +482,15 @@ fn parquet_shows_its_first_rows_for_each_codec() {
         let p = preview(&entry, &FolderContent::new(dir.path()), &opts(64, 3));
         assert!(unavailable(&p).contains("Parquet"), "{p:?}");
     }
+}
+
+#[cfg(not(feature = "parquet"))]
+#[test]
+fn without_the_parquet_feature_parquet_files_say_so() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let entry = put(dir.path(), "t.parquet", b"PAR1\x00\x00PAR1");
+    let p = preview(&entry, &FolderContent::new(dir.path()), &opts(64, 3));
+    assert!(unavailable(&p).contains("no Parquet reader"), "{p:?}");
 }
 
 #[test]
