@@ -198,9 +198,13 @@ const DOWN: RGBColor = RGBColor(0xC6, 0x28, 0x28);
 
 /// Above this many categories bars are horizontal (one labelled row each) whatever the width.
 const VERTICAL_MAX: usize = 25;
-const LABEL_PX: f64 = 12.0;
+const LABEL_PX: f64 = 13.0;
+/// Tick labels, the legend, notes.
+const SMALL_PX: f64 = 12.0;
+/// The change written beside a pair.
+const DELTA_PX: f64 = 11.0;
 /// Below this row height a label would touch its neighbours.
-const MIN_LABEL_ROW: f64 = 11.0;
+const MIN_LABEL_ROW: f64 = 12.0;
 /// Labels are cut to this many characters before measuring (a 300-character class name).
 const LABEL_CHARS: usize = 60;
 
@@ -334,7 +338,7 @@ impl Plan {
         if self.deltas.is_some() {
             22
         } else {
-            (5 * self.bars_per_slot() as u32 + 8).max(16)
+            (5 * self.bars_per_slot() as u32 + 8).max(18)
         }
     }
 
@@ -582,7 +586,7 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, plan: &Plan) -> Resul
     let pad = 12.0;
 
     // Header: title, then the note, then the legend, each on its own line.
-    let title_px = (h / 22.0).clamp(11.0, 18.0);
+    let title_px = (h / 20.0).clamp(12.0, 20.0);
     let title = pen.fit(&plan.title, title_px, w - 2.0 * pad);
     pen.text(
         &title,
@@ -595,36 +599,36 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, plan: &Plan) -> Resul
     )?;
     let mut top = pad + title_px * 1.5;
     if let Some(note) = &plan.note {
-        let note = pen.fit(note, 11.0, w - 2.0 * pad);
+        let note = pen.fit(note, SMALL_PX, w - 2.0 * pad);
         pen.text(
             &note,
-            11.0,
+            SMALL_PX,
             &MUTED,
             (pad, top),
             HPos::Left,
             VPos::Top,
             false,
         )?;
-        top += 16.0;
+        top += 18.0;
     }
     if plan.legend.len() > 1 || plan.deltas.is_some() {
         let mut x = pad;
         for (name, color) in &plan.legend {
-            let name = pen.fit(name, 11.0, (w - x - pad - 16.0).min(200.0));
+            let name = pen.fit(name, SMALL_PX, (w - x - pad - 16.0).min(200.0));
             if name.is_empty() {
                 break;
             }
             rect(root, (x, top + 1.0), (x + 10.0, top + 11.0), color)?;
             pen.text(
                 &name,
-                11.0,
+                SMALL_PX,
                 &TEXT,
                 (x + 14.0, top),
                 HPos::Left,
                 VPos::Top,
                 false,
             )?;
-            x += 14.0 + pen.width(&name, 11.0) + 16.0;
+            x += 14.0 + pen.width(&name, SMALL_PX) + 16.0;
         }
         top += 18.0;
     }
@@ -674,7 +678,7 @@ fn draw_vertical<DB: DrawingBackend>(
 ) -> Result<(), String> {
     let n = plan.labels.len();
     let (step, axis_max) = axis(plan.max_value());
-    let tick_w = pen.width(&compact(axis_max), 11.0) + 8.0;
+    let tick_w = pen.width(&compact(axis_max), SMALL_PX) + 8.0;
     let x0 = left + tick_w;
     let slot = (right - x0) / n as f64;
 
@@ -701,7 +705,7 @@ fn draw_vertical<DB: DrawingBackend>(
     if y_axis - y_top < 20.0 {
         return pen.text(
             "canvas too small",
-            11.0,
+            SMALL_PX,
             &MUTED,
             (left, top),
             HPos::Left,
@@ -717,7 +721,7 @@ fn draw_vertical<DB: DrawingBackend>(
         line(root, (x0, y), (right, y), &GRID)?;
         pen.text(
             &compact(t),
-            11.0,
+            SMALL_PX,
             &MUTED,
             (x0 - 4.0, y),
             HPos::Right,
@@ -768,14 +772,22 @@ fn draw_vertical<DB: DrawingBackend>(
         if let Some(deltas) = &plan.deltas {
             let d = &deltas[row];
             let peak = values.iter().copied().max().unwrap_or(0);
-            let text = if pen.width(&d.full, 10.0) <= slot - 2.0 {
+            let text = if pen.width(&d.full, DELTA_PX) <= slot - 2.0 {
                 &d.full
             } else {
                 &d.short
             };
-            let text = pen.fit(text, 10.0, slot - 2.0);
+            let text = pen.fit(text, DELTA_PX, slot - 2.0);
             let at = (sx + slot / 2.0, y_of(peak) - 3.0);
-            pen.text(&text, 10.0, &d.color, at, HPos::Center, VPos::Bottom, false)?;
+            pen.text(
+                &text,
+                DELTA_PX,
+                &d.color,
+                at,
+                HPos::Center,
+                VPos::Bottom,
+                false,
+            )?;
         }
         if row % label_every == 0 {
             let cx = sx + slot / 2.0;
@@ -815,7 +827,7 @@ fn draw_horizontal<DB: DrawingBackend>(
     if row_h <= 0.5 {
         return pen.text(
             "canvas too small",
-            11.0,
+            SMALL_PX,
             &MUTED,
             (left, top),
             HPos::Left,
@@ -837,7 +849,7 @@ fn draw_horizontal<DB: DrawingBackend>(
         Some(deltas) => {
             deltas
                 .iter()
-                .map(|d| pen.width(&d.full, 10.0))
+                .map(|d| pen.width(&d.full, DELTA_PX))
                 .fold(0.0, f64::max)
                 .min((right - x0) * 0.3)
                 + 8.0
@@ -848,7 +860,7 @@ fn draw_horizontal<DB: DrawingBackend>(
     if x1 - x0 < 20.0 {
         return pen.text(
             "canvas too small",
-            11.0,
+            SMALL_PX,
             &MUTED,
             (left, top),
             HPos::Left,
@@ -858,7 +870,7 @@ fn draw_horizontal<DB: DrawingBackend>(
     }
     let x_of = |v: u64| x0 + (v as f64 / axis_max as f64) * (x1 - x0);
 
-    let tick_px = 10.0;
+    let tick_px = SMALL_PX;
     let mut t = 0;
     let mut last_label_end = f64::MIN;
     while t <= axis_max {
@@ -931,16 +943,16 @@ fn draw_horizontal<DB: DrawingBackend>(
                 let d = &deltas[row];
                 let peak = values.iter().copied().max().unwrap_or(0);
                 let room = right - x_of(peak) - 4.0;
-                let text = if pen.width(&d.full, 10.0) <= room {
+                let text = if pen.width(&d.full, DELTA_PX) <= room {
                     &d.full
                 } else {
                     &d.short
                 };
-                let text = pen.fit(text, 10.0, room);
+                let text = pen.fit(text, DELTA_PX, room);
                 let at = (x_of(peak) + 4.0, cy);
                 pen.text(
                     &text,
-                    10.0_f64.min(label_px),
+                    DELTA_PX.min(label_px),
                     &d.color,
                     at,
                     HPos::Left,

@@ -626,29 +626,35 @@ fn thumbnails_of_many_keep_order_report_progress_and_stop_when_cancelled() {
         .all(|(_, r)| matches!(r, Err(PreviewError::Cancelled))));
 }
 
-/// Throughput of thumbnails of 1,000 640×480 JPEGs. Ad hoc, not part of the suite:
-/// `cargo test -p strata-insight --test preview -- --ignored --nocapture throughput`.
+/// Throughput of thumbnails of 1,000 640×480 JPEGs. Ad hoc, not part of the suite; run it with
+/// the workspace crates optimised as in a release build (dev builds compile the generic decode
+/// and resize code into this crate unoptimised, about 10× slower):
+/// `CARGO_PROFILE_DEV_OPT_LEVEL=2 cargo test -p strata-insight --test preview -- --ignored --nocapture throughput`.
 #[test]
 #[ignore]
 fn throughput() {
     let dir = tempfile::tempdir().expect("tmp");
     let content = FolderContent::new(dir.path());
+    let mut noise: u32 = 0x9E37_79B9;
     let entries: Vec<Entry> = (0..1000u32)
         .map(|i| {
+            // Gradients plus sensor-like noise: JPEGs of photo size (~100 KB), not flat colour.
             let img = image::RgbImage::from_fn(640, 480, |x, y| {
+                noise ^= noise << 13;
+                noise ^= noise >> 17;
+                noise ^= noise << 5;
+                let n = noise % 48;
                 image::Rgb([
-                    ((x + i) % 256) as u8,
-                    ((y * 3 + i) % 256) as u8,
-                    ((x ^ y) % 256) as u8,
+                    ((x / 3 + i + n) % 256) as u8,
+                    ((y / 2 + n) % 256) as u8,
+                    (((x + y) / 5 + n) % 256) as u8,
                 ])
             });
-            put(
-                dir.path(),
-                &format!("{i:04}.jpg"),
-                &encoded(&img, image::ImageFormat::Jpeg),
-            )
+            let jpeg = encoded(&img, image::ImageFormat::Jpeg);
+            put(dir.path(), &format!("{i:04}.jpg"), &jpeg)
         })
         .collect();
+    let mean = entries.iter().map(|e| e.size).sum::<u64>() / entries.len() as u64;
     let started = std::time::Instant::now();
     let out = thumbnails(
         &entries,
@@ -660,7 +666,7 @@ fn throughput() {
     let secs = started.elapsed().as_secs_f64();
     assert!(out.iter().all(|(_, r)| r.is_ok()));
     println!(
-        "{} thumbnails in {secs:.2} s: {:.0}/s on {} threads",
+        "{} thumbnails of {mean}-byte JPEGs in {secs:.2} s: {:.0}/s on {} threads",
         out.len(),
         out.len() as f64 / secs,
         rayon::current_num_threads()
