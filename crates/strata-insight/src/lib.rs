@@ -31,3 +31,8 @@ pub use labels::{Listed, UnknownClass, Warning};
 pub use source::{detect, Detection, LabelSource};
 pub use stats::{stats, ClassStat, FileRow, FileTable, Imbalance, SourceInfo, Stats, Totals};
 pub use strata_core::manifest::Entry;
+
+pub mod plot;
+pub mod preview;
+
+pub use preview::{preview, thumbnail, thumbnails, Preview, PreviewOptions, Thumbnail};
