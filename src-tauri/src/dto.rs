@@ -484,8 +484,12 @@ pub struct WatchDto {
     pub paused: bool,
     pub state: WatchPhase,
     pub reason: Option<String>,
+    /// Events seen since the last version (what the watcher knows without reading the folder).
     #[ts(type = "number")]
     pub pending: u64,
+    /// While changes are pending: what its next version would record, counted as
+    /// `strata status` counts (refreshed every few seconds at most).
+    pub changes: Option<PendingDto>,
     pub kind: Option<ErrorKind>,
     /// Whether some process (this app or another) runs it now.
     pub running: bool,
@@ -497,6 +501,17 @@ pub struct WatchDto {
     pub newest_version: Option<String>,
     #[ts(type = "number | null")]
     pub updated_at: Option<i64>,
+}
+
+/// The changes a watched folder's next version would record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+pub struct PendingDto {
+    #[ts(type = "number")]
+    pub added: u64,
+    #[ts(type = "number")]
+    pub modified: u64,
+    #[ts(type = "number")]
+    pub removed: u64,
 }
 
 /// A folder to watch, from the Add form. Durations in milliseconds.

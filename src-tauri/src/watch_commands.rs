@@ -6,18 +6,16 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use strata_core::{DatasetName, Error};
-use strata_engine::WatchRequest;
+use strata_core::{Cancel, DatasetName, Error};
+use strata_engine::{default_max_wait, WatchRequest};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State};
 
 use crate::commands::change_dto;
-use crate::dto::{ChangeDto, ProgressDto, WatchAddRequest, WatchDto};
+use crate::dto::{ChangeDto, PendingDto, ProgressDto, WatchAddRequest, WatchDto, WatchPhase};
 use crate::tasks::{changed, long, read, write, AppState, Res};
 use crate::tray;
 
-/// The longest a change waits under constant writing when the form does not say.
-const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(600);
 /// Bounds of the quiet window: shorter would version files mid-copy, longer is never wanted.
 const QUIET_MIN: Duration = Duration::from_millis(100);
 const QUIET_MAX: Duration = Duration::from_secs(24 * 3600);
@@ -60,7 +58,7 @@ pub fn watch_request(form: &WatchAddRequest) -> strata_core::Result<WatchRequest
     }
     let max_wait = match form.max_wait_ms {
         Some(ms) => Duration::from_millis(ms),
-        None => DEFAULT_MAX_WAIT.max(quiet_for),
+        None => default_max_wait(quiet_for),
     };
     if max_wait < quiet_for {
         return Err(Error::invalid(
@@ -94,11 +92,23 @@ pub async fn watches(state: State<'_, AppState>) -> Res<Vec<WatchDto>> {
                 d.latest.map(|v| (name, v.label()))
             })
             .collect();
+        let cancel = Cancel::new();
         Ok(e.watches()?
             .into_iter()
             .map(|w| {
                 let newest = newest.get(&w.watch.dataset).cloned();
-                board.dto(w, newest)
+                let row = w.watch.clone();
+                let mut d = board.dto(w, newest);
+                if d.state == WatchPhase::Pending && !d.paused {
+                    d.changes = board.changes(&d.folder, || {
+                        e.watch_changes(&row, &cancel).map(|c| PendingDto {
+                            added: c.added,
+                            modified: c.modified,
+                            removed: c.removed,
+                        })
+                    });
+                }
+                d
             })
             .collect())
     })

@@ -10,14 +10,14 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use strata_core::error::Kind;
 use strata_core::Cancel;
 use strata_engine::{Engine, WatchEvents, WatchInfo, WatchState, WatchVersion};
 use tauri::{AppHandle, Emitter, Runtime};
 
-use crate::dto::{WatchDto, WatchPhase, WatchStateDto};
+use crate::dto::{PendingDto, WatchDto, WatchPhase, WatchStateDto};
 use crate::tasks::{changed, news, notice};
 use crate::{alerts, tray};
 
@@ -38,7 +38,13 @@ struct Seen {
     /// What a notice last said of a failure (or of polling): said again only when it changes,
     /// or once a version has been made since.
     noticed: Option<String>,
+    /// The pending changes last counted, and when: the page redraws on every state change, a
+    /// count reads the whole folder.
+    counted: Option<(Instant, Option<PendingDto>)>,
 }
+
+/// How long a count of pending changes is shown before the folder is read again.
+const COUNT_EVERY: Duration = Duration::from_secs(5);
 
 /// What the window hears of one state a watch reported.
 #[derive(Debug, PartialEq, Eq)]
@@ -163,8 +169,33 @@ impl WatchBoard {
 
     /// The notice for a version a watch made; a failure after it is told again.
     pub(crate) fn on_version(&self, folder: &Path, v: &WatchVersion) -> String {
-        self.with(&folder.display().to_string(), |seen| seen.noticed = None);
+        self.with(&folder.display().to_string(), |seen| {
+            seen.noticed = None;
+            seen.counted = None;
+        });
         version_words(v)
+    }
+
+    /// The pending changes of `folder`, counted by `count` unless a count younger than
+    /// [`COUNT_EVERY`] is at hand.
+    pub(crate) fn changes(
+        &self,
+        folder: &str,
+        count: impl FnOnce() -> Option<PendingDto>,
+    ) -> Option<PendingDto> {
+        let fresh = self
+            .with(folder, |seen| {
+                seen.counted
+                    .filter(|(at, _)| at.elapsed() < COUNT_EVERY)
+                    .map(|(_, c)| c)
+            })
+            .flatten();
+        if let Some(c) = fresh {
+            return c;
+        }
+        let c = count();
+        self.with(folder, |seen| seen.counted = Some((Instant::now(), c)));
+        c
     }
 
     /// Forgets a folder (its watch was removed or added again).
@@ -211,6 +242,7 @@ impl WatchBoard {
             state,
             reason,
             pending,
+            changes: None,
             kind,
             running: info.running.is_some(),
             elsewhere,
@@ -455,6 +487,7 @@ mod tests {
             WatchInfo {
                 watch: row(folder, "pending", false),
                 running: Some(holder.into()),
+                changes: None,
             },
             Some("vision/cats@1.0.3".into()),
         );
@@ -475,6 +508,7 @@ mod tests {
             WatchInfo {
                 watch: row(folder, "idle", false),
                 running: None,
+                changes: None,
             },
             None,
         );

@@ -544,12 +544,17 @@ async fn closed_to_the_tray_the_app_keeps_versioning_watched_folders() {
     let item = user.join(".config/autostart/Strata.desktop");
     s.click("[data-test=open-watches]").await;
     s.click("[data-test=start-at-login]").await;
+    // The file appears, then its content: wait for both.
     let start = Instant::now();
-    while !item.exists() {
-        assert!(start.elapsed() < Duration::from_secs(10), "no login item");
+    let mut entry = String::new();
+    while !entry.contains("Exec=") {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no login item ({entry:?})"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
+        entry = std::fs::read_to_string(&item).unwrap_or_default();
     }
-    let entry = std::fs::read_to_string(&item).unwrap();
     assert!(entry.contains("strata-app --hidden"), "{entry}");
     s.click("[data-test=start-at-login]").await;
     let start = Instant::now();

@@ -472,3 +472,60 @@ fn switching_a_watched_folder_to_a_version_makes_no_version() {
     assert_eq!((count(&v, "added"), count(&v, "modified")), (1, 1), "{v}");
     w.stop();
 }
+
+#[test]
+fn a_pending_watch_counts_its_changes_as_status_does() {
+    let env = Env::new();
+    env.write("data/a.txt", b"a");
+    env.write("data/b.txt", b"b");
+    let folder = env.path("data");
+    let f = folder.to_str().unwrap();
+    // A quiet window long enough to look at the pending changes before they become a version.
+    env.ok(&["watch", "add", f, "--dataset", "d/w", "--quiet-for", "1h"]);
+    let mut run = env
+        .cmd(&["watch", "run"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while env.json(&["watch", "list"])[0]["last_version"] != "d/w@1.0.0" {
+        assert!(Instant::now() < deadline, "never caught up");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    env.write("data/c.txt", b"c");
+    env.write("data/a.txt", b"a, edited");
+    std::fs::remove_file(folder.join("b.txt")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let w = loop {
+        let list = env.json(&["watch", "list"]);
+        if list[0]["state"] == "pending" && !list[0]["changes"].is_null() {
+            break list[0].clone();
+        }
+        assert!(Instant::now() < deadline, "never pending: {list}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(
+        w["changes"],
+        serde_json::json!({"added": 1, "modified": 1, "removed": 1})
+    );
+    let status = env.json(&["status", f, "--dataset", "d/w"]);
+    assert_eq!(
+        (&status["added"], &status["modified"], &status["removed"]),
+        (
+            &w["changes"]["added"],
+            &w["changes"]["modified"],
+            &w["changes"]["removed"]
+        )
+    );
+    let human = env.ok(&["watch", "list"]).stdout();
+    assert!(
+        human.contains("[pending (1 added, 1 modified, 1 removed)]"),
+        "{human}"
+    );
+    // SAFETY: signalling our own child.
+    unsafe {
+        libc::kill(run.id() as i32, libc::SIGTERM);
+    }
+    assert!(run.wait().unwrap().success());
+}

@@ -247,8 +247,9 @@ pub struct WatchArgs {
     #[arg(long, value_name = "D", default_value = "60s", value_parser = duration)]
     pub quiet_for: std::time::Duration,
     /// The longest a change waits while writing never stops; then what has settled is versioned
-    #[arg(long, value_name = "D", default_value = "10m", value_parser = duration)]
-    pub max_wait: std::time::Duration,
+    /// [default: 10m, or the quiet window when that is longer]
+    #[arg(long, value_name = "D", value_parser = duration)]
+    pub max_wait: Option<std::time::Duration>,
     /// Upload each new version (it waits in the queue while the remote is unreachable)
     #[arg(long)]
     pub upload: bool,

@@ -79,5 +79,8 @@ pub use strata_store::verify::Mismatch;
 pub use strata_watch::WatchState;
 pub use upload::UploadOutcome;
 pub use verify::VerifyReport;
-pub use watch::{ServiceReport, WatchEvents, WatchInfo, WatchRequest, WatchVersion};
+pub use watch::{
+    default_max_wait, PendingChanges, ServiceReport, WatchEvents, WatchInfo, WatchRequest,
+    WatchVersion,
+};
 pub use writers::SHORT_WAIT;

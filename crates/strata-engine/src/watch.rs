@@ -20,6 +20,12 @@ use strata_watch::{Outcome, Wake, WatchConfig, WatchState};
 use crate::snapshot::Watched;
 use crate::Engine;
 
+/// The longest a change waits under constant writing when the user does not say: ten minutes,
+/// or the quiet window when that is longer (CLI and app alike).
+pub fn default_max_wait(quiet_for: Duration) -> Duration {
+    Duration::from_secs(600).max(quiet_for)
+}
+
 /// How a folder is watched: the CLI maps its flags to this, the app will send it as it is.
 #[derive(Clone, Debug, serde::Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -86,6 +92,17 @@ pub struct WatchInfo {
     pub watch: WatchRow,
     /// The process running it now, if any.
     pub running: Option<String>,
+    /// Its pending changes, when asked for ([`Engine::watch_changes`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes: Option<PendingChanges>,
+}
+
+/// The changes a watch's next version would record.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct PendingChanges {
+    pub added: u64,
+    pub modified: u64,
+    pub removed: u64,
 }
 
 /// A version a watch made: one JSON line of `strata watch --json`.
@@ -203,9 +220,36 @@ impl Engine {
         self.watch_info(row)
     }
 
+    /// What a watch's next version would record now, counted as `strata status` counts it (the
+    /// watch page's "pending changes"); `None` when the folder cannot be read in full right now
+    /// (a file being written as it is read, the folder gone): the caller shows what the watcher
+    /// saw instead. Costs what a no-change snapshot costs; callers ask only for pending watches.
+    pub fn watch_changes(&self, watch: &WatchRow, cancel: &Cancel) -> Option<PendingChanges> {
+        match self.status(
+            &watch.dataset,
+            Path::new(&watch.folder),
+            &NoProgress,
+            cancel,
+        ) {
+            Ok(s) => Some(PendingChanges {
+                added: s.added,
+                modified: s.modified,
+                removed: s.removed,
+            }),
+            Err(e) => {
+                tracing::debug!(folder = %watch.folder, %e, "no pending count");
+                None
+            }
+        }
+    }
+
     fn watch_info(&self, watch: WatchRow) -> Result<WatchInfo> {
         let running = WriterLock::holder(&self.locks_dir(), &lock_key(Path::new(&watch.folder)))?;
-        Ok(WatchInfo { watch, running })
+        Ok(WatchInfo {
+            watch,
+            running,
+            changes: None,
+        })
     }
 
     /// Pauses (no versions until resumed) or resumes a watch.

@@ -50,6 +50,7 @@ function watch(over: Partial<WatchDto> = {}): WatchDto {
     state: "idle",
     reason: null,
     pending: 0,
+    changes: null,
     kind: null,
     running: true,
     elsewhere: null,

@@ -13,6 +13,7 @@ const watch = (over: Partial<WatchDto> = {}): WatchDto => ({
   state: "idle",
   reason: null,
   pending: 0,
+  changes: null,
   kind: null,
   running: true,
   elsewhere: null,
@@ -28,8 +29,12 @@ test("each state reads as what the watch is doing", () => {
     tone: "ok",
     detail: "Watching; a version follows 1 min after writing stops.",
   });
-  const pending = watchStatus(watch({ state: "pending", pending: 1234, quietMs: 5000 }));
-  expect(pending.label).toBe("Changes pending (1,234)");
+  const pending = watchStatus(
+    watch({ state: "pending", pending: 40, changes: { added: 1234, modified: 3, removed: 0 }, quietMs: 5000 }),
+  );
+  expect(pending.label).toBe("Changes pending: 1,234 added, 3 modified");
+  // Not counted yet (or a file was being written as the folder was read): no number.
+  expect(watchStatus(watch({ state: "pending", pending: 40, changes: null })).label).toBe("Changes pending");
   expect(pending.detail).toBe("A version follows once writing has stopped for 5 s.");
   expect(watchStatus(watch({ state: "versioning" })).label).toBe("Versioning…");
   const waiting = watchStatus(watch({ state: "waiting", reason: "2 files still being written" }));
@@ -51,10 +56,10 @@ test("a failure says what to do, and the folder going away is told apart", () =>
 
 test("a watch another process runs is no error: it says who runs it and what it is doing", () => {
   const s = watchStatus(
-    watch({ elsewhere: "'watch' (pid 4242 of ann on ws1, since 2025-01-01 10:00)", state: "pending", pending: 3 }),
+    watch({ elsewhere: "'watch' (pid 4242 of ann on ws1, since 2025-01-01 10:00)", state: "pending", pending: 3, changes: { added: 0, modified: 0, removed: 3 } }),
   );
   expect([s.label, s.tone]).toEqual(["Running elsewhere", "elsewhere"]);
-  expect(s.detail).toBe("Run by 'watch' (pid 4242 of ann on ws1, since 2025-01-01 10:00) — changes pending (3).");
+  expect(s.detail).toBe("Run by 'watch' (pid 4242 of ann on ws1, since 2025-01-01 10:00) — changes pending: 3 removed.");
 });
 
 test("pausing and starting take a moment, and the page looks again meanwhile", () => {

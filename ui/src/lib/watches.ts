@@ -2,11 +2,13 @@
 // people say it, and the throttle that keeps a busy folder from redrawing the page constantly.
 // Pure, so it is tested without a window.
 import type { ErrorKind, WatchDto, WatchPhase } from "../api";
+import type { PendingDto } from "../bindings/PendingDto";
+import { changeSummary } from "./format";
 
 export type WatchTone = "ok" | "busy" | "paused" | "error" | "elsewhere";
 
 export interface WatchStatus {
-  /** A few words for the badge: "Idle", "Changes pending (3)", "Paused"... */
+  /** A few words for the badge: "Idle", "Changes pending: 3 added", "Paused"... */
   label: string;
   tone: WatchTone;
   /** One sentence on what happens next, or what to do. */
@@ -24,11 +26,14 @@ export function duration(ms: number): string {
   return [h ? `${h} h` : "", m ? `${m} min` : "", rest ? `${rest} s` : ""].filter(Boolean).join(" ");
 }
 
-/** What a state is called while it runs here or elsewhere. */
-function phaseWords(state: WatchPhase, pending: number, reason: string | null): string {
+/** What a state is called while it runs here or elsewhere. Pending changes are counted as
+ *  `strata status` counts them when the folder could be read, else only said to exist. */
+function phaseWords(state: WatchPhase, changes: PendingDto | null, reason: string | null): string {
   switch (state) {
     case "pending":
-      return pending > 0 ? `Changes pending (${pending.toLocaleString("en-US")})` : "Changes pending";
+      return changes && changes.added + changes.modified + changes.removed > 0
+        ? `Changes pending: ${changeSummary(changes)}`
+        : "Changes pending";
     case "versioning":
       return "Versioning…";
     case "uploading":
@@ -76,7 +81,7 @@ export function watchStatus(w: WatchDto): WatchStatus {
     return {
       label: "Running elsewhere",
       tone: "elsewhere",
-      detail: `Run by ${w.elsewhere} — ${phaseWords(w.state, w.pending, w.reason).toLowerCase()}.`,
+      detail: `Run by ${w.elsewhere} — ${phaseWords(w.state, w.changes, w.reason).toLowerCase()}.`,
     };
   }
   if (w.state === "missing") {
@@ -91,13 +96,13 @@ export function watchStatus(w: WatchDto): WatchStatus {
   switch (w.state) {
     case "pending":
       return {
-        label: phaseWords(w.state, w.pending, null),
+        label: phaseWords(w.state, w.changes, null),
         tone: "busy",
         detail: `A version follows once writing has stopped for ${quiet}.`,
       };
     case "versioning":
     case "uploading":
-      return { label: phaseWords(w.state, 0, null), tone: "busy", detail: null };
+      return { label: phaseWords(w.state, null, null), tone: "busy", detail: null };
     case "waiting":
       return {
         label: "Waiting",

@@ -5,7 +5,9 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use strata_core::{Error, Result};
-use strata_engine::{Engine, WatchEvents, WatchInfo, WatchRequest, WatchState, WatchVersion};
+use strata_engine::{
+    default_max_wait, Engine, WatchEvents, WatchInfo, WatchRequest, WatchState, WatchVersion,
+};
 
 use super::Ctx;
 use crate::args::{ServiceAction, WatchAction, WatchArgs};
@@ -23,7 +25,9 @@ impl WatchArgs {
             folder,
             dataset,
             quiet_for: self.quiet_for,
-            max_wait: self.max_wait,
+            max_wait: self
+                .max_wait
+                .unwrap_or_else(|| default_max_wait(self.quiet_for)),
             poll: self.poll,
             upload: self.upload,
         })
@@ -82,8 +86,14 @@ fn line(w: &WatchInfo) -> String {
         (None, false) => "not running".to_string(),
         (Some(_), false) => match &r.reason {
             Some(why) => format!("{}: {why}", r.state),
-            None if r.pending > 0 => format!("{} ({} changes)", r.state, r.pending),
-            None => r.state.clone(),
+            None => match w.changes {
+                Some(c) => format!(
+                    "{} ({} added, {} modified, {} removed)",
+                    r.state, c.added, c.modified, c.removed
+                ),
+                None if r.pending > 0 => format!("{} ({} events)", r.state, r.pending),
+                None => r.state.clone(),
+            },
         },
     };
     format!(
@@ -121,7 +131,14 @@ pub fn run(
             });
         }
         Some(WatchAction::List) => {
-            let all = ctx.engine.watches()?;
+            let mut all = ctx.engine.watches()?;
+            // A running watch with changes pending: what its next version would record.
+            for w in all
+                .iter_mut()
+                .filter(|w| w.running.is_some() && !w.watch.paused && w.watch.state == "pending")
+            {
+                w.changes = ctx.engine.watch_changes(&w.watch, ctx.cancel);
+            }
             ctx.emit(&all, || {
                 if all.is_empty() {
                     "no watches".into()
