@@ -8,7 +8,7 @@
 //! header carries the body's length and hash, and anything that does not check out is ignored and
 //! recomputed.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -70,9 +70,13 @@ pub struct AgainstReport {
 /// most `limit` bytes.
 struct StoreContent<'a> {
     store: &'a Store,
-    /// Content that is not here (a remote version's images): refused without asking the index.
-    absent: HashSet<Hash>,
-    /// Reads refused because the content is absent: images whose size was not read.
+    /// Where each stored entry's content is, looked up once for all (a lookup per read would
+    /// take the index's lock 20,000 times from four threads).
+    places: HashMap<Hash, Location>,
+    /// The version's content is on a remote and only partly here: what is not here was not
+    /// fetched (images), rather than lost.
+    partly_remote: bool,
+    /// Reads refused because the content was not fetched: images whose size was not read.
     skipped: AtomicU64,
 }
 
@@ -84,20 +88,9 @@ impl Content for StoreContent<'_> {
                 "a link: stats read only stored content and never follow links",
             ));
         }
-        if self.absent.contains(&entry.hash) {
-            self.skipped.fetch_add(1, Ordering::Relaxed);
-            return Err(io::Error::new(
-                io::ErrorKind::NotFound,
-                "content not fetched from the remote",
-            ));
-        }
-        let located = self
-            .store
-            .locate(&entry.hash, entry.size)
-            .map_err(io::Error::other)?;
-        match located {
+        match self.places.get(&entry.hash) {
             Some(Location::Loose(p)) => {
-                let f = File::open(&p)?;
+                let f = File::open(p)?;
                 let mut out = Vec::with_capacity(entry.size.min(limit) as usize);
                 f.take(limit).read_to_end(&mut out)?;
                 Ok(out)
@@ -105,11 +98,18 @@ impl Content for StoreContent<'_> {
             Some(Location::Packed { pack, offset, len }) => {
                 // The same object, shortened: the store reads exactly `len` bytes at `offset`.
                 let head = Location::Packed {
-                    pack,
-                    offset,
-                    len: len.min(limit),
+                    pack: pack.clone(),
+                    offset: *offset,
+                    len: (*len).min(limit),
                 };
                 self.store.read(&head).map_err(io::Error::other)
+            }
+            None if self.partly_remote => {
+                self.skipped.fetch_add(1, Ordering::Relaxed);
+                Err(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    "content not fetched from the remote",
+                ))
             }
             None => Err(io::Error::new(
                 io::ErrorKind::NotFound,
@@ -209,10 +209,11 @@ impl Engine {
             return Ok((stats, true));
         }
         let entries = self.manifest_of(v)?.into_entries();
-        let absent = self.fetch_labels(v, &entries, progress, cancel)?;
+        let places = self.place_content(v, &entries, progress, cancel)?;
         let content = StoreContent {
             store: &self.store,
-            absent,
+            places,
+            partly_remote: v.upload_state == UploadState::Remote,
             skipped: AtomicU64::new(0),
         };
         let mut stats = strata_insight::stats(&entries, &content, labels, progress, cancel)?;
@@ -228,42 +229,38 @@ impl Engine {
         Ok((stats, false))
     }
 
-    /// For a version whose content is on a remote (pulled, not fetched), fetches the files a
-    /// label source can be in, through the same fetch as `get`. Returns the hashes still not
-    /// here (images, whose sizes are then skipped). Offline, missing label files are the usual
-    /// "needs the network" error: counting classes without them would be wrong, not partial.
-    fn fetch_labels(
+    /// Where the content of a version's stored entries is. For a version whose content is on a
+    /// remote (pulled, not fetched), the files a label source can be in are fetched first,
+    /// through the same fetch as `get`; images are not (their sizes are skipped instead).
+    /// Offline, missing label files are the usual "needs the network" error: classes counted
+    /// without them would be wrong, not partial.
+    fn place_content(
         &mut self,
         v: &Version,
         entries: &[Entry],
         progress: &dyn Progress,
         cancel: &Cancel,
-    ) -> Result<HashSet<Hash>> {
-        // A version made or fetched here has all its content; only a remote one can lack some,
-        // so only then is every entry looked up.
+    ) -> Result<HashMap<Hash, Location>> {
+        let stored = || {
+            entries
+                .iter()
+                .filter(|e| e.link.is_none())
+                .map(|e| (&e.hash, e.size))
+        };
+        let places = self.store.locate_all(stored())?;
         if v.upload_state != UploadState::Remote {
-            return Ok(HashSet::new());
+            return Ok(places);
         }
-        let mut absent = HashSet::new();
-        let mut labels = Vec::new();
-        for e in entries.iter().filter(|e| e.link.is_none()) {
-            if absent.contains(&e.hash) || self.store.locate(&e.hash, e.size)?.is_some() {
-                continue;
-            }
-            if is_label_file(&e.path) {
-                labels.push(e.clone());
-            } else {
-                absent.insert(e.hash);
-            }
+        let labels: Vec<Entry> = entries
+            .iter()
+            .filter(|e| e.link.is_none() && !places.contains_key(&e.hash) && is_label_file(&e.path))
+            .cloned()
+            .collect();
+        if labels.is_empty() {
+            return Ok(places);
         }
-        if !labels.is_empty() {
-            self.fetch_missing(v, &labels, false, progress, cancel)?;
-            // Content shared by a label file and an image is here now.
-            for e in &labels {
-                absent.remove(&e.hash);
-            }
-        }
-        Ok(absent)
+        self.fetch_missing(v, &labels, false, progress, cancel)?;
+        self.store.locate_all(stored())
     }
 
     /// Writes a cache file atomically (a temporary file renamed over it); best effort: a cache
