@@ -45,11 +45,7 @@ pub(crate) fn summary(phases: &[(WatchPhase, bool)]) -> (String, bool) {
             )
     });
     let failing = count(&|p, paused| {
-        !paused
-            && matches!(
-                p,
-                WatchPhase::Error | WatchPhase::Missing | WatchPhase::Waiting
-            )
+        !paused && matches!(p, WatchPhase::Error | WatchPhase::Missing | WatchPhase::Waiting)
     });
     let n = phases.len();
     let mut parts = vec![format!(
