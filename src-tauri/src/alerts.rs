@@ -9,9 +9,14 @@ use crate::tray::window_in_view;
 
 /// Tells the desktop, unless the user is looking at the window.
 pub fn desktop<R: Runtime>(app: &AppHandle<R>, title: &str, body: &str) {
-    if window_in_view(app) {
-        return;
+    if !window_in_view(app) {
+        always(app, title, body);
     }
+}
+
+/// Tells the desktop whatever the window shows (it is being hidden: the window's own state
+/// changes only once the event loop runs again).
+pub fn always<R: Runtime>(app: &AppHandle<R>, title: &str, body: &str) {
     if let Err(e) = app.notification().builder().title(title).body(body).show() {
         tracing::debug!(%e, "no desktop notification");
     }

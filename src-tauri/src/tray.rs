@@ -45,7 +45,11 @@ pub(crate) fn summary(phases: &[(WatchPhase, bool)]) -> (String, bool) {
             )
     });
     let failing = count(&|p, paused| {
-        !paused && matches!(p, WatchPhase::Error | WatchPhase::Missing | WatchPhase::Waiting)
+        !paused
+            && matches!(
+                p,
+                WatchPhase::Error | WatchPhase::Missing | WatchPhase::Waiting
+            )
     });
     let n = phases.len();
     let mut parts = vec![format!(
@@ -138,7 +142,7 @@ pub fn on_window_event<R: Runtime>(window: &tauri::Window<R>, event: &WindowEven
     }
     api.prevent_close();
     let _ = window.hide();
-    crate::alerts::desktop(
+    crate::alerts::always(
         app,
         "Strata keeps watching",
         &format!(
@@ -215,7 +219,7 @@ fn pause_all<R: Runtime>(app: &AppHandle<R>) {
             let mut engine = Engine::open(&home)?;
             let watches = engine.watches()?;
             let resume = !watches.is_empty() && watches.iter().all(|w| w.watch.paused);
-            for w in watches.iter().filter(|w| w.watch.paused != !resume) {
+            for w in watches.iter().filter(|w| w.watch.paused == resume) {
                 engine.watch_pause(&w.watch.id.to_string(), !resume)?;
             }
             Ok(())

@@ -77,9 +77,17 @@ impl Session {
         let client = ClientBuilder::native()
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .expect("a WebDriver session with the app");
-        Session { client, driver }
+            .await;
+        match client {
+            Ok(client) => Session { client, driver },
+            Err(e) => {
+                // Left running, the driver would hold the test run's output open.
+                let mut driver = driver;
+                let _ = driver.kill();
+                let _ = driver.wait();
+                panic!("a WebDriver session with the app: {e}");
+            }
+        }
     }
 
     pub async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {

@@ -5,6 +5,7 @@
 //! Remotes page tests a connection; a remote that never answers leaves the window responsive; a
 //! watched folder becomes versions on its own while the app is open, and stops when paused.
 
+mod desktop;
 mod driver;
 
 use std::path::Path;
@@ -357,9 +358,10 @@ fn semvers(home: &Path, dataset: &str) -> Vec<String> {
     let (home, dataset) = (home.to_path_buf(), dataset.to_string());
     std::thread::spawn(move || {
         let e = strata_engine::Engine::open(&home).unwrap();
+        // No dataset yet: no versions.
         let mut v: Vec<String> = e
             .log(&dataset)
-            .unwrap()
+            .unwrap_or_default()
             .into_iter()
             .map(|v| v.semver)
             .collect();
@@ -462,4 +464,124 @@ async fn a_watched_folder_becomes_versions_while_the_app_is_open() {
     })
     .join()
     .unwrap();
+}
+
+/// Polls the catalog until `dataset` has exactly `want` versions.
+async fn wait_semvers(home: &Path, dataset: &str, want: &[&str]) {
+    let start = Instant::now();
+    loop {
+        let now = semvers(home, dataset);
+        if now == want {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "versions of {dataset}: {now:?}, expected {want:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn watch_paused(home: &Path) -> bool {
+    let home = home.to_path_buf();
+    std::thread::spawn(move || {
+        let e = strata_engine::Engine::open(&home).unwrap();
+        e.watches().unwrap()[0].watch.paused
+    })
+    .join()
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closed_to_the_tray_the_app_keeps_versioning_watched_folders() {
+    let _one = driver::one_window().await;
+    let desktop = desktop::Desktop::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    // The user's home, where the login item is written.
+    let user = dir.path().join("user");
+    std::fs::create_dir_all(&user).unwrap();
+    let shots = dir.path().join("shots");
+    write(&shots, "README.txt", b"microscope shots");
+    let (h, folder) = (home.clone(), shots.clone());
+    std::thread::spawn(move || {
+        let mut e = strata_engine::Engine::open(&h).unwrap();
+        e.watch_add(&strata_engine::WatchRequest {
+            folder,
+            dataset: "lab/shots".into(),
+            quiet_for: Duration::from_secs(1),
+            max_wait: Duration::from_secs(60),
+            poll: None,
+            upload: false,
+        })
+        .unwrap();
+    })
+    .join()
+    .unwrap();
+
+    let s = Session::start_with_env(
+        &home,
+        &[
+            ("DBUS_SESSION_BUS_ADDRESS", desktop.address.as_str()),
+            ("HOME", user.to_str().unwrap()),
+        ],
+    )
+    .await;
+    // The app's runner catches up with the folder; the tray says how the watches are doing.
+    wait_semvers(&home, "lab/shots", &["1.0.0"]).await;
+    let status = desktop.menu_item("1 watched folder").await;
+    assert!(!status.enabled, "the status line is not an action");
+
+    // "Pause all" in the tray pauses the watch, and the item then offers to resume.
+    desktop.click("Pause all").await;
+    desktop.menu_item("1 paused").await;
+    assert!(watch_paused(&home));
+    desktop.click("Resume all").await;
+    desktop.menu_item("Pause all").await;
+    assert!(!watch_paused(&home));
+
+    // Start at login writes the login item, which starts the app in the tray; and takes it away.
+    let item = user.join(".config/autostart/Strata.desktop");
+    s.click("[data-test=open-watches]").await;
+    s.click("[data-test=start-at-login]").await;
+    let start = Instant::now();
+    while !item.exists() {
+        assert!(start.elapsed() < Duration::from_secs(10), "no login item");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let entry = std::fs::read_to_string(&item).unwrap();
+    assert!(entry.contains("strata-app --hidden"), "{entry}");
+    s.click("[data-test=start-at-login]").await;
+    let start = Instant::now();
+    while item.exists() {
+        assert!(start.elapsed() < Duration::from_secs(10), "login item left");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Closing the window hides it: the app goes on in the tray and says so.
+    desktop::close_like_a_user("Strata");
+    let told = desktop.notification("Strata keeps watching").await;
+    assert!(told.contains("1 watched folder is"), "{told}");
+    assert!(desktop.tray_alive().await);
+
+    // With the window closed, a change in the folder still becomes a version, and the desktop
+    // is told.
+    write(&shots, "plate-1/a01.tif", b"a01");
+    let news = desktop
+        .notification("New version from a watched folder")
+        .await;
+    assert_eq!(news, "lab/shots@1.0.1: 1 added (watched folder)");
+    wait_semvers(&home, "lab/shots", &["1.0.0", "1.0.1"]).await;
+
+    // "Quit Strata" in the tray ends the app.
+    desktop.click("Quit Strata").await;
+    let start = Instant::now();
+    while desktop.tray_alive().await {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "the app did not quit"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    s.close().await;
 }
