@@ -13,6 +13,7 @@ mod locks;
 mod logging;
 mod output;
 mod remote;
+mod stats;
 mod status;
 mod store;
 mod switch;

@@ -25,6 +25,7 @@ on_every_backend!(
     remote_gc_removes_only_what_no_version_needs,
     publish_and_rename_reach_other_homes,
     a_subset_fetches_only_its_own_bytes,
+    stats_of_a_remote_version_fetch_its_labels_not_its_images,
 );
 
 /// 120 small files in 4 classes and one 2 MB file (stored loose, sent in one piece).
@@ -359,4 +360,78 @@ fn a_subset_fetches_only_its_own_bytes(kind: Kind, name: &str) {
         listed(&frac_again),
         "same seed, same files on both"
     );
+}
+
+/// A PNG whose bytes follow `seed`.
+fn png(w: u32, h: u32, seed: u8) -> Vec<u8> {
+    let img = image::ImageBuffer::from_fn(w, h, |x, y| {
+        image::Rgb([
+            seed,
+            (x as u8).wrapping_mul(7),
+            (y as u8).wrapping_add(seed),
+        ])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .expect("encode");
+    out.into_inner()
+}
+
+fn stats_of_a_remote_version_fetch_its_labels_not_its_images(kind: Kind, name: &str) {
+    let b = Backend::new(kind, name);
+    let a = b.home();
+    // YOLO: 6 images, a label file each (distinct content), classes alternating.
+    a.write(
+        "y/data.yaml",
+        b"train: images/train\nnames:\n  0: cat\n  1: dog\n",
+    );
+    for i in 0..6u8 {
+        a.write(&format!("y/images/train/i{i}.png"), &png(20, 10, i));
+        let line = format!("{} 0.5 0.5 0.{} 0.1\n", i % 2, i + 1);
+        a.write(&format!("y/labels/train/i{i}.txt"), line.as_bytes());
+    }
+    a.ok(&["snapshot", "p/y", a.path("y").to_str().unwrap(), "--upload"]);
+    let here = a.json(&["stats", "p/y"]);
+
+    let other = b.home();
+    other.ok(&["pull"]);
+    let s = other.json(&["stats", "p/y"]);
+    assert_eq!(s["source"]["format"], "yolo");
+    assert_eq!(s["classes"], here["classes"], "the same counts as at home");
+    assert_eq!(
+        s["classes"],
+        serde_json::json!([
+            {"name": "cat", "images": 3, "instances": 3},
+            {"name": "dog", "images": 3, "instances": 3},
+        ])
+    );
+    assert!(s["dimensions"].is_null(), "no image was downloaded: {s}");
+    assert!(
+        s["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["message"]
+                .as_str()
+                .unwrap()
+                .contains("image sizes not read for 6 images")),
+        "{}",
+        s["warnings"]
+    );
+    assert_eq!(other.json(&["show", "p/y"])["upload_state"], "remote");
+    // Only the images were left to fetch: the 7 label files came with the stats.
+    let got = other.json(&["get", "p/y"]);
+    assert_eq!(got["fetched_objects"], 6, "{got}");
+    let complete = other.json(&["stats", "p/y"]);
+    assert_eq!(complete["cached"], false, "a partial answer is not cached");
+    assert_eq!(complete["dimensions"], here["dimensions"]);
+    assert_eq!(other.json(&["stats", "p/y"])["cached"], true);
+
+    // Offline with the labels not here: the usual "needs the network" refusal.
+    let third = b.home();
+    third.ok(&["pull"]);
+    let r = third.run(&["--offline", "stats", "p/y", "--json"]).fails();
+    let e = &r.json()["error"];
+    assert_eq!(e["kind"], "unavailable", "{e}");
+    assert_eq!(e["remedy"], "go_online");
 }

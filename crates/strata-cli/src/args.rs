@@ -133,6 +133,18 @@ pub enum Command {
     },
     /// Added, removed and modified paths between two versions
     Diff { from: String, to: String },
+    /// Class statistics of a version: its label source, classes per split, image sizes; with
+    /// --against, what changed
+    Stats {
+        reference: String,
+        /// Where the labels are: auto (detect), imagefolder, csv:FILE[:COLUMN], coco:FILE,
+        /// yolo:DATA_YAML or voc:DIR (paths inside the version)
+        #[arg(long, value_name = "SRC", default_value = "auto")]
+        labels: String,
+        /// Compare with this version: deltas are this version minus that one
+        #[arg(long, value_name = "REF")]
+        against: Option<String>,
+    },
     /// The versions of a dataset as a lineage graph
     Log { dataset: String },
     /// A local copy of a version; prints its path

@@ -20,6 +20,7 @@
 //! | `squash`, `delete`, `rename` | `squash`; `delete`, `delete_dataset`; `rename`, `move_dataset` |
 //! | `list`, `diff` | `list`, `list_versions`, `show`, `files`, `log`; `diff` |
 //! | `get`, `cache` | `get` a copy ([`GetRequest`]), or switch a mutable one in place; the read-only cache: `cache_list`, `cache_evict`, `cache_pin` |
+//! | `insight` | `stats` of a version ([`StatsRequest`]) and against another: label source, classes per split, image sizes, what moved; cached by manifest and label source |
 //! | `verify`, `gc` | `verify`, `verify_remote`; `gc`, `gc_remote` |
 //! | `remote` | remotes: `remote_add`, `remote_login`, `remote_test`, defaults |
 //! | `upload`, `fetch`, `pull`, `push` | content and catalog to and from a remote |
@@ -40,6 +41,7 @@ mod fetch;
 mod finalize;
 mod gc;
 mod get;
+mod insight;
 mod links;
 mod list;
 pub mod logging;
@@ -67,12 +69,14 @@ pub use draft::{AddRequest, Change};
 pub use engine::Engine;
 pub use gc::RemoteGcReport;
 pub use get::{GetOutcome, GetRequest};
+pub use insight::{AgainstReport, StatsReport, StatsRequest};
 pub use list::VersionDetail;
 pub use pull::{PullOutcome, Renumbered};
 pub use push::PushOutcome;
 pub use remote::Login;
 pub use status::{FolderStatus, STATUS_PATHS};
 pub use strata_core;
+pub use strata_insight;
 pub use strata_remote::Probe;
 pub use strata_store::gc::GcReport;
 pub use strata_store::verify::Mismatch;

@@ -77,6 +77,39 @@ impl Index {
             .optional()?)
     }
 
+    /// Where each of `hashes` is packed (absent ones are left out), read in one transaction: one
+    /// shared lock and one mutex hold for the lot, where a lookup each would take both per hash.
+    pub fn get_many<'h>(
+        &self,
+        hashes: impl IntoIterator<Item = &'h Hash>,
+    ) -> Result<Vec<(Hash, String, u64, u64)>> {
+        let conn = self.conn()?;
+        let tx = rusqlite::Transaction::new_unchecked(&conn, TransactionBehavior::Deferred)?;
+        let mut out = Vec::new();
+        {
+            let mut stmt = tx.prepare_cached(
+                "SELECT p.name, o.offset, o.len FROM objects o JOIN packs p ON p.id = o.pack
+                 WHERE o.hash = ?1",
+            )?;
+            for h in hashes {
+                let found = stmt
+                    .query_row([&h.0[..]], |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, i64>(1)? as u64,
+                            r.get::<_, i64>(2)? as u64,
+                        ))
+                    })
+                    .optional()?;
+                if let Some((pack, offset, len)) = found {
+                    out.push((*h, pack, offset, len));
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
     pub fn contains(&self, h: &Hash) -> Result<bool> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached("SELECT 1 FROM objects WHERE hash = ?1")?;

@@ -16,6 +16,7 @@ mod remote;
 mod rename;
 mod show;
 mod snapshot;
+mod stats;
 mod status;
 mod unlock;
 mod upload;
@@ -111,6 +112,11 @@ pub fn run(cli: Cli, home: &Path, out: &Out, cancel: &Cancel) -> Result<ExitCode
         C::Show { reference } => show::show(&ctx, &reference),
         C::Files { reference, globs } => show::files(&ctx, &reference, &globs),
         C::Diff { from, to } => diff::run(&ctx, &from, &to),
+        C::Stats {
+            reference,
+            labels,
+            against,
+        } => stats::run(&mut ctx, &reference, &labels, against.as_deref()),
         C::Log { dataset } => log::run(&ctx, &dataset),
         C::Get(args) => get::run(&mut ctx, args),
         C::Squash {

@@ -1,0 +1,496 @@
+//! `stats`: what a version holds, counted — its label source, classes per split, image sizes —
+//! and, against another version, what moved. The counting is `strata-insight`'s; here is where
+//! the bytes come from (the store, with label files fetched for a version pulled from a remote)
+//! and the cache that makes asking twice free.
+//!
+//! Statistics are a function of a manifest and a label source, so they are cached by both under
+//! `cache/insight/`. A cache file is local but can be cut short by a crash or a full disk: its
+//! header carries the body's length and hash, and anything that does not check out is ignored and
+//! recomputed.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Deserialize, Serialize};
+use strata_core::{Cancel, Entry, Hash, IoContext, Progress, Result, UploadState, Version};
+use strata_insight::{ClassStat, Comparison, Content, LabelSource, Stats, Warning};
+use strata_store::{Location, Store};
+
+use crate::Engine;
+
+/// Bumped whenever what `strata-insight` computes changes meaning: older cache files are then
+/// never read.
+const CACHE_FORMAT: u32 = 1;
+/// A cache body larger than this is not written (a version of millions of images has a per-file
+/// table of hundreds of megabytes; recomputing it is cheaper than keeping it).
+const MAX_CACHE_ENTRY: u64 = 128 << 20;
+/// The whole `cache/insight/` folder is kept under this; least recently used files go first.
+const MAX_CACHE_TOTAL: u64 = 512 << 20;
+/// Extensions of files a label source can live in: fetched for stats of a version whose content
+/// is on a remote (images are not: their sizes are skipped instead of downloading them all).
+const LABEL_EXTENSIONS: [&str; 7] = ["csv", "tsv", "json", "xml", "yaml", "yml", "txt"];
+
+/// What `stats` is asked: the label source (`None`: detect it) and a version to compare with.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct StatsRequest {
+    pub labels: Option<LabelSource>,
+    pub against: Option<String>,
+}
+
+/// Statistics of a version, and how they moved against another one.
+#[derive(Clone, Debug, Serialize)]
+pub struct StatsReport {
+    /// `project/name@semver`.
+    pub version: String,
+    pub id: String,
+    pub stats: Stats,
+    /// True when every statistics used came from the cache (nothing was read).
+    pub cached: bool,
+    pub against: Option<AgainstReport>,
+}
+
+/// The other side of a comparison.
+#[derive(Clone, Debug, Serialize)]
+pub struct AgainstReport {
+    pub version: String,
+    pub id: String,
+    /// This version minus the other.
+    pub comparison: Comparison,
+    /// The other version's classes and splits, to draw both side by side.
+    pub classes: Vec<ClassStat>,
+    pub splits: BTreeMap<String, Vec<ClassStat>>,
+}
+
+/// The store's bytes of a version's entries. Reads are bounded: a header read of a 10 GB loose
+/// object opens it and reads `limit` bytes, and a packed object is read from its offset for at
+/// most `limit` bytes.
+struct StoreContent<'a> {
+    store: &'a Store,
+    /// Where each stored entry's content is, looked up once for all (a lookup per read would
+    /// take the index's lock 20,000 times from four threads).
+    places: HashMap<Hash, Location>,
+    /// The version's content is on a remote and only partly here: what is not here was not
+    /// fetched (images), rather than lost.
+    partly_remote: bool,
+    /// Reads refused because the content was not fetched: images whose size was not read.
+    skipped: AtomicU64,
+}
+
+impl Content for StoreContent<'_> {
+    fn read(&self, entry: &Entry, limit: u64) -> io::Result<Vec<u8>> {
+        if entry.link.is_some() {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "a link: stats read only stored content and never follow links",
+            ));
+        }
+        match self.places.get(&entry.hash) {
+            Some(Location::Loose(p)) => {
+                let f = File::open(p)?;
+                let mut out = Vec::with_capacity(entry.size.min(limit) as usize);
+                f.take(limit).read_to_end(&mut out)?;
+                Ok(out)
+            }
+            Some(Location::Packed { pack, offset, len }) => {
+                // The same object, shortened: the store reads exactly `len` bytes at `offset`.
+                let head = Location::Packed {
+                    pack: pack.clone(),
+                    offset: *offset,
+                    len: (*len).min(limit),
+                };
+                self.store.read(&head).map_err(io::Error::other)
+            }
+            None if self.partly_remote => {
+                self.skipped.fetch_add(1, Ordering::Relaxed);
+                Err(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    "content not fetched from the remote",
+                ))
+            }
+            None => Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                "content missing from the store (run `strata verify`)",
+            )),
+        }
+    }
+}
+
+/// The first line of a cache file: what it is of, and how to tell its body is whole.
+#[derive(Serialize, Deserialize)]
+struct CacheHeader {
+    format: u32,
+    manifest: String,
+    source: String,
+    len: u64,
+    hash: String,
+}
+
+fn is_label_file(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.rsplit_once('.').is_some_and(|(stem, ext)| {
+        !stem.is_empty() && LABEL_EXTENSIONS.iter().any(|e| e.eq_ignore_ascii_case(ext))
+    })
+}
+
+/// How a label source is spelled in cache keys: `auto` when detected.
+fn source_key(labels: Option<&LabelSource>) -> String {
+    labels.map_or_else(|| "auto".to_string(), |s| s.to_string())
+}
+
+impl Engine {
+    fn insight_dir(&self) -> PathBuf {
+        self.cache_dir().join("insight")
+    }
+
+    fn insight_cache_path(&self, manifest: &Hash, source: &str) -> PathBuf {
+        let mut h = blake3::Hasher::new();
+        h.update(format!("strata stats {CACHE_FORMAT}\n").as_bytes());
+        h.update(source.as_bytes());
+        let key = &h.finalize().to_hex()[..16];
+        self.insight_dir()
+            .join(format!("{}-{key}.json", manifest.to_hex()))
+    }
+
+    /// Class statistics of a version (a draft's too), and with `against` how they moved.
+    #[tracing::instrument(skip_all, fields(reference = %reference))]
+    pub fn stats(
+        &mut self,
+        reference: &str,
+        req: &StatsRequest,
+        progress: &dyn Progress,
+        cancel: &Cancel,
+    ) -> Result<StatsReport> {
+        let v = self.resolve(reference)?;
+        let other = req
+            .against
+            .as_deref()
+            .map(|r| self.resolve(r))
+            .transpose()?;
+        let (stats, mut cached) = self.version_stats(&v, req.labels.as_ref(), progress, cancel)?;
+        let against = match other {
+            None => None,
+            Some(o) => {
+                let (old, old_cached) =
+                    self.version_stats(&o, req.labels.as_ref(), progress, cancel)?;
+                cached &= old_cached;
+                Some(AgainstReport {
+                    version: o.label(),
+                    id: o.id.clone(),
+                    comparison: strata_insight::compare(&stats, &old),
+                    classes: old.classes,
+                    splits: old.splits,
+                })
+            }
+        };
+        Ok(StatsReport {
+            version: v.label(),
+            id: v.id.clone(),
+            stats,
+            cached,
+            against,
+        })
+    }
+
+    /// One version's statistics, from the cache or computed (and then cached when complete).
+    fn version_stats(
+        &mut self,
+        v: &Version,
+        labels: Option<&LabelSource>,
+        progress: &dyn Progress,
+        cancel: &Cancel,
+    ) -> Result<(Stats, bool)> {
+        let source = source_key(labels);
+        let path = self.insight_cache_path(&v.manifest, &source);
+        if let Some(stats) = read_cache(&path, &v.manifest, &source) {
+            return Ok((stats, true));
+        }
+        let entries = self.manifest_of(v)?.into_entries();
+        let places = self.place_content(v, &entries, progress, cancel)?;
+        let content = StoreContent {
+            store: &self.store,
+            places,
+            partly_remote: v.upload_state == UploadState::Remote,
+            skipped: AtomicU64::new(0),
+        };
+        let mut stats = strata_insight::stats(&entries, &content, labels, progress, cancel)?;
+        let skipped = content.skipped.load(Ordering::Relaxed);
+        note_links(&mut stats, &entries);
+        if skipped > 0 {
+            // Depends on what is here now: a later `get` brings the images, so this result is
+            // not cached.
+            note_skipped_sizes(&mut stats, v, skipped);
+        } else {
+            self.write_cache(&path, &v.manifest, &source, &stats);
+        }
+        Ok((stats, false))
+    }
+
+    /// Where the content of a version's stored entries is. For a version whose content is on a
+    /// remote (pulled, not fetched), the files a label source can be in are fetched first,
+    /// through the same fetch as `get`; images are not (their sizes are skipped instead).
+    /// Offline, missing label files are the usual "needs the network" error: classes counted
+    /// without them would be wrong, not partial.
+    fn place_content(
+        &mut self,
+        v: &Version,
+        entries: &[Entry],
+        progress: &dyn Progress,
+        cancel: &Cancel,
+    ) -> Result<HashMap<Hash, Location>> {
+        let stored = || {
+            entries
+                .iter()
+                .filter(|e| e.link.is_none())
+                .map(|e| (&e.hash, e.size))
+        };
+        let places = self.store.locate_all(stored())?;
+        if v.upload_state != UploadState::Remote {
+            return Ok(places);
+        }
+        let labels: Vec<Entry> = entries
+            .iter()
+            .filter(|e| e.link.is_none() && !places.contains_key(&e.hash) && is_label_file(&e.path))
+            .cloned()
+            .collect();
+        if labels.is_empty() {
+            return Ok(places);
+        }
+        self.fetch_missing(v, &labels, false, progress, cancel)?;
+        self.store.locate_all(stored())
+    }
+
+    /// Writes a cache file atomically (a temporary file renamed over it); best effort: a cache
+    /// that cannot be written costs only the next call's time.
+    fn write_cache(&self, path: &Path, manifest: &Hash, source: &str, stats: &Stats) {
+        let written = (|| -> std::result::Result<(), String> {
+            let body = serde_json::to_vec(stats).map_err(|e| e.to_string())?;
+            if body.len() as u64 > MAX_CACHE_ENTRY {
+                return Err(format!("{} bytes: too large to cache", body.len()));
+            }
+            let header = CacheHeader {
+                format: CACHE_FORMAT,
+                manifest: manifest.to_hex(),
+                source: source.to_string(),
+                len: body.len() as u64,
+                hash: Hash::of(&body).to_hex(),
+            };
+            let mut doc = serde_json::to_vec(&header).map_err(|e| e.to_string())?;
+            doc.push(b'\n');
+            doc.extend_from_slice(&body);
+            let dir = self.insight_dir();
+            fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+            let tmp = dir.join(strata_store::unique_name(".tmp-"));
+            fs::write(&tmp, &doc)
+                .and_then(|_| fs::rename(&tmp, path))
+                .map_err(|e| {
+                    let _ = fs::remove_file(&tmp);
+                    e.to_string()
+                })?;
+            trim_cache(&dir, MAX_CACHE_TOTAL);
+            Ok(())
+        })();
+        if let Err(e) = written {
+            tracing::debug!(error = %e, path = %path.display(), "stats not cached");
+        }
+    }
+
+    /// Removes the statistics cache (`cache/insight/`): every later `stats` computes afresh.
+    pub fn stats_cache_clear(&self) -> Result<()> {
+        let dir = self.insight_dir();
+        match fs::remove_dir_all(&dir) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e).ctx("remove", &dir),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A cache file's statistics, if it is whole and of this manifest and source. Anything else
+/// (missing, cut short, edited, of an older format) is `None`, and the caller recomputes.
+fn read_cache(path: &Path, manifest: &Hash, source: &str) -> Option<Stats> {
+    let bytes = fs::read(path).ok()?;
+    let checked = (|| {
+        let nl = bytes.iter().position(|&b| b == b'\n')?;
+        let header: CacheHeader = serde_json::from_slice(&bytes[..nl]).ok()?;
+        let body = &bytes[nl + 1..];
+        let whole = header.format == CACHE_FORMAT
+            && header.manifest == manifest.to_hex()
+            && header.source == source
+            && header.len == body.len() as u64
+            && header.hash == Hash::of(body).to_hex();
+        if !whole {
+            return None;
+        }
+        serde_json::from_slice::<Stats>(body).ok()
+    })();
+    match &checked {
+        // Its mtime is its last use, for trimming least recently used files first.
+        Some(_) => {
+            let _ = File::options()
+                .write(true)
+                .open(path)
+                .and_then(|f| f.set_modified(std::time::SystemTime::now()));
+        }
+        None => tracing::warn!(path = %path.display(), "stats cache file unreadable; recomputing"),
+    }
+    checked
+}
+
+/// Removes least recently used cache files until the folder holds at most `max` bytes, and
+/// temporary files a crash left behind.
+fn trim_cache(dir: &Path, max: u64) {
+    let Ok(items) = fs::read_dir(dir) else {
+        return;
+    };
+    let mut files: Vec<(std::time::SystemTime, u64, PathBuf)> = Vec::new();
+    let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    for item in items.flatten() {
+        let Ok(meta) = item.metadata() else { continue };
+        let modified = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
+        let p = item.path();
+        if item.file_name().to_string_lossy().starts_with(".tmp-") {
+            // Another process may be writing it now; only old ones are leftovers.
+            if modified < an_hour_ago {
+                let _ = fs::remove_file(&p);
+            }
+            continue;
+        }
+        files.push((modified, meta.len(), p));
+    }
+    let mut total: u64 = files.iter().map(|f| f.1).sum();
+    files.sort();
+    for (_, len, p) in files {
+        if total <= max {
+            break;
+        }
+        if fs::remove_file(&p).is_ok() {
+            total -= len;
+        }
+    }
+}
+
+/// Stats never follow links: say so once, naming the first.
+fn note_links(stats: &mut Stats, entries: &[Entry]) {
+    let mut linked = entries.iter().filter(|e| e.link.is_some());
+    if let Some(first) = linked.next() {
+        let n = 1 + linked.count();
+        stats.warnings.push(Warning {
+            file: first.path.clone(),
+            line: None,
+            message: format!(
+                "{n} linked {} not read: stats read only stored content (this is the first)",
+                if n == 1 { "entry" } else { "entries" }
+            ),
+        });
+    }
+}
+
+/// Images of a remote version whose content is not here were not opened: their sizes are left
+/// out of the summary (not counted as unreadable), and a warning says how to include them.
+fn note_skipped_sizes(stats: &mut Stats, v: &Version, skipped: u64) {
+    if let Some(d) = stats.dimensions.as_mut() {
+        d.unreadable = d.unreadable.saturating_sub(skipped);
+        if d.unreadable == 0 {
+            stats
+                .warnings
+                .retain(|w| !w.message.starts_with("image size unreadable"));
+        }
+        if d.read == 0 && d.unreadable == 0 {
+            stats.dimensions = None;
+        }
+    }
+    stats.warnings.push(Warning {
+        file: String::new(),
+        line: None,
+        message: format!(
+            "image sizes not read for {skipped} images of {} whose content is only on remote \
+             '{}' (stats fetch label files, not images); `strata get {}` brings them",
+            v.label(),
+            v.remote.as_deref().unwrap_or("?"),
+            v.label()
+        ),
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_files_are_told_by_extension() {
+        for p in [
+            "labels.csv",
+            "a/b/instances_val.JSON",
+            "data.yaml",
+            "labels/train/x.txt",
+        ] {
+            assert!(is_label_file(p), "{p}");
+        }
+        for p in ["img.jpg", "csv", ".txt", "a/.json", "shard.bin"] {
+            assert!(!is_label_file(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn a_cache_file_cut_short_or_edited_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.json");
+        let m = Hash::of(b"manifest");
+        let stats = Stats {
+            totals: strata_insight::Totals {
+                images: 3,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let body = serde_json::to_vec(&stats).unwrap();
+        let header = CacheHeader {
+            format: CACHE_FORMAT,
+            manifest: m.to_hex(),
+            source: "auto".into(),
+            len: body.len() as u64,
+            hash: Hash::of(&body).to_hex(),
+        };
+        let mut doc = serde_json::to_vec(&header).unwrap();
+        doc.push(b'\n');
+        doc.extend_from_slice(&body);
+        fs::write(&p, &doc).unwrap();
+        assert_eq!(read_cache(&p, &m, "auto"), Some(stats.clone()));
+        assert_eq!(read_cache(&p, &m, "imagefolder"), None, "another source");
+        assert_eq!(
+            read_cache(&p, &Hash::of(b"x"), "auto"),
+            None,
+            "another manifest"
+        );
+        fs::write(&p, &doc[..doc.len() - 3]).unwrap();
+        assert_eq!(read_cache(&p, &m, "auto"), None, "cut short");
+        let edited = String::from_utf8(doc.clone())
+            .unwrap()
+            .replace("\"images\":3", "\"images\":4");
+        fs::write(&p, edited).unwrap();
+        assert_eq!(read_cache(&p, &m, "auto"), None, "edited");
+        fs::write(&p, b"garbage").unwrap();
+        assert_eq!(read_cache(&p, &m, "auto"), None, "garbage");
+    }
+
+    #[test]
+    fn trimming_removes_the_least_recently_used_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join("old.json");
+        let new = dir.path().join("new.json");
+        fs::write(&old, vec![0u8; 600]).unwrap();
+        fs::write(&new, vec![0u8; 600]).unwrap();
+        let past = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+        File::options()
+            .write(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(past)
+            .unwrap();
+        trim_cache(dir.path(), 1000);
+        assert!(!old.exists() && new.exists());
+    }
+}
