@@ -15,8 +15,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
-use strata_core::{Cancel, Entry, Hash, IoContext, Progress, Result, UploadState, Version};
-use strata_insight::{ClassStat, Comparison, Content, LabelSource, Stats, Warning};
+use strata_core::{Cancel, Entry, Error, Hash, IoContext, Progress, Result, UploadState, Version};
+use strata_insight::{
+    ClassStat, Comparison, Content, LabelSource, Preview, PreviewOptions, Stats, Warning,
+};
 use strata_store::{Location, Store};
 
 use crate::Engine;
@@ -116,6 +118,50 @@ impl Content for StoreContent<'_> {
                 "content missing from the store (run `strata verify`)",
             )),
         }
+    }
+}
+
+/// At most this many thumbnails in one call (a page of the grid, not a whole version).
+const MAX_THUMBNAILS: usize = 500;
+/// `cache/thumbs/` is kept under this; least recently used first out.
+const MAX_THUMBS_TOTAL: u64 = 256 << 20;
+
+/// One thumbnail of [`Engine::thumbnails`]: the PNG, or why there is none.
+#[derive(Clone, Debug, Serialize)]
+pub struct ThumbnailResult {
+    pub path: String,
+    /// PNG bytes, base64 in JSON.
+    #[serde(serialize_with = "base64_png")]
+    pub png: Option<Vec<u8>>,
+    pub error: Option<String>,
+}
+
+impl ThumbnailResult {
+    fn made(path: &str, png: Vec<u8>) -> Self {
+        Self {
+            path: path.to_string(),
+            png: Some(png),
+            error: None,
+        }
+    }
+
+    fn failed(path: &str, error: String) -> Self {
+        Self {
+            path: path.to_string(),
+            png: None,
+            error: Some(error),
+        }
+    }
+}
+
+fn base64_png<S: serde::Serializer>(
+    png: &Option<Vec<u8>>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    use base64::Engine as _;
+    match png {
+        Some(b) => s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(b)),
+        None => s.serialize_none(),
     }
 }
 
@@ -261,6 +307,139 @@ impl Engine {
         }
         self.fetch_missing(v, &labels, false, progress, cancel)?;
         self.store.locate_all(stored())
+    }
+
+    /// A preview of one entry of a version: a thumbnail, the first rows of a table, the head of
+    /// a text, or why not. Content a pulled version has only on its remote is fetched for this
+    /// entry alone; links are never followed (their preview says so).
+    #[tracing::instrument(skip_all, fields(reference = %reference))]
+    pub fn preview(
+        &mut self,
+        reference: &str,
+        path: &str,
+        opts: &PreviewOptions,
+        progress: &dyn Progress,
+        cancel: &Cancel,
+    ) -> Result<Preview> {
+        let v = self.resolve(reference)?;
+        let manifest = self.manifest_of(&v)?;
+        let entry = manifest
+            .get(path)
+            .cloned()
+            .ok_or_else(|| Error::not_found("file", format!("{}/{path}", v.label())))?;
+        let content = self.content_of(&v, std::slice::from_ref(&entry), progress, cancel)?;
+        Ok(strata_insight::preview(&entry, &content, opts))
+    }
+
+    /// Thumbnails of some of a version's files (a page of the app's grid), in the order asked,
+    /// each the image's or why there is none. Made once per content and size: kept in
+    /// `cache/thumbs/` by content hash, so the same picture in another version, or the page seen
+    /// again, costs a file read.
+    #[tracing::instrument(skip_all, fields(reference = %reference, files = paths.len()))]
+    pub fn thumbnails(
+        &mut self,
+        reference: &str,
+        paths: &[String],
+        max_side: u32,
+        progress: &dyn Progress,
+        cancel: &Cancel,
+    ) -> Result<Vec<ThumbnailResult>> {
+        if paths.len() > MAX_THUMBNAILS {
+            return Err(Error::invalid(format!(
+                "at most {MAX_THUMBNAILS} thumbnails at a time, not {}",
+                paths.len()
+            )));
+        }
+        let max_side = max_side.clamp(16, 1024);
+        let v = self.resolve(reference)?;
+        let manifest = self.manifest_of(&v)?;
+        let dir = self.cache_dir().join("thumbs");
+        let cached = |e: &Entry| dir.join(format!("{}-{max_side}.png", e.hash.to_hex()));
+        let mut out: Vec<ThumbnailResult> = Vec::with_capacity(paths.len());
+        let mut todo: Vec<Entry> = Vec::new();
+        for path in paths {
+            let r = match manifest.get(path) {
+                None => ThumbnailResult::failed(path, format!("no file '{path}' in {}", v.label())),
+                Some(e) => match fs::read(cached(e)) {
+                    Ok(png) => ThumbnailResult::made(path, png),
+                    Err(_) => {
+                        todo.push(e.clone());
+                        ThumbnailResult::failed(path, String::new())
+                    }
+                },
+            };
+            out.push(r);
+        }
+        if todo.is_empty() {
+            return Ok(out);
+        }
+        let content = self.content_of(&v, &todo, progress, cancel)?;
+        let opts = PreviewOptions {
+            max_side,
+            ..PreviewOptions::default()
+        };
+        let made = strata_insight::thumbnails(&todo, &content, &opts, progress, cancel);
+        cancel.check()?;
+        let _ = fs::create_dir_all(&dir);
+        let mut by_path: HashMap<String, ThumbnailResult> = HashMap::new();
+        for (entry, (path, r)) in todo.iter().zip(made) {
+            let r = match r {
+                Ok(t) => {
+                    // Best effort, atomic: a thumbnail not kept is made again next time.
+                    let tmp = dir.join(strata_store::unique_name(".tmp-"));
+                    if fs::write(&tmp, &t.png)
+                        .and_then(|_| fs::rename(&tmp, cached(entry)))
+                        .is_err()
+                    {
+                        let _ = fs::remove_file(&tmp);
+                    }
+                    ThumbnailResult::made(&path, t.png)
+                }
+                Err(e) => ThumbnailResult::failed(&path, e.to_string()),
+            };
+            by_path.insert(path, r);
+        }
+        trim_cache(&dir, MAX_THUMBS_TOTAL);
+        for r in out.iter_mut() {
+            if let Some(made) = by_path.remove(&r.path) {
+                *r = made;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The bytes of `entries` of `v`, fetched first where a pulled version has them only on its
+    /// remote.
+    fn content_of(
+        &mut self,
+        v: &Version,
+        entries: &[Entry],
+        progress: &dyn Progress,
+        cancel: &Cancel,
+    ) -> Result<StoreContent<'_>> {
+        let stored: Vec<&Entry> = entries.iter().filter(|e| e.link.is_none()).collect();
+        let mut places = self
+            .store
+            .locate_all(stored.iter().map(|e| (&e.hash, e.size)))?;
+        if v.upload_state == UploadState::Remote
+            && stored.iter().any(|e| !places.contains_key(&e.hash))
+        {
+            let missing: Vec<Entry> = stored
+                .iter()
+                .filter(|e| !places.contains_key(&e.hash))
+                .map(|e| (*e).clone())
+                .collect();
+            self.fetch_missing(v, &missing, false, progress, cancel)?;
+            places = self
+                .store
+                .locate_all(stored.iter().map(|e| (&e.hash, e.size)))?;
+        }
+        Ok(StoreContent {
+            store: &self.store,
+            places,
+            partly_remote: false,
+            skipped: AtomicU64::new(0),
+        })
     }
 
     /// Writes a cache file atomically (a temporary file renamed over it); best effort: a cache

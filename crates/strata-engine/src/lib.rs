@@ -69,7 +69,7 @@ pub use draft::{AddRequest, Change};
 pub use engine::Engine;
 pub use gc::RemoteGcReport;
 pub use get::{GetOutcome, GetRequest};
-pub use insight::{AgainstReport, StatsReport, StatsRequest};
+pub use insight::{AgainstReport, StatsReport, StatsRequest, ThumbnailResult};
 pub use list::VersionDetail;
 pub use pull::{PullOutcome, Renumbered};
 pub use push::PushOutcome;
