@@ -32,6 +32,7 @@ pub use source::{detect, Detection, LabelSource};
 pub use stats::{stats, ClassStat, FileRow, FileTable, Imbalance, SourceInfo, Stats, Totals};
 pub use strata_core::manifest::Entry;
 
+pub mod charts;
 pub mod plot;
 pub mod preview;
 
