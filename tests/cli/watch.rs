@@ -529,3 +529,76 @@ fn a_pending_watch_counts_its_changes_as_status_does() {
     }
     assert!(run.wait().unwrap().success());
 }
+
+/// Sets the kernel's inotify queue size for watchers started meanwhile, and puts it back.
+struct QueueSize {
+    was: String,
+}
+
+const QUEUE_KNOB: &str = "/proc/sys/fs/inotify/max_queued_events";
+
+impl QueueSize {
+    fn set(n: u32) -> QueueSize {
+        let was = std::fs::read_to_string(QUEUE_KNOB).expect("inotify's queue size");
+        std::fs::write(QUEUE_KNOB, n.to_string())
+            .expect("shrinking the kernel's event queue needs root, as the test machines run");
+        QueueSize { was }
+    }
+}
+
+impl Drop for QueueSize {
+    fn drop(&mut self) {
+        let _ = std::fs::write(QUEUE_KNOB, self.was.trim());
+    }
+}
+
+/// Whether `pid` holds an inotify instance yet.
+fn has_inotify(pid: u32) -> bool {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|fds| {
+            fds.flatten().any(|fd| {
+                std::fs::read_link(fd.path()).is_ok_and(|l| l.to_string_lossy().contains("inotify"))
+            })
+        })
+        .unwrap_or(false)
+}
+
+#[test]
+fn a_kernel_queue_overflow_rescans_the_folder() {
+    let env = Env::new();
+    env.write("data/a.txt", b"a");
+    // A queue of 16 events for this watcher alone: the size is read when its inotify instance is
+    // made, and put back at once.
+    let queue = QueueSize::set(16);
+    let w = Watcher::start(&env, &QUICK);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !has_inotify(w.child.id()) {
+        assert!(Instant::now() < deadline, "the watcher never watched");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    drop(queue);
+    let first = w.next(Duration::from_secs(30)).expect("the first version");
+    assert_eq!(first["semver"], "1.0.0");
+
+    // Stopped, the watcher reads no events: ignored noise fills its queue, and the events of the
+    // one real change are lost. Only the kernel's overflow notice says something happened.
+    // SAFETY: signalling our own child.
+    unsafe {
+        libc::kill(w.child.id() as i32, libc::SIGSTOP);
+    }
+    for i in 0..200 {
+        env.write(&format!("data/noise-{i}.tmp"), b"scratch");
+    }
+    env.write("data/b.txt", b"the change");
+    // SAFETY: as above.
+    unsafe {
+        libc::kill(w.child.id() as i32, libc::SIGCONT);
+    }
+    let v = w
+        .next(Duration::from_secs(30))
+        .expect("a version after the overflow");
+    assert_eq!((count(&v, "added"), count(&v, "modified")), (1, 0));
+    assert_eq!(v["wake"], "rescan", "{v}");
+    assert!(w.during(Duration::from_secs(2)).is_empty());
+    w.stop();
+}
