@@ -4,7 +4,7 @@
 //! work: they run as a task, with progress and cancel.
 
 use base64::Engine as _;
-use strata_engine::strata_insight::charts::{class_comparison, class_histogram};
+use strata_engine::strata_insight::charts::{class_comparison, class_histogram, split_order};
 use strata_engine::strata_insight::{plot, LabelSource, Preview, PreviewOptions, Stats};
 use strata_engine::{StatsReport, StatsRequest};
 use tauri::ipc::Channel;
@@ -111,19 +111,6 @@ fn labels_spelling(stats: &Stats) -> String {
         "voc" => format!("voc:{}", first(&s.dirs)),
         _ => "auto".into(),
     }
-}
-
-/// Training first, then validation, test, the others by name (as the histogram stacks them).
-fn split_order(stats: &Stats) -> Vec<String> {
-    let rank = |n: &str| match n.to_ascii_lowercase().as_str() {
-        "train" | "training" => 0,
-        "val" | "valid" | "validation" => 1,
-        "test" | "testing" => 2,
-        _ => 3,
-    };
-    let mut names: Vec<String> = stats.splits.keys().cloned().collect();
-    names.sort_by_key(|n| (rank(n), n.clone()));
-    names
 }
 
 fn sizes_words(stats: &Stats) -> Option<String> {
