@@ -74,10 +74,21 @@ impl Session {
             serde_json::json!({ "application": app }),
         );
         caps.insert("browserName".into(), serde_json::json!("wry"));
-        let client = ClientBuilder::native()
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await;
+        // tauri-driver listens before the WebKit driver behind it does: on a loaded machine the
+        // first session request can find nobody there, so it is asked again for a while.
+        let mut client = Err(fantoccini::error::NewSessionError::Lost(
+            std::io::Error::other("not tried"),
+        ));
+        while start.elapsed() < PATIENCE {
+            client = ClientBuilder::native()
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await;
+            if client.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
         match client {
             Ok(client) => Session { client, driver },
             Err(e) => {
