@@ -18,7 +18,7 @@ fn picture(w: u32, h: u32, seed: u32, format: image::ImageFormat) -> Vec<u8> {
         state ^= state << 13;
         state ^= state >> 17;
         state ^= state << 5;
-        let n = (state % 24) as u32;
+        let n = state % 24;
         image::Rgb([
             ((x * 255 / w + n) % 256) as u8,
             ((y * 255 / h + n + seed) % 256) as u8,

@@ -105,11 +105,14 @@ fn one(ctx: &mut Ctx<'_>, args: &PreviewArgs, path: &str) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn format_name(k: ImageKind) -> String {
-    serde_json::to_value(k)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_uppercase))
-        .unwrap_or_default()
+fn format_name(k: ImageKind) -> &'static str {
+    match k {
+        ImageKind::Jpeg => "JPEG",
+        ImageKind::Png => "PNG",
+        ImageKind::Webp => "WebP",
+        ImageKind::Bmp => "BMP",
+        ImageKind::Tiff => "TIFF",
+    }
 }
 
 /// "photos/a.jpg: JPEG 640×480; thumbnail 256×192 PNG (31.2 KB)"
