@@ -42,6 +42,9 @@ const COMMANDS: &[&str] = &[
     "watch_pause",
     "watch_remove",
     "watch_version_now",
+    "version_insight",
+    "file_preview",
+    "file_thumbnails",
     "start_at_login",
     "set_start_at_login",
 ];

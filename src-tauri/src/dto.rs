@@ -535,6 +535,131 @@ pub struct WatchAddRequest {
     pub upload: bool,
 }
 
+/// A version's label statistics for its Insight section: the source and why it was chosen,
+/// classes overall and per split, the histogram drawn, what is wrong, and with a comparison how
+/// the classes moved.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct InsightDto {
+    /// `project/name@semver`.
+    pub version: String,
+    /// `imagefolder`, `csv`, `coco`, `yolo`, `voc`, or `none` when nothing fits.
+    pub format: String,
+    /// The label source as `--labels` spells it (`imagefolder`, `coco:FILE`...), to change it.
+    pub labels: String,
+    pub evidence: Vec<String>,
+    pub classes: Vec<ClassDto>,
+    /// Split names, training first; each class's `splits` follows this order.
+    pub split_names: Vec<String>,
+    #[ts(type = "number")]
+    pub images: u64,
+    #[ts(type = "number")]
+    pub unlabelled: u64,
+    #[ts(type = "number")]
+    pub instances: u64,
+    /// "cat has 13× the instances of fox", when over the warning ratio.
+    pub imbalance: Option<String>,
+    /// Image sizes in a sentence, when read.
+    pub sizes: Option<String>,
+    /// Each naming its file (and line): "labels/a.txt:3: class id 9 is not in names".
+    pub warnings: Vec<String>,
+    /// The class histogram (per split, stacked).
+    pub svg: String,
+    /// Nothing was read: every figure came from the cache.
+    pub cached: bool,
+    pub against: Option<AgainstDto>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ClassDto {
+    pub name: String,
+    #[ts(type = "number")]
+    pub images: u64,
+    #[ts(type = "number")]
+    pub instances: u64,
+    /// Instances per split, in `InsightDto::split_names` order.
+    #[ts(type = "number[]")]
+    pub splits: Vec<u64>,
+}
+
+/// This version against another: the comparison chart and what changed.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AgainstDto {
+    pub version: String,
+    /// "relabelling moved 212 images from cat to lynx; dog lost 9 % of its training examples".
+    pub summary: String,
+    pub gained: Vec<String>,
+    pub lost: Vec<String>,
+    /// Classes whose counts changed: this version minus the other.
+    pub delta: Vec<DeltaDto>,
+    /// Files that changed class (at most a few hundred), and how many did in all.
+    pub moved: Vec<MoveDto>,
+    #[ts(type = "number")]
+    pub moved_count: u64,
+    pub svg: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DeltaDto {
+    pub name: String,
+    #[ts(type = "number")]
+    pub images: i64,
+    #[ts(type = "number")]
+    pub instances: i64,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct MoveDto {
+    pub path: String,
+    pub old_path: Option<String>,
+    pub from: String,
+    pub to: String,
+}
+
+/// A preview of one file: an image (PNG, base64), the first rows of a table, the head of a
+/// text, or why there is none.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum PreviewDto {
+    Image {
+        png: String,
+        width: u32,
+        height: u32,
+        #[serde(rename = "sourceWidth")]
+        source_width: u32,
+        #[serde(rename = "sourceHeight")]
+        source_height: u32,
+        format: String,
+    },
+    Table {
+        columns: Vec<String>,
+        rows: Vec<Vec<String>>,
+        truncated: bool,
+        notes: Vec<String>,
+    },
+    Text {
+        text: String,
+        truncated: bool,
+        notes: Vec<String>,
+    },
+    Unavailable {
+        why: String,
+    },
+}
+
+/// One thumbnail of a grid page: the PNG (base64) or why there is none.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ThumbDto {
+    pub path: String,
+    pub png: Option<String>,
+    pub error: Option<String>,
+}
+
 #[cfg(test)]
 mod bindings {
     use std::path::{Path, PathBuf};
@@ -585,6 +710,9 @@ mod bindings {
 
     fn export_all(dir: &PathBuf) {
         CatalogDto::export_all_to(dir).unwrap();
+        InsightDto::export_all_to(dir).unwrap();
+        PreviewDto::export_all_to(dir).unwrap();
+        ThumbDto::export_all_to(dir).unwrap();
         VersionDetailDto::export_all_to(dir).unwrap();
         FilePageDto::export_all_to(dir).unwrap();
         DiffDto::export_all_to(dir).unwrap();

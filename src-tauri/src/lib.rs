@@ -6,6 +6,7 @@
 mod alerts;
 pub mod commands;
 pub mod dto;
+pub mod insight_commands;
 pub mod login_item;
 mod progress;
 pub mod remote_commands;
@@ -69,6 +70,9 @@ macro_rules! handlers {
             $crate::watch_commands::watch_pause,
             $crate::watch_commands::watch_remove,
             $crate::watch_commands::watch_version_now,
+            $crate::insight_commands::version_insight,
+            $crate::insight_commands::file_preview,
+            $crate::insight_commands::file_thumbnails,
             $crate::login_item::start_at_login,
             $crate::login_item::set_start_at_login,
         ]

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use strata_core::error::Kind;
 use strata_core::Cancel;
 use strata_engine::{Engine, WatchEvents, WatchInfo, WatchState, WatchVersion};
-use tauri::{AppHandle, Emitter, Runtime};
+use tauri::{AppHandle, Emitter, Manager, Runtime};
 
 use crate::dto::{PendingDto, WatchDto, WatchPhase, WatchStateDto};
 use crate::tasks::{changed, news, notice};
@@ -273,6 +273,12 @@ impl<R: Runtime> WatchEvents for WindowEvents<R> {
                 tray::refresh(&self.app);
             }
         }
+    }
+
+    fn offline(&self) -> bool {
+        self.app
+            .try_state::<crate::tasks::AppState>()
+            .is_some_and(|s| s.is_offline())
     }
 
     fn version(&self, folder: &Path, v: &WatchVersion) {

@@ -169,6 +169,27 @@ impl Session {
             .unwrap_or_else(|err| panic!("fill {css}: {err}"));
     }
 
+    /// Chooses the option of a `<select>` with this value.
+    pub async fn select(&self, css: &str, value: &str) {
+        let e = self.wait_for(css).await;
+        e.select_by_value(value)
+            .await
+            .unwrap_or_else(|err| panic!("select {value} in {css}: {err}"));
+    }
+
+    /// Scrolls the page so that `css` is at the top of the window (a section below the fold).
+    pub async fn scroll_to(&self, css: &str) {
+        self.wait_for(css).await;
+        let script = format!(
+            "document.querySelector({}).scrollIntoView({{block: 'start'}})",
+            serde_json::to_string(css).unwrap()
+        );
+        self.client
+            .execute(&script, vec![])
+            .await
+            .unwrap_or_else(|err| panic!("scroll to {css}: {err}"));
+    }
+
     pub async fn screenshot(&self) -> Vec<u8> {
         self.client.screenshot().await.expect("screenshot")
     }
@@ -209,6 +230,12 @@ impl Shot {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
         std::fs::create_dir_all(&dir).expect("docs/screenshots");
         Shot { dir }
+    }
+
+    /// A screenshot of the window scrolled to `css`.
+    pub async fn take_at(&self, s: &Session, css: &str, name: &str) {
+        s.scroll_to(css).await;
+        self.take(s, name).await;
     }
 
     pub async fn take(&self, s: &Session, name: &str) {

@@ -8,7 +8,7 @@
 mod desktop;
 mod driver;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -588,5 +588,119 @@ async fn closed_to_the_tray_the_app_keeps_versioning_watched_folders() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    s.close().await;
+}
+
+/// A small real picture of one colour (each class its own).
+fn picture(root: &Path, rel: &str, rgb: [u8; 3], width: u32) {
+    let img = image::RgbImage::from_pixel(width, 24, image::Rgb(rgb));
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    img.save(&p).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_shows_its_classes_how_they_moved_and_its_pictures() {
+    let _one = driver::one_window().await;
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let pets = dir.path().join("pets");
+    let (cat, dog, fox) = ([200, 120, 40], [60, 90, 200], [220, 90, 20]);
+    for i in 0..4 {
+        picture(&pets, &format!("train/cat/c{i}.png"), cat, 32 + i);
+    }
+    for i in 0..3 {
+        picture(&pets, &format!("train/dog/d{i}.png"), dog, 40);
+    }
+    picture(&pets, "val/cat/c9.png", cat, 32);
+    picture(&pets, "val/dog/d9.png", dog, 40);
+    write(&pets, "notes.txt", b"shot on the balcony\nsecond line\n");
+    let snapshot = |home: PathBuf, pets: PathBuf| {
+        std::thread::spawn(move || {
+            let mut e = strata_engine::Engine::open(&home).unwrap();
+            let (p, c) = no_progress();
+            e.snapshot("zoo/pets", &pets, &[], &p, &c).unwrap();
+        })
+        .join()
+        .unwrap()
+    };
+    snapshot(home.clone(), pets.clone());
+    // Relabelling: two cats were dogs; a fox appears.
+    for i in 0..2 {
+        std::fs::rename(
+            pets.join(format!("train/cat/c{i}.png")),
+            pets.join(format!("train/dog/c{i}.png")),
+        )
+        .unwrap();
+    }
+    picture(&pets, "train/fox/f0.png", fox, 48);
+    snapshot(home.clone(), pets.clone());
+
+    let s = Session::start(&home).await;
+    let shot = Shot::new();
+    s.click_until(
+        "[data-test='dataset-zoo/pets']",
+        "[data-test='version-1.0.1']",
+    )
+    .await;
+    s.click("[data-test='version-1.0.1']").await;
+
+    // The label source is detected and the classes counted, per split.
+    s.wait_text("[data-test=insight-source]", "ImageFolder")
+        .await;
+    s.wait_text(
+        "[data-test=insight-totals]",
+        "10 images · 3 classes · 10 instances",
+    )
+    .await;
+    // A row's cells read as one string: class, images, instances, share, train, val.
+    s.wait_text("[data-test=insight-class-dog]", "dog6660.0 %51")
+        .await;
+    s.wait_text("[data-test=insight-class-cat]", "cat3330.0 %21")
+        .await;
+    s.wait_text("[data-test=insight-class-fox]", "fox1110.0 %10")
+        .await;
+    s.wait_for("[data-test=insight-chart]").await;
+    shot.take_at(&s, "[data-test=insight]", "09-insight").await;
+
+    // Against its parent: which files changed class, and the counts' deltas.
+    let parent = {
+        let h = home.clone();
+        std::thread::spawn(move || {
+            strata_engine::Engine::open(&h)
+                .unwrap()
+                .resolve("zoo/pets@1.0.0")
+                .unwrap()
+                .id
+        })
+        .join()
+        .unwrap()
+    };
+    s.select("[data-test=insight-against]", &parent).await;
+    s.wait_text(
+        "[data-test=insight-summary]",
+        "relabelling moved 2 images from cat to dog",
+    )
+    .await;
+    s.wait_text("[data-test=insight-delta]", "dog+2+2").await;
+    s.wait_text("[data-test=insight-delta]", "cat\u{2212}2\u{2212}2")
+        .await;
+    s.wait_text("[data-test=insight-moved]", "2 files changed class")
+        .await;
+    s.wait_for("[data-test=insight-compare-chart]").await;
+    shot.take_at(&s, "[data-test=insight-compare]", "10-insight-compare")
+        .await;
+
+    // The pictures as thumbnails; one opened; a text file previewed.
+    s.click("[data-test=file-grid-toggle]").await;
+    s.click("[data-test='thumb-train/fox/f0.png']").await;
+    s.wait_for("[data-test=preview-image]").await;
+    s.wait_text("[data-test=file-preview]", "PNG, 48 × 24 px")
+        .await;
+    s.click("button[aria-label=Close]").await;
+    s.click("[data-test=file-grid-toggle]").await;
+    s.click("[data-test='file-notes.txt']").await;
+    s.wait_text("[data-test=preview-text]", "shot on the balcony")
+        .await;
     s.close().await;
 }

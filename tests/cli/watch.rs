@@ -529,3 +529,171 @@ fn a_pending_watch_counts_its_changes_as_status_does() {
     }
     assert!(run.wait().unwrap().success());
 }
+
+/// Sets the kernel's inotify queue size for watchers started meanwhile, and puts it back.
+struct QueueSize {
+    was: String,
+}
+
+const QUEUE_KNOB: &str = "/proc/sys/fs/inotify/max_queued_events";
+
+impl QueueSize {
+    fn set(n: u32) -> QueueSize {
+        let was = std::fs::read_to_string(QUEUE_KNOB).expect("inotify's queue size");
+        std::fs::write(QUEUE_KNOB, n.to_string())
+            .expect("shrinking the kernel's event queue needs root, as the test machines run");
+        QueueSize { was }
+    }
+}
+
+impl Drop for QueueSize {
+    fn drop(&mut self) {
+        let _ = std::fs::write(QUEUE_KNOB, self.was.trim());
+    }
+}
+
+/// Whether `pid` holds an inotify instance yet.
+fn has_inotify(pid: u32) -> bool {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|fds| {
+            fds.flatten().any(|fd| {
+                std::fs::read_link(fd.path()).is_ok_and(|l| l.to_string_lossy().contains("inotify"))
+            })
+        })
+        .unwrap_or(false)
+}
+
+#[test]
+fn a_kernel_queue_overflow_rescans_the_folder() {
+    let env = Env::new();
+    env.write("data/a.txt", b"a");
+    // A queue of 16 events for this watcher alone: the size is read when its inotify instance is
+    // made, and put back at once.
+    let queue = QueueSize::set(16);
+    let w = Watcher::start(&env, &QUICK);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !has_inotify(w.child.id()) {
+        assert!(Instant::now() < deadline, "the watcher never watched");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    drop(queue);
+    let first = w.next(Duration::from_secs(30)).expect("the first version");
+    assert_eq!(first["semver"], "1.0.0");
+
+    // Stopped, the watcher reads no events: ignored noise fills its queue, and the events of the
+    // one real change are lost. Only the kernel's overflow notice says something happened.
+    // SAFETY: signalling our own child.
+    unsafe {
+        libc::kill(w.child.id() as i32, libc::SIGSTOP);
+    }
+    for i in 0..200 {
+        env.write(&format!("data/noise-{i}.tmp"), b"scratch");
+    }
+    env.write("data/b.txt", b"the change");
+    // SAFETY: as above.
+    unsafe {
+        libc::kill(w.child.id() as i32, libc::SIGCONT);
+    }
+    let v = w
+        .next(Duration::from_secs(30))
+        .expect("a version after the overflow");
+    assert_eq!((count(&v, "added"), count(&v, "modified")), (1, 0));
+    assert_eq!(v["wake"], "rescan", "{v}");
+    assert!(w.during(Duration::from_secs(2)).is_empty());
+    w.stop();
+}
+
+/// Inotify watches held now by every process of this machine's users.
+fn watches_in_use() -> u64 {
+    let mut n = 0;
+    for p in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        for fd in std::fs::read_dir(p.path().join("fdinfo"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if let Ok(info) = std::fs::read_to_string(fd.path()) {
+                n += info
+                    .lines()
+                    .filter(|l| l.starts_with("inotify wd:"))
+                    .count() as u64;
+            }
+        }
+    }
+    n
+}
+
+#[test]
+fn at_the_inotify_watch_limit_the_watch_polls_and_says_how_to_raise_it() {
+    const KNOB: &str = "/proc/sys/fs/inotify/max_user_watches";
+    let env = Env::new();
+    for i in 0..40 {
+        env.write(&format!("data/shelf-{i}/a.txt"), b"a");
+    }
+    let was = std::fs::read_to_string(KNOB).expect("inotify's watch limit");
+    struct Restore(String);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let _ = std::fs::write(KNOB, self.0.trim());
+        }
+    }
+    let restore = Restore(was);
+    // Room for a few more watches than are in use: not for this folder's 41.
+    std::fs::write(KNOB, (watches_in_use() + 5).to_string())
+        .expect("lowering the watch limit needs root, as the test machines run");
+    let folder = env.path("data");
+    let mut child = env
+        .cmd(&[
+            "watch",
+            folder.to_str().unwrap(),
+            "--dataset",
+            "d/w",
+            "--json",
+            "--quiet-for",
+            "400ms",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, said) = channel::<String>();
+    let err = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let (vtx, versions) = channel::<Value>();
+    let out = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                let _ = vtx.send(v);
+            }
+        }
+    });
+    let polling = said
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the watch says it polls");
+    drop(restore);
+    assert!(polling.contains("polling"), "{polling}");
+    assert!(
+        polling.contains("sysctl fs.inotify.max_user_watches="),
+        "{polling}"
+    );
+    let first = versions
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the first version");
+    assert_eq!(count(&first, "added"), 40);
+    // Polling still sees a change, in a folder it could not watch natively.
+    env.write("data/shelf-7/b.txt", b"b");
+    let next = versions
+        .recv_timeout(Duration::from_secs(30))
+        .expect("a version by polling");
+    assert_eq!(count(&next, "added"), 1);
+    // SAFETY: signalling our own child.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    assert!(child.wait().unwrap().success());
+}

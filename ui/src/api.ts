@@ -24,10 +24,14 @@ import type { WatchDto } from "./bindings/WatchDto";
 import type { WatchAddRequest } from "./bindings/WatchAddRequest";
 import type { WatchPhase } from "./bindings/WatchPhase";
 import type { WatchStateDto } from "./bindings/WatchStateDto";
+import type { InsightDto } from "./bindings/InsightDto";
+import type { PreviewDto } from "./bindings/PreviewDto";
+import type { ThumbDto } from "./bindings/ThumbDto";
 
 export type { ApiError, ErrorKind, NoticeDto, CatalogDto, ChangeDto, CopyDto, CopyRequest, DiffDto, FilePageDto, ProgressDto, VersionDetailDto, VersionDto };
 export type { RemotesDto, RemoteDto, RemoteRequest, ProbeDto, PullDto, UploadDto, PushDto };
 export type { NoticeTone, WatchDto, WatchAddRequest, WatchPhase, WatchStateDto };
+export type { InsightDto, PreviewDto, ThumbDto };
 
 const KINDS: readonly ErrorKind[] = ["not_found", "invalid", "conflict", "unauthorized", "unavailable", "corrupt", "cancelled", "internal"];
 
@@ -123,6 +127,12 @@ export const api = {
   removeWatch: (id: number) => invoke<void>("watch_remove", { id }),
   /** A version of the watched folder now, whatever its quiet window says. */
   versionNow: (id: number, onProgress: (p: ProgressDto) => void) => task<ChangeDto>("watch_version_now", { id }, onProgress),
+  /** Label statistics of a version (label source detected when `labels` is null), and against
+   *  another version when `against` is given. Long for a big label file: a task. */
+  insight: (reference: string, labels: string | null, against: string | null, onProgress: (p: ProgressDto) => void) =>
+    task<InsightDto>("version_insight", { reference, labels, against }, onProgress),
+  preview: (reference: string, path: string) => invoke<PreviewDto>("file_preview", { reference, path }),
+  thumbnails: (reference: string, paths: string[]) => invoke<ThumbDto[]>("file_thumbnails", { reference, paths }),
   /** Whether the app starts (in the tray) at login. */
   startAtLogin: () => invoke<boolean>("start_at_login"),
   setStartAtLogin: (on: boolean) => invoke<boolean>("set_start_at_login", { on }),

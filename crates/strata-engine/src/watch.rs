@@ -123,6 +123,11 @@ pub struct WatchVersion {
 pub trait WatchEvents {
     fn state(&self, folder: &Path, state: &WatchState);
     fn version(&self, folder: &Path, version: &WatchVersion);
+    /// Whether the front end works offline now (the app's switch): versions are still made,
+    /// their uploads wait for the next wake once it is online again.
+    fn offline(&self) -> bool {
+        false
+    }
 }
 
 /// The lock that lets one process at a time run the watch of `folder`.
@@ -390,7 +395,7 @@ impl Engine {
                 },
             );
         }
-        if request.upload {
+        if request.upload && !events.offline() {
             // Every version of this dataset still waiting, oldest first: a failure here is
             // retried by the watcher with backoff, and nothing is uploaded twice.
             self.upload_waiting(&request.dataset, cancel)?;

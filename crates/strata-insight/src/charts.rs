@@ -17,17 +17,16 @@ pub fn class_histogram(title: &str, stats: &Stats) -> Chart {
             values: stats.classes.iter().map(|c| c.instances).collect(),
         }]
     } else {
-        let mut splits: Vec<(&String, &Vec<ClassStat>)> = stats.splits.iter().collect();
-        splits.sort_by_key(|(name, _)| (split_rank(name), name.to_string()));
-        splits
+        split_order(stats)
             .into_iter()
+            .filter_map(|name| stats.splits.get(&name).map(|c| (name, c)))
             .map(|(name, classes)| {
                 let of: BTreeMap<&str, u64> = classes
                     .iter()
                     .map(|c| (c.name.as_str(), c.instances))
                     .collect();
                 Series {
-                    name: name.clone(),
+                    name,
                     values: categories
                         .iter()
                         .map(|c| of.get(c.as_str()).copied().unwrap_or(0))
@@ -81,7 +80,14 @@ pub fn class_comparison(
     })
 }
 
-/// Training first, then validation, then test: the order people read splits in.
+/// A version's split names in the order people read them: training, validation, test, then the
+/// others by name (the histogram stacks them so, the app's table has its columns so).
+pub fn split_order(stats: &Stats) -> Vec<String> {
+    let mut names: Vec<String> = stats.splits.keys().cloned().collect();
+    names.sort_by_key(|n| (split_rank(n), n.clone()));
+    names
+}
+
 fn split_rank(name: &str) -> u8 {
     match name.to_ascii_lowercase().as_str() {
         "train" | "training" => 0,

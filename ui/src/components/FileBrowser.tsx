@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "react";
 import { api, type FilePageDto } from "../api";
+import { FilePreview, ThumbnailGrid, isImagePath } from "./FilePreview";
 import type { ReportError } from "../lib/errors";
 import { bytes } from "../lib/format";
 import { pageOf, visibleRows } from "../lib/virtual";
@@ -19,6 +20,8 @@ export function FileBrowser(props: { reference: string; refresh: number; onError
   const loading = useRef<Set<number>>(new Set());
 
   const [attempt, setAttempt] = useState(0);
+  const [grid, setGrid] = useState(false);
+  const [previewing, setPreviewing] = useState<string | null>(null);
   const retry = () => setAttempt((n) => n + 1);
   useEffect(() => {
     setPages(new Map());
@@ -61,7 +64,14 @@ export function FileBrowser(props: { reference: string; refresh: number; onError
     const page = pages.get(pageOf(i, PAGE));
     const f = page?.files[i - pageOf(i, PAGE)];
     rows.push(
-      <div className="file-row" key={i} style={{ height: ROW }}>
+      <div
+        className={`file-row ${f ? "clickable" : ""}`}
+        key={i}
+        style={{ height: ROW }}
+        onClick={() => f && setPreviewing(f.path)}
+        title={f ? "Preview" : undefined}
+        data-test={f ? `file-${f.path}` : undefined}
+      >
         <span className="file-path">{f ? f.path : "…"}</span>
         <span className="file-size">{f ? bytes(f.size) : ""}</span>
         <span className="file-hash" title={f?.hash}>{f ? f.hash.slice(0, 12) : ""}</span>
@@ -81,12 +91,24 @@ export function FileBrowser(props: { reference: string; refresh: number; onError
         <span className="muted" data-test="file-count">
           {total.toLocaleString("en-US")} {total === 1 ? "file" : "files"}
         </span>
+        <label className="check">
+          <input type="checkbox" checked={grid} onChange={(e) => setGrid(e.target.checked)} data-test="file-grid-toggle" /> Thumbnails
+        </label>
       </div>
-      <div className="file-list" ref={box} onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)} data-test="file-list">
-        <div style={{ height: w.padTop }} />
-        {rows}
-        <div style={{ height: w.padBottom }} />
-      </div>
+      {grid ? (
+        <ThumbnailGrid
+          reference={props.reference}
+          paths={(pages.get(0)?.files ?? []).map((f) => f.path).filter(isImagePath)}
+          onOpen={setPreviewing}
+        />
+      ) : (
+        <div className="file-list" ref={box} onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)} data-test="file-list">
+          <div style={{ height: w.padTop }} />
+          {rows}
+          <div style={{ height: w.padBottom }} />
+        </div>
+      )}
+      {previewing && <FilePreview reference={props.reference} path={previewing} onClose={() => setPreviewing(null)} />}
     </div>
   );
 }

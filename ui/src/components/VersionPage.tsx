@@ -7,6 +7,7 @@ import { CopyDialog } from "./CopyDialog";
 import { ErrorView } from "./ErrorView";
 import { FileBrowser } from "./FileBrowser";
 import { FolderInput } from "./FolderInput";
+import { InsightSection } from "./InsightSection";
 import { Field, Modal } from "./Modal";
 
 type Dialog = null | "copy" | "add" | "sync" | "remove" | "delete" | "compare";
@@ -58,6 +59,20 @@ export function VersionPage(props: {
     load();
     api.remotes().then((r) => setHasRemote(r.remotes.length > 0), () => setHasRemote(false));
   }, [props.reference, props.refresh]);
+  // The versions Insight can compare with: parents first, then the others, newest first.
+  const [others, setOthers] = useState<{ id: string; label: string }[]>([]);
+  useEffect(() => {
+    if (!d) return;
+    const self = d.version;
+    api.versions(`${self.project}/${self.dataset}`).then(
+      (vs) => {
+        const parents = new Set(d.parents.map((p) => p.id));
+        const rest = (vs ?? []).filter((x) => x.id !== self.id).sort((a, b) => Number(parents.has(b.id)) - Number(parents.has(a.id)) || b.createdAt - a.createdAt);
+        setOthers(rest.map((x) => ({ id: x.id, label: `${x.semver}${parents.has(x.id) ? " (parent)" : ""}` })));
+      },
+      () => setOthers([]),
+    );
+  }, [d]);
   useEffect(() => {
     setCopy(null);
     setDialog(null);
@@ -347,6 +362,8 @@ export function VersionPage(props: {
           )}
         </section>
       </div>
+
+      <InsightSection reference={v.id} others={others} refresh={props.refresh + v.fileCount} />
 
       <div className="section-head">
         <h2>Files</h2>

@@ -1,0 +1,2 @@
+// Generated from src-tauri/src/dto.rs by its bindings test; do not edit.
+export type DeltaDto = { name: string, images: number, instances: number, };
