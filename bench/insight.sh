@@ -6,6 +6,19 @@
 # (default 5), next to baselines measured in the same run on the same folders: `find | wc -l`,
 # and Python counting classes with collections.Counter (over paths for ImageFolder, over every
 # label file's lines for YOLO). Release build.
+#
+# Thumbnails: `strata preview REF --out DIR` over 1,000 photo-like 640×480 JPEGs (ImageMagick
+# plasma, ~115 KB each), cold (thumbnail cache emptied) and cached, next to ImageMagick's
+# `mogrify -thumbnail 256x256` to PNG over the same files (two processes, one per core, as strata
+# uses both). Needs ImageMagick (`apt-get install imagemagick`); generating the JPEGs takes ~1.5 min.
+#
+# COCO (COCO=1; ~2 min to generate, 450 MB in $TMPDIR): `strata stats` cold of a version holding
+# only annotations/instances_train2017.json shaped like the real one (bench/gen_coco.py: 118k
+# images, 860k annotations), with its peak RSS from /usr/bin/time -v, next to Python's
+# `json.load` + `collections.Counter` of the category ids on the same file. Medians of COCO_REPS
+# (default 3).
+#
+# PARTS (default "stats thumbs") picks the parts; COCO=1 adds "coco". Generated data is removed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="${STRATA_BIN:-${CARGO_TARGET_DIR:-target}/release/strata}"
@@ -15,6 +28,24 @@ work="${TMPDIR:-/tmp}/strata-insight"
 rm -rf "$work"; mkdir -p "$work"
 export STRATA_HOME="$work/home"
 
+declare -A times
+# Microseconds of one run of a command (its output dropped), appended to times[$1].
+t() {
+    local name=$1 s e; shift
+    s=$(date +%s%N); "$@" > /dev/null; e=$(date +%s%N)
+    times[$name]+="$(( (e - s) / 1000 )) "
+}
+median() { tr ' ' '\n' <<< "${times[$1]}" | grep . | sort -n | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]/1e6}'; }
+cold() { rm -rf "$STRATA_HOME/cache/insight"; }
+stats() { "$bin" -q stats "$@"; }
+
+row() { printf '%-58s %7s s  %s\n' "$1" "$(median "$2")" "${3:-}"; }
+ratio() { awk -v a="$(median "$1")" -v b="$(median "$2")" 'BEGIN {printf "%.2fx %s", a / b, "'"$3"'"}'; }
+parts="${PARTS:-stats thumbs}"
+[ "${COCO:-0}" = 1 ] && parts="$parts coco"
+has() { [[ " $parts " == *" $1 "* ]]; }
+
+bench_stats() {
 python3 bench/gen.py small "$work/small"
 # gen.py writes a labels.csv too; without it the folders are the only labels (ImageFolder).
 rm "$work/small/labels.csv"
@@ -52,17 +83,6 @@ for i in range(20000):
 PY
 "$bin" -q snapshot bench/yolo "$work/yolo" > /dev/null
 
-declare -A times
-# Microseconds of one run of a command (its output dropped), appended to times[$1].
-t() {
-    local name=$1 s e; shift
-    s=$(date +%s%N); "$@" > /dev/null; e=$(date +%s%N)
-    times[$name]+="$(( (e - s) / 1000 )) "
-}
-median() { tr ' ' '\n' <<< "${times[$1]}" | grep . | sort -n | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]/1e6}'; }
-cold() { rm -rf "$STRATA_HOME/cache/insight"; }
-stats() { "$bin" -q stats "$@"; }
-
 counter_paths='
 import collections, os, sys
 c = collections.Counter()
@@ -96,8 +116,6 @@ moved=$("$bin" stats bench/small --labels imagefolder --against bench/small@1.0.
     | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["moved_count"], d["cached"])')
 [ "${moved%% *}" = 200 ] || { echo "expected 200 moved files, got $moved"; exit 1; }
 
-row() { printf '%-58s %7s s  %s\n' "$1" "$(median "$2")" "${3:-}"; }
-ratio() { awk -v a="$(median "$1")" -v b="$(median "$2")" 'BEGIN {printf "%.2fx %s", a / b, "'"$3"'"}'; }
 echo "20,000 files; median of $reps; moved files found by the comparison, cached: $moved"
 row "stats, ImageFolder, cold" if-cold "$(ratio if-cold counter 'Counter over paths')"
 row "stats, ImageFolder, cached" if-cached "$(ratio if-cached find 'find | wc -l')"
@@ -108,4 +126,78 @@ row "stats --against, cached" cmp-cached
 row "baseline: find | wc -l" find
 row "baseline: Python Counter of class folders" counter
 row "baseline: Python Counter of YOLO label lines" counter-yolo
+}
+
+bench_thumbs() {
+    local photos="$work/photos" out="$work/thumbs" n=1000 im
+    # The real ImageMagick, not a stand-in of the same name earlier on PATH.
+    im=$(command -v /usr/bin/convert || true)
+    "${im:-false}" -version 2> /dev/null | grep -q ImageMagick || {
+        echo "thumbnails: ImageMagick is needed (apt-get install imagemagick)"; return 1; }
+    mkdir -p "$photos"
+    # Plasma fractals: smooth colour with fine grain, compressing like photos (~115 KB at q90).
+    seq 0 $((n - 1)) | xargs -P 2 -I{} sh -c \
+        'f=$(printf "%s/img%04d.jpg" "$1" "$2"); /usr/bin/convert -seed "$2" -size 640x480 plasma:fractal -quality 90 "$f"' \
+        _ "$photos" {}
+    "$bin" -q snapshot bench/photos "$photos" > /dev/null
+    local mean
+    mean=$(du -sb "$photos" | awk -v n="$n" '{printf "%.0f", $1 / n / 1000}')
+    for _ in $(seq "$reps"); do
+        rm -rf "$STRATA_HOME/cache/thumbs" "$out"
+        t thumbs-cold "$bin" -q preview bench/photos --out "$out"
+        t thumbs-cached "$bin" -q preview bench/photos --out "$out"
+        rm -rf "$work/im"; mkdir -p "$work/im"
+        t mogrify sh -c "ls '$photos'/*.jpg | xargs -P 2 -n $((n / 2)) /usr/bin/mogrify -path '$work/im' -format png -thumbnail 256x256"
+    done
+    local got made
+    got=$(find "$out" -name '*.png' | wc -l)
+    made=$(find "$work/im" -name '*.png' | wc -l)
+    [ "$got" = "$n" ] && [ "$made" = "$n" ] || { echo "expected $n thumbnails, got $got (ImageMagick $made)"; return 1; }
+    per_s() { awk -v s="$(median "$1")" -v n="$n" 'BEGIN {printf "%.0f/s", n / s}'; }
+    echo
+    echo "$n JPEGs of 640×480 (mean $mean KB) to 256-pixel PNG thumbnails; median of $reps"
+    row "preview --out DIR, cold (thumbnail cache emptied)" thumbs-cold "$(per_s thumbs-cold); $(ratio thumbs-cold mogrify 'mogrify')"
+    row "preview --out DIR, cached" thumbs-cached "$(per_s thumbs-cached)"
+    row "baseline: mogrify -thumbnail 256x256 to PNG, 2 processes" mogrify "$(per_s mogrify)"
+    rm -rf "$photos" "$out" "$work/im"
+}
+
+bench_coco() {
+    local dir="$work/coco" json
+    json="$dir/annotations/instances_train2017.json"
+    mkdir -p "$dir/annotations"
+    local s e
+    s=$(date +%s); python3 bench/gen_coco.py "$json"; e=$(date +%s)
+    echo
+    echo "COCO: generated $(du -m "$json" | cut -f1) MB in $((e - s)) s"
+    "$bin" -q snapshot bench/coco "$dir" > /dev/null
+    local format rss
+    format=$("$bin" stats bench/coco --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["source"]["format"], len(d["classes"]), d["totals"]["instances"])')
+    [ "${format%% *}" = coco ] || { echo "expected the COCO file to be detected, got: $format"; return 1; }
+    local counter_coco='
+import collections, json, sys
+d = json.load(open(sys.argv[1]))
+c = collections.Counter(a["category_id"] for a in d["annotations"] if not a.get("iscrowd"))
+print(len(c))'
+    for _ in $(seq "${COCO_REPS:-3}"); do
+        cold; sync
+        t coco-cold /usr/bin/time -v -o "$work/rss" "$bin" -q stats bench/coco
+        rss=$(awk -F': ' '/Maximum resident/ {print $2}' "$work/rss")
+        times[coco-rss]+="$rss "
+        t coco-py /usr/bin/time -v -o "$work/rss-py" python3 -c "$counter_coco" "$json"
+        rss=$(awk -F': ' '/Maximum resident/ {print $2}' "$work/rss-py")
+        times[coco-py-rss]+="$rss "
+    done
+    # /usr/bin/time gives KiB.
+    mib() { tr ' ' '\n' <<< "${times[$1]}" | grep . | sort -n | awk '{a[NR]=$1} END {printf "%.0f MiB", a[int((NR+1)/2)]/1024}'; }
+    echo "detected: $format (format, classes, instances); median of ${COCO_REPS:-3}"
+    row "stats, COCO instances_train2017-sized, cold" coco-cold "peak RSS $(mib coco-rss); $(ratio coco-cold coco-py 'json.load + Counter')"
+    row "baseline: Python json.load + collections.Counter" coco-py "peak RSS $(mib coco-py-rss)"
+    rm -rf "$dir"
+}
+
+# `if`, not `&&`: a function run as part of an `&&` list would not stop at its first failure.
+if has stats; then bench_stats; fi
+if has thumbs; then bench_thumbs; fi
+if has coco; then bench_coco; fi
 rm -rf "$work"

@@ -12,6 +12,7 @@ mod ignore;
 mod locks;
 mod logging;
 mod output;
+mod preview;
 mod remote;
 mod stats;
 mod status;

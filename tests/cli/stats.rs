@@ -448,3 +448,130 @@ fn a_draft_is_counted_as_it_is_now_and_links_are_not_followed() {
     assert_eq!(s["dimensions"]["read"], 10);
     assert_eq!(s["dimensions"]["unreadable"], 1, "the linked image");
 }
+
+/// Every piece of text an SVG draws.
+fn svg_texts(svg: &str) -> Vec<String> {
+    let doc = roxmltree::Document::parse(svg).unwrap_or_else(|e| panic!("not XML ({e}): {svg}"));
+    doc.descendants()
+        .filter(|n| n.is_text())
+        .filter_map(|n| n.text())
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// The `width` and `height` an SVG declares.
+fn svg_size(svg: &str) -> (u32, u32) {
+    let doc = roxmltree::Document::parse(svg).expect("XML");
+    let root = doc.root_element();
+    let side = |a: &str| {
+        root.attribute(a)
+            .and_then(|v| v.trim_end_matches("px").parse().ok())
+            .unwrap_or_else(|| panic!("svg {a}: {:?}", root.attribute(a)))
+    };
+    (side("width"), side("height"))
+}
+
+#[test]
+fn plots_are_written_as_svg_or_png_by_their_extension() {
+    let env = Env::new();
+    let data = imagefolder(&env);
+    env.ok(&["snapshot", "v/pets", &data]);
+
+    let svg_file = env.path("plots/pets.svg");
+    std::fs::create_dir_all(svg_file.parent().unwrap()).unwrap();
+    let r = env.ok(&["stats", "v/pets", "--plot", svg_file.to_str().unwrap()]);
+    assert!(
+        r.stdout()
+            .contains(&format!("plot written to {}", svg_file.display())),
+        "{}",
+        r.stdout()
+    );
+    let svg = std::fs::read_to_string(&svg_file).expect("the SVG was written");
+    let texts = svg_texts(&svg);
+    for class in ["cat", "dog", "bird"] {
+        assert!(texts.iter().any(|t| t == class), "{class} not in {texts:?}");
+    }
+    // Splits are the series of a stacked histogram, named in its legend.
+    for split in ["train", "val"] {
+        assert!(texts.iter().any(|t| t == split), "{split} not in {texts:?}");
+    }
+
+    let png_file = env.path("plots/pets.png");
+    let s = env.json(&["stats", "v/pets", "--plot", png_file.to_str().unwrap()]);
+    assert_eq!(s["plot"], png_file.display().to_string());
+    assert_eq!(s["classes"].as_array().map(Vec::len), Some(3), "{s}");
+    let img = image::open(&png_file).expect("the PNG decodes").to_rgb8();
+    // Drawn at the size the SVG of the same chart declares.
+    assert_eq!(img.dimensions(), svg_size(&svg));
+    let white = img.pixels().filter(|p| p.0 == [255, 255, 255]).count();
+    let total = (img.width() * img.height()) as usize;
+    assert!(
+        white < total * 95 / 100,
+        "nearly blank: {white} of {total} white"
+    );
+    let colours: std::collections::HashSet<[u8; 3]> = img.pixels().map(|p| p.0).collect();
+    assert!(colours.len() > 3, "only {} colours", colours.len());
+    // Nothing but the two plots in their folder: no temporary files left.
+    let names: Vec<String> = std::fs::read_dir(env.path("plots"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+}
+
+#[test]
+fn a_comparison_plot_names_the_classes_of_both_versions() {
+    let env = Env::new();
+    let data = imagefolder(&env);
+    env.ok(&["snapshot", "v/pets", &data]);
+    std::fs::create_dir_all(env.path("data/val/fox")).unwrap();
+    std::fs::rename(
+        env.path("data/train/bird/b0.png"),
+        env.path("data/val/fox/b0.png"),
+    )
+    .unwrap();
+    std::fs::remove_dir(env.path("data/train/bird")).unwrap();
+    env.ok(&["snapshot", "v/pets", &data]);
+
+    let file = env.path("cmp.svg");
+    let s = env.json(&[
+        "stats",
+        "v/pets@1.0.1",
+        "--against",
+        "v/pets@1.0.0",
+        "--plot",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(s["plot"], file.display().to_string());
+    let texts = svg_texts(&std::fs::read_to_string(&file).expect("written"));
+    // fox is new, bird is gone: both are drawn, and so are the two versions in the legend.
+    for name in ["cat", "dog", "fox", "bird", "v/pets@1.0.0", "v/pets@1.0.1"] {
+        assert!(
+            texts.iter().any(|t| t.contains(name)),
+            "{name} not in {texts:?}"
+        );
+    }
+}
+
+#[test]
+fn a_plot_file_of_another_kind_is_refused_before_counting() {
+    let env = Env::new();
+    let data = imagefolder(&env);
+    env.ok(&["snapshot", "v/pets", &data]);
+    for bad in ["pets.gif", "pets", "pets.svg.txt"] {
+        let r = env
+            .run(&["stats", "v/pets", "--plot", bad, "--json"])
+            .fails();
+        let e = &r.json()["error"];
+        assert_eq!(e["kind"], "invalid", "{bad}");
+        let msg = e["message"].as_str().unwrap();
+        assert!(msg.contains(".svg") && msg.contains(".png"), "{msg}");
+        assert!(!env.path(bad).exists());
+    }
+    assert!(
+        cache_files(&env).is_empty(),
+        "nothing counted for a refusal"
+    );
+}

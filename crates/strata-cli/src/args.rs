@@ -144,7 +144,13 @@ pub enum Command {
         /// Compare with this version: deltas are this version minus that one
         #[arg(long, value_name = "REF")]
         against: Option<String>,
+        /// Draw the class histogram (with --against, the comparison) into FILE.svg or FILE.png
+        #[arg(long, value_name = "FILE")]
+        plot: Option<PathBuf>,
     },
+    /// A look at one file: a thumbnail, the first rows of a table, the head of a text; without
+    /// PATH, the version's preview set (with --out DIR, every image's thumbnail)
+    Preview(PreviewArgs),
     /// The versions of a dataset as a lineage graph
     Log { dataset: String },
     /// A local copy of a version; prints its path
@@ -371,6 +377,32 @@ pub enum CacheAction {
     Pin { reference: String },
     /// Let eviction remove a version's copies again
     Unpin { reference: String },
+}
+
+/// `strata preview`'s arguments.
+#[derive(Args, Debug)]
+pub struct PreviewArgs {
+    pub reference: String,
+    /// A file of the version
+    pub path: Option<String>,
+    /// With PATH, write the image's thumbnail to this .png file; without PATH, write every
+    /// image's thumbnail into this folder as DIR/<path>.png
+    #[arg(long, value_name = "FILE|DIR")]
+    pub out: Option<PathBuf>,
+    /// Rows of a table, lines of a text
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub rows: u32,
+    /// The longest side of a thumbnail, in pixels
+    #[arg(long, value_name = "PX", default_value_t = 256, value_parser = clap::value_parser!(u32).range(16..=1024))]
+    pub size: u32,
+    /// Without PATH: thumbnails of at most the first N images (in path order)
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1000,
+        conflicts_with = "path"
+    )]
+    pub limit: usize,
 }
 
 /// `strata get`'s arguments.

@@ -36,4 +36,6 @@ pub mod charts;
 pub mod plot;
 pub mod preview;
 
-pub use preview::{preview, thumbnail, thumbnails, Preview, PreviewOptions, Thumbnail};
+pub use preview::{
+    kind_by_name, preview, thumbnail, thumbnails, NamedKind, Preview, PreviewOptions, Thumbnail,
+};

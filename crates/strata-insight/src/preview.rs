@@ -292,6 +292,36 @@ fn named(path: &str) -> (Named, String) {
     (kind, ext)
 }
 
+/// What a file's name says its preview will be, without reading it: a version's preview set is
+/// listed from its manifest alone. The bytes still decide when the file is previewed (a PNG named
+/// `.txt` shows as an image).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NamedKind {
+    Image,
+    Table,
+    Text,
+    Other,
+}
+
+/// Text formats a dataset carries beside its images and tables: label lists, configs, notes.
+const TEXT_EXTENSIONS: &[&str] = &[
+    "txt", "md", "markdown", "rst", "json", "yaml", "yml", "xml", "toml", "ini", "cfg", "conf",
+    "log", "names", "html",
+];
+
+/// [`NamedKind`] of a path, by its extension.
+pub fn kind_by_name(path: &str) -> NamedKind {
+    let (named, ext) = named(path);
+    match named {
+        Named::Image => NamedKind::Image,
+        Named::Parquet | Named::Csv | Named::Tsv | Named::Jsonl => NamedKind::Table,
+        Named::Json => NamedKind::Text,
+        Named::Other if TEXT_EXTENSIONS.contains(&ext.as_str()) => NamedKind::Text,
+        Named::Other => NamedKind::Other,
+    }
+}
+
 fn look(
     entry: &Entry,
     content: &dyn Content,

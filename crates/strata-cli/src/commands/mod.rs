@@ -11,6 +11,7 @@ mod gc;
 mod get;
 mod list;
 mod log;
+mod preview;
 mod pull;
 mod remote;
 mod rename;
@@ -116,7 +117,15 @@ pub fn run(cli: Cli, home: &Path, out: &Out, cancel: &Cancel) -> Result<ExitCode
             reference,
             labels,
             against,
-        } => stats::run(&mut ctx, &reference, &labels, against.as_deref()),
+            plot,
+        } => stats::run(
+            &mut ctx,
+            &reference,
+            &labels,
+            against.as_deref(),
+            plot.as_deref(),
+        ),
+        C::Preview(args) => preview::run(&mut ctx, args),
         C::Log { dataset } => log::run(&ctx, &dataset),
         C::Get(args) => get::run(&mut ctx, args),
         C::Squash {

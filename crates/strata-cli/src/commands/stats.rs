@@ -1,17 +1,19 @@
 //! `stats`: a version's class statistics (and, with `--against`, what changed) as a table, or
-//! as the statistics JSON without its per-file rows.
-//
-// `--plot FILE` belongs here once `strata_insight::plot` is merged: it draws `report.stats`
-// (and `report.against`'s classes beside them) and is not part of the arguments until then.
+//! as the statistics JSON without its per-file rows; with `--plot FILE`, the class histogram (or
+//! the comparison) drawn into an SVG or PNG file.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use serde_json::{json, Map, Value};
 use strata_core::{Error, Result};
-use strata_engine::strata_insight::{ClassDelta, ClassStat, Dimensions, LabelSource, Stats};
+use strata_engine::strata_insight::{
+    charts, plot, ClassDelta, ClassStat, Dimensions, LabelSource, Stats,
+};
 use strata_engine::{StatsReport, StatsRequest};
 
 use super::Ctx;
+use crate::files::write_atomic;
 
 /// Moved files listed in the human output; `--json` lists what the comparison kept.
 const MOVES_SHOWN: usize = 20;
@@ -23,16 +25,76 @@ pub fn run(
     reference: &str,
     labels: &str,
     against: Option<&str>,
+    plot_file: Option<&Path>,
 ) -> Result<ExitCode> {
     let labels = LabelSource::parse_choice(labels)?;
+    // Refused before counting: a typo in the file name should not cost a cold stats run.
+    let format = plot_file.map(PlotFormat::of).transpose()?;
     let req = StatsRequest {
         labels,
         against: against.map(str::to_string),
     };
     let report = ctx.engine.stats(reference, &req, &ctx.bars, ctx.cancel)?;
-    let doc = document(&report, ctx.engine.take_warnings())?;
-    ctx.out.emit(&doc, Vec::new(), || human(&report));
+    let mut doc = document(&report, ctx.engine.take_warnings())?;
+    if let (Some(file), Some(format)) = (plot_file, format) {
+        draw(&report, file, format)?;
+        if let Value::Object(map) = &mut doc {
+            map.insert("plot".into(), file.display().to_string().into());
+        }
+    }
+    ctx.out.emit(&doc, Vec::new(), || {
+        let mut text = human(&report);
+        if let Some(file) = plot_file {
+            text.push_str(&format!("\nplot written to {}\n", file.display()));
+        }
+        text
+    });
     Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Clone, Copy)]
+enum PlotFormat {
+    Svg,
+    Png,
+}
+
+impl PlotFormat {
+    /// By the file's extension: the one thing that says what the user wants to open it with.
+    fn of(file: &Path) -> Result<Self> {
+        let ext = file
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        match ext.as_deref() {
+            Some("svg") => Ok(Self::Svg),
+            Some("png") => Ok(Self::Png),
+            _ => Err(Error::invalid(format!(
+                "--plot '{}': the file must end in .svg or .png (the format is chosen by the \
+                 extension)",
+                file.display()
+            ))),
+        }
+    }
+}
+
+/// The class histogram (one stacked series per split), or with `--against` the two versions'
+/// classes side by side with the change beside each pair, written atomically to `file`.
+fn draw(r: &StatsReport, file: &Path, format: PlotFormat) -> Result<()> {
+    let chart = match &r.against {
+        None => charts::class_histogram(&format!("{}: instances per class", r.version), &r.stats),
+        Some(a) => charts::class_comparison(
+            &format!("{} against {}: instances per class", r.version, a.version),
+            (&a.version, &a.classes),
+            (&r.version, &r.stats.classes),
+        ),
+    };
+    let bytes = match format {
+        PlotFormat::Svg => plot::svg(&chart).into_bytes(),
+        PlotFormat::Png => {
+            let (w, h) = plot::default_size(&chart);
+            plot::png(&chart, w, h).map_err(|e| Error::Internal(e.to_string()))?
+        }
+    };
+    write_atomic(file, &bytes)
 }
 
 /// The `--json` document: the statistics without their per-file table (`files`, as large as
