@@ -175,6 +175,10 @@ struct CacheHeader {
     hash: String,
 }
 
+fn is_label_file_entry(e: &Entry) -> bool {
+    is_label_file(&e.path)
+}
+
 fn is_label_file(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
     name.rsplit_once('.').is_some_and(|(stem, ext)| {
@@ -255,7 +259,7 @@ impl Engine {
             return Ok((stats, true));
         }
         let entries = self.manifest_of(v)?.into_entries();
-        let places = self.place_content(v, &entries, progress, cancel)?;
+        let places = self.place_content(v, &entries, is_label_file_entry, progress, cancel)?;
         let content = StoreContent {
             store: &self.store,
             places,
@@ -276,14 +280,16 @@ impl Engine {
     }
 
     /// Where the content of a version's stored entries is. For a version whose content is on a
-    /// remote (pulled, not fetched), the files a label source can be in are fetched first,
-    /// through the same fetch as `get`; images are not (their sizes are skipped instead).
-    /// Offline, missing label files are the usual "needs the network" error: classes counted
-    /// without them would be wrong, not partial.
+    /// remote (pulled, not fetched), the missing entries `fetch` picks are fetched first, through
+    /// the same fetch as `get`: stats take only the files a label source can be in (images' sizes
+    /// are skipped instead), previews the entries asked for. Offline, missing content is the
+    /// usual "needs the network" error: classes counted without their labels would be wrong, not
+    /// partial.
     fn place_content(
         &mut self,
         v: &Version,
         entries: &[Entry],
+        fetch: fn(&Entry) -> bool,
         progress: &dyn Progress,
         cancel: &Cancel,
     ) -> Result<HashMap<Hash, Location>> {
@@ -297,15 +303,15 @@ impl Engine {
         if v.upload_state != UploadState::Remote {
             return Ok(places);
         }
-        let labels: Vec<Entry> = entries
+        let missing: Vec<Entry> = entries
             .iter()
-            .filter(|e| e.link.is_none() && !places.contains_key(&e.hash) && is_label_file(&e.path))
+            .filter(|e| e.link.is_none() && !places.contains_key(&e.hash) && fetch(e))
             .cloned()
             .collect();
-        if labels.is_empty() {
+        if missing.is_empty() {
             return Ok(places);
         }
-        self.fetch_missing(v, &labels, false, progress, cancel)?;
+        self.fetch_missing(v, &missing, false, progress, cancel)?;
         self.store.locate_all(stored())
     }
 
@@ -417,23 +423,7 @@ impl Engine {
         progress: &dyn Progress,
         cancel: &Cancel,
     ) -> Result<StoreContent<'_>> {
-        let stored: Vec<&Entry> = entries.iter().filter(|e| e.link.is_none()).collect();
-        let mut places = self
-            .store
-            .locate_all(stored.iter().map(|e| (&e.hash, e.size)))?;
-        if v.upload_state == UploadState::Remote
-            && stored.iter().any(|e| !places.contains_key(&e.hash))
-        {
-            let missing: Vec<Entry> = stored
-                .iter()
-                .filter(|e| !places.contains_key(&e.hash))
-                .map(|e| (*e).clone())
-                .collect();
-            self.fetch_missing(v, &missing, false, progress, cancel)?;
-            places = self
-                .store
-                .locate_all(stored.iter().map(|e| (&e.hash, e.size)))?;
-        }
+        let places = self.place_content(v, entries, |_| true, progress, cancel)?;
         Ok(StoreContent {
             store: &self.store,
             places,
