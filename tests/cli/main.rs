@@ -14,6 +14,7 @@ mod logging;
 mod output;
 mod preview;
 mod remote;
+mod session;
 mod stats;
 mod status;
 mod store;

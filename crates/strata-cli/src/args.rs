@@ -209,6 +209,31 @@ pub enum Command {
         #[arg(long, value_name = "NAME")]
         remote: Option<String>,
     },
+    /// Write versions (drafts included) with their lineage and content into one session file
+    Export {
+        /// PROJECT/NAME (every version of it) or a REF (that version and its ancestors)
+        #[arg(required = true, value_name = "PROJECT/NAME|REF")]
+        what: Vec<String>,
+        /// The session file to write
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: std::path::PathBuf,
+        /// Leave out this version, its ancestors and their content: the receiving home has them
+        #[arg(long, value_name = "REF")]
+        since: Option<String>,
+    },
+    /// Bring a session file's versions into this home (checked part by part, all or nothing)
+    Import {
+        file: std::path::PathBuf,
+        /// Upload the session's final versions (after --finalize, its drafts too)
+        #[arg(long)]
+        upload: bool,
+        /// Finalize the session's drafts
+        #[arg(long)]
+        finalize: bool,
+        /// Upload to this remote instead of each dataset's own or the default
+        #[arg(long, value_name = "NAME", requires = "upload")]
+        remote: Option<String>,
+    },
     /// Re-hash a version's stored content (or the remote's copy) and report every mismatch
     Verify {
         reference: String,

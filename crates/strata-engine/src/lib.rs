@@ -25,6 +25,7 @@
 //! | `remote` | remotes: `remote_add`, `remote_login`, `remote_test`, defaults |
 //! | `upload`, `fetch`, `pull`, `push` | content and catalog to and from a remote |
 //! | `share` | a change to shared versions sent now, or queued for `push` |
+//! | `session` | `export` versions into one session file, `import` one (offline work carried between homes) |
 //! | `runtime` | which remote to reach, offline checks, the one async runtime |
 //! | `watch` | watched folders: `watch_add`, `watches`, `watch_pause`, `watch_remove`, `watch_folder` (run one), `run_watches`, `watch_service_install` |
 //! | `writers`, `naming` | writer locks; version ids and numbers |
@@ -52,6 +53,7 @@ mod push;
 mod remote;
 mod rename;
 mod runtime;
+mod session;
 mod share;
 mod snapshot;
 mod squash;
@@ -74,6 +76,7 @@ pub use list::VersionDetail;
 pub use pull::{PullOutcome, Renumbered};
 pub use push::PushOutcome;
 pub use remote::Login;
+pub use session::{ExportOutcome, ImportOutcome, ImportRequest, ImportedVersion};
 pub use status::{FolderStatus, STATUS_PATHS};
 pub use strata_core;
 pub use strata_insight;

@@ -15,6 +15,7 @@ mod preview;
 mod pull;
 mod remote;
 mod rename;
+mod session;
 mod show;
 mod snapshot;
 mod stats;
@@ -154,6 +155,17 @@ pub fn run(cli: Cli, home: &Path, out: &Out, cancel: &Cancel) -> Result<ExitCode
         C::Upload { reference, remote } => upload::upload(&mut ctx, &reference, remote.as_deref()),
         C::Push { remote } => upload::push(&mut ctx, remote.as_deref()),
         C::Pull { remote } => pull::pull(&mut ctx, remote.as_deref()),
+        C::Export {
+            what,
+            output,
+            since,
+        } => session::export(&mut ctx, &what, &output, since.as_deref()),
+        C::Import {
+            file,
+            upload,
+            finalize,
+            remote,
+        } => session::import(&mut ctx, &file, upload, finalize, remote),
         C::Verify { reference, remote } => verify::verify(&ctx, &reference, remote.as_deref()),
         C::Gc {
             dry_run,

@@ -1,0 +1,331 @@
+//! Offline sessions as one file: `export` writes versions (drafts included) with their lineage,
+//! tags, metadata and content into a single file; `import` brings one into any home.
+//!
+//! # The file
+//! A POSIX tar archive (`tar tvf` lists it), its members in this order:
+//! 1. `strata-session.json`: the [`Header`]: format and its version, who made it and when, and
+//!    the version records, parents before children;
+//! 2. `manifests/<hash>`: each version's manifest (the list of paths, sizes and content hashes);
+//! 3. `objects/<hash>`: each piece of content once, named by its BLAKE3 hash.
+//!
+//! Everything is content-addressed, so import checks every part against its name: a manifest or
+//! object whose bytes do not hash to its name, a record that fails the checks a pulled version
+//! gets (names, numbers, bounds, paths that could leave a folder), a member not in this list, or
+//! a file that ends before every object a version needs arrived, stops the import with a one-line
+//! reason and nothing imported. Objects land in the store first and the versions in one catalog
+//! transaction last, so a killed import leaves no version behind (what it stored is reused by
+//! the next attempt, or removed by `gc`).
+
+mod archive;
+mod export;
+mod import;
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+use strata_core::names::{self, printable, DatasetName};
+use strata_core::{Hash, State, Version};
+use strata_remote::log::{
+    MAX_DESCRIPTION, MAX_FILES, MAX_METADATA_BYTES, MAX_PARENTS, MAX_TAGS, MAX_TIME_MS,
+    MAX_TOTAL_BYTES, MAX_WHO,
+};
+
+pub use export::ExportOutcome;
+pub use import::{ImportOutcome, ImportRequest, ImportedVersion};
+
+/// What `format` says in every session file.
+pub const FORMAT: &str = "strata-session";
+/// The layout written; a reader refuses a newer one instead of misreading it.
+pub const FORMAT_VERSION: u32 = 1;
+/// The first member's name.
+const HEADER_NAME: &str = "strata-session.json";
+/// Largest header read: records are bounded (see [`SessionVersion::check`]), so this allows
+/// thousands of versions with generous metadata while refusing a planted giant.
+const MAX_HEADER_BYTES: u64 = 256 << 20;
+/// Most versions one session carries.
+const MAX_VERSIONS: usize = 100_000;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Header {
+    pub format: String,
+    pub version: u32,
+    pub created_at: i64,
+    pub created_by: String,
+    /// Parents first, so every version's parents are either earlier in the list or already in
+    /// the receiving home.
+    pub versions: Vec<SessionVersion>,
+    /// Content objects in the file, and their bytes (progress and a plausibility check).
+    pub objects: u64,
+    pub object_bytes: u64,
+}
+
+/// One version as a session carries it: everything the catalog holds of it except where it is
+/// shared (remote names are a home's own).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct SessionVersion {
+    pub id: String,
+    /// `project/name`.
+    pub dataset: String,
+    pub semver: String,
+    pub parents: Vec<String>,
+    /// `draft`, `final` or `published`.
+    pub state: String,
+    pub manifest: Hash,
+    pub file_count: u64,
+    pub total_bytes: u64,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+    pub created_at: i64,
+    pub created_by: String,
+    pub finalized_at: Option<i64>,
+}
+
+impl SessionVersion {
+    fn of(v: &Version) -> Self {
+        SessionVersion {
+            id: v.id.clone(),
+            dataset: v.full_name(),
+            semver: v.semver.clone(),
+            parents: v.parents.clone(),
+            state: v.state.as_str().to_string(),
+            manifest: v.manifest,
+            file_count: v.file_count,
+            total_bytes: v.total_bytes,
+            tags: v.tags.clone(),
+            description: v.description.clone(),
+            metadata: v.metadata.clone(),
+            created_at: v.created_at,
+            created_by: v.created_by.clone(),
+            finalized_at: v.finalized_at,
+        }
+    }
+
+    fn label(&self) -> String {
+        format!("{}@{}", printable(&self.dataset), printable(&self.semver))
+    }
+
+    /// Checks every field as a pulled version's are checked: `Err` is a one-line reason.
+    fn check(&self) -> std::result::Result<(), String> {
+        names::validate_version_id(&self.id).map_err(|e| e.to_string())?;
+        let d = DatasetName::parse(&self.dataset).map_err(|e| e.to_string())?;
+        if d.to_string() != self.dataset {
+            return Err(format!(
+                "dataset name '{}' is not in its usual form",
+                printable(&self.dataset)
+            ));
+        }
+        let sv = names::parse_semver(&self.semver).map_err(|e| e.to_string())?;
+        if sv.to_string() != self.semver {
+            return Err(format!(
+                "version number '{}' is not in its usual form",
+                printable(&self.semver)
+            ));
+        }
+        State::parse(&self.state).map_err(|e| e.to_string())?;
+        if self.parents.len() > MAX_PARENTS {
+            return Err(format!(
+                "{} parents; at most {MAX_PARENTS}",
+                self.parents.len()
+            ));
+        }
+        for (i, p) in self.parents.iter().enumerate() {
+            names::validate_version_id(p).map_err(|e| format!("parent: {e}"))?;
+            if p == &self.id || self.parents[..i].contains(p) {
+                return Err(format!(
+                    "parent {p} is named twice or is the version itself"
+                ));
+            }
+        }
+        if self.file_count > MAX_FILES || self.total_bytes > MAX_TOTAL_BYTES {
+            return Err("file count or size out of range".into());
+        }
+        if self.tags.len() > MAX_TAGS {
+            return Err(format!("{} tags; at most {MAX_TAGS}", self.tags.len()));
+        }
+        for t in &self.tags {
+            names::validate_tag(t).map_err(|e| e.to_string())?;
+        }
+        if self.description.len() > MAX_DESCRIPTION {
+            return Err(format!("a description over {MAX_DESCRIPTION} bytes"));
+        }
+        let meta = serde_json::to_vec(&self.metadata).map_err(|e| format!("metadata: {e}"))?;
+        if meta.len() > MAX_METADATA_BYTES {
+            return Err(format!("metadata over {MAX_METADATA_BYTES} bytes"));
+        }
+        for t in [Some(self.created_at), self.finalized_at]
+            .into_iter()
+            .flatten()
+        {
+            if !(0..=MAX_TIME_MS).contains(&t) {
+                return Err(format!("time {t} is out of range"));
+            }
+        }
+        if self.created_by.len() > MAX_WHO || self.created_by.chars().any(char::is_control) {
+            return Err("author is not a short printable name".into());
+        }
+        Ok(())
+    }
+}
+
+impl Header {
+    /// Checks the header as a whole: its format, every record, no id or number twice, and
+    /// parents before children (so there is no cycle). Parents outside the session are
+    /// returned: the receiving home must already have them.
+    fn check(&self) -> std::result::Result<Vec<String>, String> {
+        if self.format != FORMAT {
+            return Err("it is not a Strata session file".into());
+        }
+        if self.version > FORMAT_VERSION {
+            return Err(format!(
+                "it was written in session format {}, newer than this Strata reads ({FORMAT_VERSION}); update Strata",
+                self.version
+            ));
+        }
+        if self.versions.len() > MAX_VERSIONS {
+            return Err(format!(
+                "{} versions; at most {MAX_VERSIONS}",
+                self.versions.len()
+            ));
+        }
+        let all: HashSet<&str> = self.versions.iter().map(|v| v.id.as_str()).collect();
+        let mut seen = HashSet::new();
+        let mut numbers = HashSet::new();
+        let mut outside = Vec::new();
+        for v in &self.versions {
+            v.check()
+                .map_err(|e| format!("version {}: {e}", printable(&v.id)))?;
+            for p in &v.parents {
+                if !seen.contains(p.as_str()) && !outside.contains(p) {
+                    if all.contains(p.as_str()) {
+                        return Err(format!("version {} comes before its parent {p}", v.label()));
+                    }
+                    outside.push(p.clone());
+                }
+            }
+            if !seen.insert(v.id.as_str()) {
+                return Err(format!("version {} is listed twice", v.id));
+            }
+            if !numbers.insert((v.dataset.as_str(), v.semver.as_str())) {
+                return Err(format!("two versions are numbered {}", v.label()));
+            }
+        }
+        Ok(outside)
+    }
+}
+
+/// A member's name → what it holds.
+enum MemberKind {
+    Manifest(Hash),
+    Object(Hash),
+}
+
+fn member_kind(name: &str) -> Option<MemberKind> {
+    let hash = |hex: &str| {
+        (hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+            .then(|| Hash::from_hex(hex).ok())
+            .flatten()
+    };
+    if let Some(hex) = name.strip_prefix("manifests/") {
+        return hash(hex).map(MemberKind::Manifest);
+    }
+    name.strip_prefix("objects/")
+        .and_then(hash)
+        .map(MemberKind::Object)
+}
+
+fn manifest_member(h: &Hash) -> String {
+    format!("manifests/{}", h.to_hex())
+}
+
+fn object_member(h: &Hash) -> String {
+    format!("objects/{}", h.to_hex())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: char, parents: &[char]) -> SessionVersion {
+        SessionVersion {
+            id: id.to_string().repeat(32),
+            dataset: "p/d".into(),
+            semver: format!("1.0.{}", id as u32 - 'a' as u32),
+            parents: parents.iter().map(|c| c.to_string().repeat(32)).collect(),
+            state: "final".into(),
+            manifest: Hash::of(b""),
+            file_count: 0,
+            total_bytes: 0,
+            tags: vec![],
+            description: String::new(),
+            metadata: Default::default(),
+            created_at: 1,
+            created_by: "me@here".into(),
+            finalized_at: None,
+        }
+    }
+
+    fn header(versions: Vec<SessionVersion>) -> Header {
+        Header {
+            format: FORMAT.into(),
+            version: FORMAT_VERSION,
+            created_at: 1,
+            created_by: "me@here".into(),
+            versions,
+            objects: 0,
+            object_bytes: 0,
+        }
+    }
+
+    #[test]
+    fn parents_outside_the_session_are_what_the_home_must_have() {
+        let h = header(vec![record('a', &['f']), record('b', &['a', 'e'])]);
+        let outside = h.check().unwrap();
+        assert_eq!(outside, vec!["f".repeat(32), "e".repeat(32)]);
+    }
+
+    #[test]
+    fn a_child_before_its_parent_or_a_cycle_is_refused() {
+        let h = header(vec![record('b', &['a']), record('a', &[])]);
+        assert!(h.check().unwrap_err().contains("before its parent"));
+        let h = header(vec![record('a', &['b']), record('b', &['a'])]);
+        assert!(h.check().is_err());
+    }
+
+    #[test]
+    fn bad_records_are_refused_with_their_reason() {
+        let mut r = record('a', &[]);
+        r.dataset = "../x".into();
+        assert!(header(vec![r]).check().is_err());
+        let mut r = record('a', &[]);
+        r.semver = "01.0.0".into();
+        assert!(header(vec![r]).check().is_err());
+        let mut r = record('a', &[]);
+        r.state = "shipped".into();
+        assert!(header(vec![r]).check().is_err());
+        let mut r = record('a', &[]);
+        r.tags = vec!["a,b".into()];
+        assert!(header(vec![r]).check().is_err());
+        let mut h = header(vec![]);
+        h.version = FORMAT_VERSION + 1;
+        assert!(h.check().unwrap_err().contains("update Strata"));
+        let h = header(vec![record('a', &[]), record('a', &[])]);
+        assert!(h.check().is_err());
+    }
+
+    #[test]
+    fn member_names_are_exact() {
+        let hex = Hash::of(b"x").to_hex();
+        assert!(matches!(
+            member_kind(&format!("objects/{hex}")),
+            Some(MemberKind::Object(_))
+        ));
+        assert!(member_kind(&format!("objects/{}", hex.to_uppercase())).is_none());
+        assert!(member_kind(&format!("objects/../{hex}")).is_none());
+        assert!(member_kind("objects/").is_none());
+        assert!(member_kind(&format!("manifests/{hex}x")).is_none());
+    }
+}
