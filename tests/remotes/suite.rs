@@ -26,6 +26,7 @@ on_every_backend!(
     publish_and_rename_reach_other_homes,
     a_subset_fetches_only_its_own_bytes,
     stats_of_a_remote_version_fetch_its_labels_not_its_images,
+    a_laptop_session_is_uploaded_and_finalized_from_another_home,
 );
 
 /// 120 small files in 4 classes and one 2 MB file (stored loose, sent in one piece).
@@ -434,4 +435,100 @@ fn stats_of_a_remote_version_fetch_its_labels_not_its_images(kind: Kind, name: &
     let e = &r.json()["error"];
     assert_eq!(e["kind"], "unavailable", "{e}");
     assert_eq!(e["remedy"], "go_online");
+}
+
+/// The laptop's day: 1.0.0 shared in the morning, then offline a child and a draft with added
+/// and removed files, exported. Meanwhile a teammate shared their own 1.0.1. A desk imports the
+/// session with `--upload --finalize`: the laptop's child is renumbered after the teammate's,
+/// and a fourth home pulls every version and gets the laptop's bytes.
+fn a_laptop_session_is_uploaded_and_finalized_from_another_home(kind: Kind, name: &str) {
+    let b = Backend::new(kind, name);
+    let laptop = b.home();
+    let data = dataset(&laptop);
+    laptop.ok(&["snapshot", "p/d", data.to_str().unwrap(), "--upload"]);
+
+    let mate = b.home();
+    mate.ok(&["pull"]);
+    mate.ok(&["get", "p/d", "--to", "mine", "--mutable"]);
+    mate.write("mine/class0/mate.jpg", b"the teammate's picture");
+    mate.ok(&["snapshot", "p/d", "mine", "--upload"]);
+
+    laptop.write("data/class1/train.jpg", b"labelled on the train");
+    laptop.ok(&["--offline", "snapshot", "p/d", data.to_str().unwrap()]);
+    laptop.ok(&["--offline", "create", "p/d", "--parent", "p/d@1.0.1"]);
+    laptop.write("late/extra.jpg", b"one more");
+    laptop.ok(&[
+        "--offline",
+        "add",
+        "p/d@1.0.2",
+        "late/extra.jpg",
+        "--to",
+        "class2",
+    ]);
+    laptop.ok(&["--offline", "remove", "p/d@1.0.2", "class3/*"]);
+    let ids: Vec<String> = ["p/d@1.0.0", "p/d@1.0.1", "p/d@1.0.2"]
+        .iter()
+        .map(|r| {
+            laptop.json(&["--offline", "show", r])["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    laptop.ok(&["--offline", "export", "p/d", "-o", "day.strata"]);
+    assert_eq!(
+        b.list("log").len(),
+        2,
+        "nothing of the laptop's day is shared yet"
+    );
+
+    let desk = b.home();
+    let file = laptop.path("day.strata");
+    let out = desk.json(&["import", file.to_str().unwrap(), "--upload", "--finalize"]);
+    let by_id = |id: &str| {
+        out["versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(by_id(&ids[0])["uploaded"], true);
+    assert_eq!(
+        by_id(&ids[0])["renumbered_from"],
+        Value::Null,
+        "already shared as 1.0.0"
+    );
+    let child = by_id(&ids[1]);
+    assert_eq!(child["renumbered_from"], "1.0.1", "{out}");
+    assert_eq!(child["uploaded"], true);
+    let draft = by_id(&ids[2]);
+    assert_eq!(draft["state"], "final");
+    assert_eq!(draft["uploaded"], true);
+    assert_eq!(out["finalized"].as_array().unwrap().len(), 1);
+    // Importing again sends nothing.
+    let again = desk.json(&["import", file.to_str().unwrap(), "--upload", "--finalize"]);
+    assert_eq!(again["new_objects"], 0);
+    assert_eq!(
+        b.list("log").len(),
+        4,
+        "two creates from the import, none twice"
+    );
+
+    let fourth = b.home();
+    fourth.ok(&["pull"]);
+    for id in &ids {
+        let laptop_copy = {
+            laptop.ok(&["--offline", "get", id, "--to", &format!("l-{id}")]);
+            tree(&laptop.path(&format!("l-{id}")))
+        };
+        fourth.ok(&["get", id, "--to", &format!("f-{id}")]);
+        assert_eq!(tree(&fourth.path(&format!("f-{id}"))), laptop_copy, "{id}");
+    }
+    let numbers: Vec<String> = ids_by_semver(&fourth)
+        .into_iter()
+        .map(|(_, s, _)| s)
+        .collect();
+    assert_eq!(numbers, ["1.0.0", "1.0.1", "1.0.2", "1.0.3"]);
 }

@@ -387,6 +387,7 @@ impl Engine {
             }
         }
         if req.upload {
+            let before: Vec<String> = out.versions.iter().map(|v| v.semver.clone()).collect();
             let mut drafts = 0;
             for i in 0..out.versions.len() {
                 cancel.check()?;
@@ -409,11 +410,12 @@ impl Engine {
                     UploadState::Uploaded | UploadState::Remote
                 );
             }
-            // Uploading a child renumbers parents uploaded with it: read the numbers again.
-            for iv in out.versions.iter_mut() {
+            // An upload pulls first, and what it pulls can renumber any of the session's
+            // versions not shared yet: read the numbers again.
+            for (iv, was) in out.versions.iter_mut().zip(before) {
                 let v = self.catalog.version(&iv.id)?;
-                if v.semver != iv.semver && iv.renumbered_from.is_none() {
-                    iv.renumbered_from = Some(iv.semver.clone());
+                if v.semver != was && iv.renumbered_from.is_none() {
+                    iv.renumbered_from = Some(was);
                 }
                 iv.semver = v.semver.clone();
                 iv.uploaded = matches!(v.upload_state, UploadState::Uploaded | UploadState::Remote);
