@@ -109,6 +109,14 @@ fn a_session_carries_versions_drafts_lineage_and_content_to_another_home() {
     }
     // Twice is once.
     let before = desk.catalog_state();
+    // Asked to upload with no remote set up: said before anything is imported.
+    let bare = Env::new();
+    let err = bare
+        .run(&["import", file.to_str().unwrap(), "--upload"])
+        .fails()
+        .error();
+    assert!(err.contains("remote"), "{err}");
+    assert!(bare.catalog_state().as_array().unwrap().is_empty());
     let again = desk.json(&["import", file.to_str().unwrap()]);
     assert!(again["versions"]
         .as_array()

@@ -531,4 +531,21 @@ fn a_laptop_session_is_uploaded_and_finalized_from_another_home(kind: Kind, name
         .map(|(_, s, _)| s)
         .collect();
     assert_eq!(numbers, ["1.0.0", "1.0.1", "1.0.2", "1.0.3"]);
+
+    // A home that only pulled exports too: the content is fetched first; offline it is named.
+    let fifth = b.home();
+    fifth.ok(&["pull"]);
+    let err = fifth
+        .run(&["--offline", "export", "p/d", "-o", "x.strata"])
+        .fails()
+        .error();
+    assert!(err.contains("not on this machine"), "{err}");
+    fifth.ok(&["export", "p/d", "-o", "all.strata"]);
+    let sixth = Env::new();
+    sixth.ok(&["import", fifth.path("all.strata").to_str().unwrap()]);
+    sixth.ok(&["get", &ids[2], "--to", "copy"]);
+    assert_eq!(
+        tree(&sixth.path("copy")),
+        tree(&fourth.path(&format!("f-{}", ids[2])))
+    );
 }

@@ -133,6 +133,13 @@ impl Engine {
                 ));
             }
         }
+        if req.upload {
+            // A missing remote is said before anything is imported, not after.
+            for rec in &header.versions {
+                let d = DatasetName::parse(&rec.dataset)?;
+                self.remote_for(req.remote.as_deref(), Some(&d))?;
+            }
+        }
         let mut plan = Vec::with_capacity(header.versions.len());
         for rec in header.versions {
             let here = match self.catalog.version(&rec.id) {
@@ -235,11 +242,17 @@ impl Engine {
         let mut chunk = vec![0u8; 1 << 20];
         while let Some(m) = member.take() {
             cancel.check()?;
-            let Some(MemberKind::Object(h)) = member_kind(&m.name) else {
-                return Err(damaged(format!(
-                    "it holds '{}', which is not part of a session",
-                    names::printable(&m.name)
-                )));
+            let h = match member_kind(&m.name) {
+                Some(MemberKind::Object(h)) => h,
+                Some(MemberKind::Manifest(_)) => {
+                    return Err(damaged(format!("{} comes after the content", m.name)))
+                }
+                None => {
+                    return Err(damaged(format!(
+                        "it holds '{}', which is not part of a session",
+                        names::printable(&m.name)
+                    )))
+                }
             };
             if let Some(size) = needed.get(&h).copied() {
                 if m.size != size {
