@@ -37,6 +37,8 @@ const COMMANDS: &[&str] = &[
     "finalize_upload",
     "dataset_remote",
     "set_dataset_remote",
+    "export_session",
+    "import_session",
     "watches",
     "watch_add",
     "watch_pause",

@@ -319,6 +319,44 @@ pub struct PushDto {
     pub sent_bytes: u64,
 }
 
+/// A session file written.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportDto {
+    pub path: String,
+    /// `project/name@semver`, parents first.
+    pub versions: Vec<String>,
+    #[ts(type = "number")]
+    pub objects: u64,
+    #[ts(type = "number")]
+    pub bytes: u64,
+}
+
+/// One version of an imported session, as it is here now.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportedDto {
+    pub id: String,
+    pub dataset: String,
+    pub semver: String,
+    /// Its number in the session, when this home or the team's bucket had used it.
+    pub renumbered_from: Option<String>,
+    pub state: String,
+    pub already_here: bool,
+    pub uploaded: bool,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportDto {
+    pub versions: Vec<ImportedDto>,
+    #[ts(type = "number")]
+    pub new_objects: u64,
+    #[ts(type = "number")]
+    pub new_bytes: u64,
+    pub finalized: Vec<String>,
+}
+
 /// What kind of failure: the UI decides what to offer on it (log in, retry, work offline...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -730,6 +768,8 @@ mod bindings {
         PullDto::export_all_to(dir).unwrap();
         UploadDto::export_all_to(dir).unwrap();
         PushDto::export_all_to(dir).unwrap();
+        ExportDto::export_all_to(dir).unwrap();
+        ImportDto::export_all_to(dir).unwrap();
         WatchDto::export_all_to(dir).unwrap();
         WatchStateDto::export_all_to(dir).unwrap();
         WatchAddRequest::export_all_to(dir).unwrap();

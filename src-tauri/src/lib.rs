@@ -1,6 +1,6 @@
 //! The Strata desktop app: builds the window, manages state, registers the commands and runs the
 //! watched folders while it is open (and, with the window closed, from the tray). The engine does
-//! the work; see `commands.rs`, `remote_commands.rs`, `watch_commands.rs`, `watches.rs` for the
+//! the work; see `commands.rs`, `remote_commands.rs`, `session_commands.rs`, `watch_commands.rs`, `watches.rs` for the
 //! watch thread, `tray.rs`, `alerts.rs` (desktop notifications) and `login_item.rs`.
 
 mod alerts;
@@ -10,6 +10,7 @@ pub mod insight_commands;
 pub mod login_item;
 mod progress;
 pub mod remote_commands;
+pub mod session_commands;
 pub mod tasks;
 pub mod tray;
 pub mod watch_commands;
@@ -65,6 +66,8 @@ macro_rules! handlers {
             $crate::remote_commands::finalize_upload,
             $crate::remote_commands::dataset_remote,
             $crate::remote_commands::set_dataset_remote,
+            $crate::session_commands::export_session,
+            $crate::session_commands::import_session,
             $crate::watch_commands::watches,
             $crate::watch_commands::watch_add,
             $crate::watch_commands::watch_pause,

@@ -704,3 +704,103 @@ async fn a_version_shows_its_classes_how_they_moved_and_its_pictures() {
         .await;
     s.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_is_exported_and_imported_through_the_dialogs() {
+    let _one = driver::one_window().await;
+    let dir = tempfile::tempdir().unwrap();
+    let laptop = dir.path().join("laptop");
+    let desk = dir.path().join("desk");
+    let shots = dir.path().join("shots");
+    for i in 0..12 {
+        write(
+            &shots,
+            &format!("bird/{i:02}.jpg"),
+            format!("bird {i}").as_bytes(),
+        );
+    }
+    // The laptop's day: a version, and a draft on top of it with one more picture.
+    let (l2, s2) = (laptop.clone(), shots.clone());
+    std::thread::spawn(move || {
+        let (p, c) = no_progress();
+        let mut e = strata_engine::Engine::open(&l2).unwrap();
+        e.snapshot("field/birds", &s2, &[], &p, &c).unwrap();
+        let d = e
+            .create(
+                "field/birds",
+                &strata_engine::CreateRequest {
+                    version: None,
+                    parents: vec!["field/birds@1.0.0".into()],
+                    tags: vec![],
+                    description: "seen on the train".into(),
+                },
+            )
+            .unwrap();
+        std::fs::write(s2.join("heron.jpg"), b"a heron").unwrap();
+        e.add(
+            &d.id,
+            &[s2.join("heron.jpg")],
+            &strata_engine::AddRequest {
+                to: Some("bird".into()),
+                ..Default::default()
+            },
+            &p,
+            &c,
+        )
+        .unwrap();
+        std::fs::remove_file(s2.join("heron.jpg")).unwrap();
+    })
+    .join()
+    .unwrap();
+    let file = dir.path().join("day.strata");
+
+    let s = Session::start(&laptop).await;
+    s.click_until("[data-test=open-export]", "[data-test=export-path]")
+        .await;
+    s.wait_for("[data-test='export-field/birds']").await;
+    s.type_into("[data-test=export-path]", file.to_str().unwrap())
+        .await;
+    s.click("[data-test=export-run]").await;
+    s.wait_text("[data-test=transfer-done]", "2 versions").await;
+    s.close().await;
+    assert!(file.exists());
+
+    let s = Session::start(&desk).await;
+    let shot = Shot::new();
+    s.click_until("[data-test=open-import]", "[data-test=import-path]")
+        .await;
+    s.type_into("[data-test=import-path]", file.to_str().unwrap())
+        .await;
+    s.click("[data-test=import-finalize]").await;
+    shot.take(&s, "11-import-session").await;
+    s.click("[data-test=import-run]").await;
+    s.wait_text(
+        "[data-test=transfer-done]",
+        "2 new versions; finalized field/birds@1.0.1",
+    )
+    .await;
+    // The import opens the dataset it brought.
+    s.wait_for("[data-test='version-1.0.1']").await;
+    s.close().await;
+
+    let (laptop2, desk2) = (laptop.clone(), desk.clone());
+    let (got, want) = std::thread::spawn(move || {
+        let (p, c) = no_progress();
+        let mut d = strata_engine::Engine::open(&desk2).unwrap();
+        let v = d.resolve("field/birds@1.0.1").unwrap();
+        assert_eq!(v.state, strata_core::State::Final);
+        assert_eq!(v.description, "seen on the train");
+        let mut l = strata_engine::Engine::open(&laptop2).unwrap();
+        let req = |to: PathBuf| strata_engine::GetRequest {
+            to: Some(to),
+            ..Default::default()
+        };
+        let a = d.get(&v.id, &req(desk2.join("copy")), &p, &c).unwrap();
+        let b = l.get(&v.id, &req(laptop2.join("copy")), &p, &c).unwrap();
+        (tree(&a.path), tree(&b.path))
+    })
+    .join()
+    .unwrap();
+    assert_eq!(got.len(), 13);
+    assert_eq!(got, want);
+}

@@ -6,6 +6,7 @@ import { bytes, changeSummary } from "./lib/format";
 import type { LocalRemedies, ReportError } from "./lib/errors";
 import { addNotice, type Notice, type Tone } from "./lib/notices";
 import { RemotesPage } from "./components/RemotesPage";
+import { ExportSession, ImportSession } from "./components/SessionDialog";
 import { DatasetPage } from "./components/DatasetPage";
 import { DiffView } from "./components/DiffView";
 import { ErrorView, RemediesContext, type AppRemedies } from "./components/ErrorView";
@@ -34,6 +35,7 @@ export function App() {
   const [notices, setNotices] = useState<Notice[]>([]);
   const [offline, setOffline] = useState(false);
   const [newFor, setNewFor] = useState<null | { dataset?: string; folder?: string }>(null);
+  const [session, setSession] = useState<null | "export" | "import">(null);
   const routeNow = useRef(route);
   routeNow.current = route;
   const nextNotice = useRef(1);
@@ -163,6 +165,8 @@ export function App() {
           onHome={() => setRoute({ page: "home" })}
           onRemotes={() => setRoute({ page: "remotes" })}
           onWatches={() => setRoute({ page: "watches" })}
+          onExport={() => setSession("export")}
+          onImport={() => setSession("import")}
         />
         <main>
           {failure && <ErrorView error={failure.error} remedies={failure.remedies} onDismiss={() => setFailure(null)} />}
@@ -219,6 +223,18 @@ export function App() {
           )}
         </main>
         <TasksPanel tasks={tasks} />
+        {session === "export" && <ExportSession catalog={catalog} current={current} start={start} onClose={() => setSession(null)} />}
+        {session === "import" && (
+          <ImportSession
+            offline={offline}
+            start={start}
+            onClose={() => setSession(null)}
+            onImported={(r) => {
+              const first = r.versions.find((v) => !v.alreadyHere);
+              if (first) setRoute({ page: "dataset", dataset: first.dataset });
+            }}
+          />
+        )}
         {newFor && <NewDataset dataset={newFor.dataset} initialFolder={newFor.folder} onCancel={() => setNewFor(null)} onSubmit={snapshot} />}
       </div>
     </RemediesContext.Provider>

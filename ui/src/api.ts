@@ -27,11 +27,15 @@ import type { WatchStateDto } from "./bindings/WatchStateDto";
 import type { InsightDto } from "./bindings/InsightDto";
 import type { PreviewDto } from "./bindings/PreviewDto";
 import type { ThumbDto } from "./bindings/ThumbDto";
+import type { ExportDto } from "./bindings/ExportDto";
+import type { ImportDto } from "./bindings/ImportDto";
+import type { ImportedDto } from "./bindings/ImportedDto";
 
 export type { ApiError, ErrorKind, NoticeDto, CatalogDto, ChangeDto, CopyDto, CopyRequest, DiffDto, FilePageDto, ProgressDto, VersionDetailDto, VersionDto };
 export type { RemotesDto, RemoteDto, RemoteRequest, ProbeDto, PullDto, UploadDto, PushDto };
 export type { NoticeTone, WatchDto, WatchAddRequest, WatchPhase, WatchStateDto };
 export type { InsightDto, PreviewDto, ThumbDto };
+export type { ExportDto, ImportDto, ImportedDto };
 
 const KINDS: readonly ErrorKind[] = ["not_found", "invalid", "conflict", "unauthorized", "unavailable", "corrupt", "cancelled", "internal"];
 
@@ -136,6 +140,11 @@ export const api = {
   /** Whether the app starts (in the tray) at login. */
   startAtLogin: () => invoke<boolean>("start_at_login"),
   setStartAtLogin: (on: boolean) => invoke<boolean>("set_start_at_login", { on }),
+  /** A session file of `what` (datasets or versions), less `since` and its ancestors. */
+  exportSession: (what: string[], since: string | null, path: string, onProgress: (p: ProgressDto) => void) =>
+    task<ExportDto>("export_session", { what, since, path }, onProgress),
+  importSession: (path: string, finalize: boolean, upload: boolean, onProgress: (p: ProgressDto) => void) =>
+    task<ImportDto>("import_session", { path, finalize, upload }, onProgress),
   offlineMode: () => invoke<boolean>("offline_mode"),
   setOfflineMode: (offline: boolean) => invoke<boolean>("set_offline_mode", { offline }),
 };

@@ -16,6 +16,8 @@ export function Sidebar(props: {
   onHome: () => void;
   onRemotes: () => void;
   onWatches: () => void;
+  onExport: () => void;
+  onImport: () => void;
 }) {
   const [query, setQuery] = useState("");
   const [tag, setTag] = useState("");
@@ -90,6 +92,14 @@ export function Sidebar(props: {
       <button className="ghost wide remotes-link" onClick={props.onRemotes} data-test="open-remotes">
         Remotes &amp; sharing
       </button>
+      <div className="session-links">
+        <button className="ghost" onClick={props.onExport} title="Datasets with their drafts and content in one file, for another computer" data-test="open-export">
+          Export session…
+        </button>
+        <button className="ghost" onClick={props.onImport} title="Bring in a session file made on another computer" data-test="open-import">
+          Import session…
+        </button>
+      </div>
       <button
         className={`offline-toggle ${props.offline ? "on" : ""}`}
         onClick={props.onToggleOffline}
