@@ -603,6 +603,8 @@ pub struct InsightDto {
     pub warnings: Vec<String>,
     /// The class histogram (per split, stacked).
     pub svg: String,
+    /// Where each class's bar is on it, with its counts: hover areas.
+    pub regions: Vec<RegionDto>,
     /// Nothing was read: every figure came from the cache.
     pub cached: bool,
     pub against: Option<AgainstDto>,
@@ -637,6 +639,30 @@ pub struct AgainstDto {
     #[ts(type = "number")]
     pub moved_count: u64,
     pub svg: String,
+    pub regions: Vec<RegionDto>,
+}
+
+/// A class's place on a chart, in fractions of the picture (0 to 1), and its counts in words.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RegionDto {
+    pub x: f64,
+    pub y: f64,
+    pub w: f64,
+    pub h: f64,
+    pub tip: String,
+}
+
+impl From<strata_engine::strata_insight::plot::Region> for RegionDto {
+    fn from(r: strata_engine::strata_insight::plot::Region) -> Self {
+        RegionDto {
+            x: r.x,
+            y: r.y,
+            w: r.w,
+            h: r.h,
+            tip: r.tip,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, TS)]

@@ -11,7 +11,8 @@ use tauri::ipc::Channel;
 use tauri::State;
 
 use crate::dto::{
-    AgainstDto, ClassDto, DeltaDto, InsightDto, MoveDto, PreviewDto, ProgressDto, ThumbDto,
+    AgainstDto, ClassDto, DeltaDto, InsightDto, MoveDto, PreviewDto, ProgressDto, RegionDto,
+    ThumbDto,
 };
 use crate::tasks::{long, read, AppState, Res};
 
@@ -162,12 +163,17 @@ fn insight_dto(r: StatsReport) -> InsightDto {
             None => format!("{}: {}", w.file, w.message),
         })
         .collect();
-    let svg = plot::svg(&class_histogram(
+    let (svg, regions) = plot::svg_with_regions(&class_histogram(
         &format!("Classes of {}", r.version),
         stats,
     ));
     let against = r.against.as_ref().map(|a| {
         let c = &a.comparison;
+        let (svg, regions) = plot::svg_with_regions(&class_comparison(
+            &format!("{} against {}", r.version, a.version),
+            (&a.version, &a.classes),
+            (&r.version, &stats.classes),
+        ));
         AgainstDto {
             version: a.version.clone(),
             summary: c.summary.clone(),
@@ -194,11 +200,8 @@ fn insight_dto(r: StatsReport) -> InsightDto {
                 })
                 .collect(),
             moved_count: c.moved_count,
-            svg: plot::svg(&class_comparison(
-                &format!("{} against {}", r.version, a.version),
-                (&a.version, &a.classes),
-                (&r.version, &stats.classes),
-            )),
+            svg,
+            regions: regions.into_iter().map(RegionDto::from).collect(),
         }
     });
     InsightDto {
@@ -220,6 +223,7 @@ fn insight_dto(r: StatsReport) -> InsightDto {
         sizes: sizes_words(stats),
         warnings,
         svg,
+        regions: regions.into_iter().map(RegionDto::from).collect(),
         cached: r.cached,
         against,
     }

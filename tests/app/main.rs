@@ -661,6 +661,9 @@ async fn a_version_shows_its_classes_how_they_moved_and_its_pictures() {
     s.wait_text("[data-test=insight-class-fox]", "fox1110.0 %10")
         .await;
     s.wait_for("[data-test=insight-chart]").await;
+    // A pointer on a bar shows its counts.
+    s.wait_for("[data-test=chart-region][title='dog: 6 (train 5 \u{b7} val 1)']")
+        .await;
     shot.take_at(&s, "[data-test=insight]", "09-insight").await;
 
     // Against its parent: which files changed class, and the counts' deltas.
@@ -688,6 +691,8 @@ async fn a_version_shows_its_classes_how_they_moved_and_its_pictures() {
     s.wait_text("[data-test=insight-moved]", "2 files changed class")
         .await;
     s.wait_for("[data-test=insight-compare-chart]").await;
+    s.wait_for("[data-test=chart-region][title^='cat: '][title$=' 3 (\u{2212}2 (\u{2212}40 %))']")
+        .await;
     shot.take_at(&s, "[data-test=insight-compare]", "10-insight-compare")
         .await;
 

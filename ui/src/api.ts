@@ -28,13 +28,14 @@ import type { InsightDto } from "./bindings/InsightDto";
 import type { PreviewDto } from "./bindings/PreviewDto";
 import type { ThumbDto } from "./bindings/ThumbDto";
 import type { ExportDto } from "./bindings/ExportDto";
+import type { RegionDto } from "./bindings/RegionDto";
 import type { ImportDto } from "./bindings/ImportDto";
 import type { ImportedDto } from "./bindings/ImportedDto";
 
 export type { ApiError, ErrorKind, NoticeDto, CatalogDto, ChangeDto, CopyDto, CopyRequest, DiffDto, FilePageDto, ProgressDto, VersionDetailDto, VersionDto };
 export type { RemotesDto, RemoteDto, RemoteRequest, ProbeDto, PullDto, UploadDto, PushDto };
 export type { NoticeTone, WatchDto, WatchAddRequest, WatchPhase, WatchStateDto };
-export type { InsightDto, PreviewDto, ThumbDto };
+export type { InsightDto, PreviewDto, RegionDto, ThumbDto };
 export type { ExportDto, ImportDto, ImportedDto };
 
 const KINDS: readonly ErrorKind[] = ["not_found", "invalid", "conflict", "unauthorized", "unavailable", "corrupt", "cancelled", "internal"];

@@ -85,20 +85,39 @@ pub enum PlotError {
     Encode(String),
 }
 
+/// Where one category sits on the drawn chart, and its counts in words: the app lays a hover
+/// area over each so a pointer on a bar shows its numbers. Coordinates are fractions of the
+/// canvas (0 to 1), so they hold at whatever size the picture is shown.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Region {
+    pub x: f64,
+    pub y: f64,
+    pub w: f64,
+    pub h: f64,
+    /// "dog: 51 (train 46 · val 5)", "cat: v1.0.0 4 → v1.0.1 2 (−2 (−50 %))".
+    pub tip: String,
+}
+
 /// The chart as an SVG document, at [`default_size`]. Text is left as text (`font-family:
 /// sans-serif`), so the app's renderer draws every script its fonts have.
 pub fn svg(chart: &Chart) -> String {
+    svg_with_regions(chart).0
+}
+
+/// [`svg`], and where each drawn category is (see [`Region`]).
+pub fn svg_with_regions(chart: &Chart) -> (String, Vec<Region>) {
     register_font();
     let plan = Plan::new(chart);
     let size = plan.default_size();
     let mut out = String::new();
+    let mut regions = Vec::new();
     {
         let root = SVGBackend::with_string(&mut out, size).into_drawing_area();
         // Writing into a String cannot fail and the font is registered above, so drawing has
         // no error to report; were one to happen, what was drawn is still a valid document.
-        let _ = draw(&root, &plan).and_then(|()| root.present().map_err(err));
+        let _ = draw(&root, &plan, &mut regions).and_then(|()| root.present().map_err(err));
     }
-    out
+    (out, regions)
 }
 
 /// The chart as an encoded PNG of exactly `width` × `height` pixels (RGB, white background).
@@ -115,7 +134,7 @@ pub fn png(chart: &Chart, width: u32, height: u32) -> Result<Vec<u8>, PlotError>
             BitMapBackend::<RGBPixel>::with_buffer_and_format(&mut pixels, (width, height))
                 .map_err(|e| PlotError::Draw(e.to_string()))?;
         let root = backend.into_drawing_area();
-        draw(&root, &plan).map_err(PlotError::Draw)?;
+        draw(&root, &plan, &mut Vec::new()).map_err(PlotError::Draw)?;
         root.present().map_err(|e| PlotError::Draw(e.to_string()))?;
     }
     let mut out = Vec::new();
@@ -173,6 +192,8 @@ struct Plan {
     deltas: Option<Vec<Delta>>,
     /// Set when there is nothing to draw: the message of the empty-state chart.
     empty: Option<String>,
+    /// Each row's counts in words, for the hover areas.
+    tips: Vec<String>,
 }
 
 const PALETTE: [RGBColor; 10] = [
@@ -238,7 +259,23 @@ impl Plan {
         } else {
             None
         };
+        let tips = rows
+            .iter()
+            .map(|&r| {
+                let name = label(&h.categories[r]);
+                if h.series.len() <= 1 {
+                    return format!("{name}: {}", total(r));
+                }
+                let parts: Vec<String> = h
+                    .series
+                    .iter()
+                    .map(|s| format!("{} {}", clean(&s.name, LABEL_CHARS), value(s, r)))
+                    .collect();
+                format!("{name}: {} ({})", total(r), parts.join(" · "))
+            })
+            .collect();
         Plan {
+            tips,
             title: clean(&h.title, 200),
             note,
             labels: rows.iter().map(|&r| label(&h.categories[r])).collect(),
@@ -283,7 +320,23 @@ impl Plan {
         } else {
             None
         };
+        let (old_name, new_name) = (
+            clean(&c.old.name, LABEL_CHARS),
+            clean(&c.new.name, LABEL_CHARS),
+        );
+        let tips = rows
+            .iter()
+            .map(|&r| {
+                let (old, new) = pair(r);
+                format!(
+                    "{}: {old_name} {old} → {new_name} {new} ({})",
+                    label(&c.categories[r]),
+                    delta(old, new).full
+                )
+            })
+            .collect();
         Plan {
+            tips,
             title: clean(&c.title, 200),
             note,
             labels: rows.iter().map(|&r| label(&c.categories[r])).collect(),
@@ -578,7 +631,11 @@ fn line<DB: DrawingBackend>(
         .map_err(err)
 }
 
-fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, plan: &Plan) -> Result<(), String> {
+fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    plan: &Plan,
+    regions: &mut Vec<Region>,
+) -> Result<(), String> {
     root.fill(&RGBColor(255, 255, 255)).map_err(err)?;
     let pen = Pen { area: root };
     let (w, h) = root.dim_in_pixel();
@@ -662,19 +719,36 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, plan: &Plan) -> Resul
     let n = plan.labels.len();
     let plot_w = w - 2.0 * pad - 60.0;
     let vertical = n <= VERTICAL_MAX && plot_w / n as f64 >= plan.min_slot();
+    let area = (pad, top, w - pad, h - pad);
+    let mut slots = Vec::with_capacity(n);
     if vertical {
-        draw_vertical(root, &pen, plan, (pad, top, w - pad, h - pad))
+        draw_vertical(root, &pen, plan, area, &mut slots)?;
     } else {
-        draw_horizontal(root, &pen, plan, (pad, top, w - pad, h - pad))
+        draw_horizontal(root, &pen, plan, area, &mut slots)?;
     }
+    regions.extend(
+        slots
+            .into_iter()
+            .zip(&plan.tips)
+            .map(|((x, y, rw, rh), tip)| Region {
+                x: x / w,
+                y: y / h,
+                w: rw / w,
+                h: rh / h,
+                tip: tip.clone(),
+            }),
+    );
+    Ok(())
 }
 
 /// Bars going up, one slot per category, the value axis on the left.
+/// Each category's slot goes into `slots` as (x, y, width, height) in pixels.
 fn draw_vertical<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     pen: &Pen<DB>,
     plan: &Plan,
     (left, top, right, bottom): (f64, f64, f64, f64),
+    slots: &mut Vec<(f64, f64, f64, f64)>,
 ) -> Result<(), String> {
     let n = plan.labels.len();
     let (step, axis_max) = axis(plan.max_value());
@@ -745,6 +819,7 @@ fn draw_vertical<DB: DrawingBackend>(
     for (row, values) in plan.values.iter().enumerate() {
         let sx = x0 + slot * row as f64;
         let bx = sx + (slot - inner) / 2.0;
+        slots.push((sx, top, slot, bottom - top));
         if plan.stacked {
             let mut base = 0u64;
             for (k, v) in values.iter().enumerate() {
@@ -813,11 +888,13 @@ fn draw_vertical<DB: DrawingBackend>(
 }
 
 /// One row per category, bars going right, labels in a column on the left, the value axis below.
+/// Each category's row goes into `slots` as (x, y, width, height) in pixels.
 fn draw_horizontal<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     pen: &Pen<DB>,
     plan: &Plan,
     (left, top, right, bottom): (f64, f64, f64, f64),
+    slots: &mut Vec<(f64, f64, f64, f64)>,
 ) -> Result<(), String> {
     let n = plan.labels.len();
     let (step, axis_max) = axis(plan.max_value());
@@ -903,6 +980,7 @@ fn draw_horizontal<DB: DrawingBackend>(
     for (row, values) in plan.values.iter().enumerate() {
         let sy = top + row_h * row as f64;
         let by = sy + (row_h - inner) / 2.0;
+        slots.push((left, sy, right - left, row_h));
         if plan.stacked {
             let mut base = 0u64;
             for (k, v) in values.iter().enumerate() {
@@ -968,6 +1046,64 @@ fn draw_horizontal<DB: DrawingBackend>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn hist(n: usize) -> Chart {
+        Chart::Histogram(Histogram {
+            title: "t".into(),
+            categories: (0..n).map(|i| format!("class{i}")).collect(),
+            series: vec![
+                Series {
+                    name: "train".into(),
+                    values: (0..n as u64).map(|i| i + 1).collect(),
+                },
+                Series {
+                    name: "val".into(),
+                    values: vec![1; n],
+                },
+            ],
+            layout: Layout::Stacked,
+        })
+    }
+
+    #[test]
+    fn every_drawn_class_has_a_hover_area_with_its_counts() {
+        for n in [3, 60] {
+            let (_, regions) = svg_with_regions(&hist(n));
+            assert_eq!(regions.len(), n);
+            assert_eq!(regions[1].tip, "class1: 3 (train 2 · val 1)");
+            for r in &regions {
+                assert!(r.x >= 0.0 && r.y >= 0.0 && r.w > 0.0 && r.h > 0.0, "{r:?}");
+                assert!(r.x + r.w <= 1.0 + 1e-9 && r.y + r.h <= 1.0 + 1e-9, "{r:?}");
+            }
+            // Areas do not overlap: one pointer position, one class.
+            for pair in regions.windows(2) {
+                let (a, b) = (&pair[0], &pair[1]);
+                assert!(
+                    a.x + a.w <= b.x + 1e-9 || a.y + a.h <= b.y + 1e-9,
+                    "{a:?} {b:?}"
+                );
+            }
+        }
+        let cmp = Chart::Comparison(Comparison {
+            title: "c".into(),
+            categories: vec!["cat".into()],
+            old: Series {
+                name: "1.0.0".into(),
+                values: vec![4],
+            },
+            new: Series {
+                name: "1.0.1".into(),
+                values: vec![2],
+            },
+        });
+        let (_, regions) = svg_with_regions(&cmp);
+        assert_eq!(
+            regions[0].tip,
+            "cat: 1.0.0 4 → 1.0.1 2 (\u{2212}2 (\u{2212}50 %))"
+        );
+        // Past MAX_BARS only the drawn classes get an area.
+        assert_eq!(svg_with_regions(&hist(MAX_BARS + 20)).1.len(), MAX_BARS);
+    }
 
     #[test]
     fn ticks_are_round_numbers() {

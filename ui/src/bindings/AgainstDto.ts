@@ -1,6 +1,7 @@
 // Generated from src-tauri/src/dto.rs by its bindings test; do not edit.
 import type { DeltaDto } from "./DeltaDto";
 import type { MoveDto } from "./MoveDto";
+import type { RegionDto } from "./RegionDto";
 
 /**
  * This version against another: the comparison chart and what changed.
@@ -17,4 +18,4 @@ delta: Array<DeltaDto>,
 /**
  * Files that changed class (at most a few hundred), and how many did in all.
  */
-moved: Array<MoveDto>, movedCount: number, svg: string, };
+moved: Array<MoveDto>, movedCount: number, svg: string, regions: Array<RegionDto>, };

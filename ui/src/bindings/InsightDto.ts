@@ -1,6 +1,7 @@
 // Generated from src-tauri/src/dto.rs by its bindings test; do not edit.
 import type { AgainstDto } from "./AgainstDto";
 import type { ClassDto } from "./ClassDto";
+import type { RegionDto } from "./RegionDto";
 
 /**
  * A version's label statistics for its Insight section: the source and why it was chosen,
@@ -40,6 +41,10 @@ warnings: Array<string>,
  * The class histogram (per split, stacked).
  */
 svg: string, 
+/**
+ * Where each class's bar is on it, with its counts: hover areas.
+ */
+regions: Array<RegionDto>, 
 /**
  * Nothing was read: every figure came from the cache.
  */

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import { api, asApiError, type ApiError, type InsightDto, type ProgressDto } from "../api";
+import { api, asApiError, type ApiError, type InsightDto, type ProgressDto, type RegionDto } from "../api";
 import { count } from "../lib/format";
 import { deltaWords, share, svgSource } from "../lib/insight";
 import { ErrorView } from "./ErrorView";
@@ -145,7 +145,7 @@ export function InsightSection(props: {
           {data.sizes && <div className="muted">{data.sizes}</div>}
           {data.classes.length > 0 && (
             <div className="insight-body">
-              <img className="chart" src={svgSource(data.svg)} alt={`Class histogram of ${data.version}`} data-test="insight-chart" />
+              <Chart svg={data.svg} regions={data.regions} alt={`Class histogram of ${data.version}`} test="insight-chart" />
               <ClassTable data={data} />
             </div>
           )}
@@ -153,11 +153,11 @@ export function InsightSection(props: {
             <div className="insight-compare" data-test="insight-compare">
               <h3>Against {data.against.version}</h3>
               <p data-test="insight-summary">{data.against.summary || "No class changed."}</p>
-              <img
-                className="chart"
-                src={svgSource(data.against.svg)}
+              <Chart
+                svg={data.against.svg}
+                regions={data.against.regions}
                 alt={`Classes of ${data.version} against ${data.against.version}`}
-                data-test="insight-compare-chart"
+                test="insight-compare-chart"
               />
               {data.against.delta.length > 0 && (
                 <table className="delta-table" data-test="insight-delta">
@@ -262,5 +262,23 @@ function ClassTable(props: { data: InsightDto }) {
         ))}
       </tbody>
     </table>
+  );
+}
+
+/** A chart picture with a hover area over each class: the pointer on a bar shows its counts. */
+function Chart(props: { svg: string; regions: RegionDto[]; alt: string; test: string }) {
+  return (
+    <div className="chart-wrap">
+      <img className="chart" src={svgSource(props.svg)} alt={props.alt} data-test={props.test} />
+      {props.regions.map((r, i) => (
+        <div
+          key={i}
+          className="chart-region"
+          style={{ left: `${r.x * 100}%`, top: `${r.y * 100}%`, width: `${r.w * 100}%`, height: `${r.h * 100}%` }}
+          title={r.tip}
+          data-test="chart-region"
+        />
+      ))}
+    </div>
   );
 }
