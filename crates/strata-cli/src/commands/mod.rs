@@ -7,6 +7,7 @@ mod delete;
 mod diff;
 mod draft;
 mod finalize;
+mod free;
 mod gc;
 mod get;
 mod list;
@@ -154,6 +155,7 @@ pub fn run(cli: Cli, home: &Path, out: &Out, cancel: &Cancel) -> Result<ExitCode
         C::Upload { reference, remote } => upload::upload(&mut ctx, &reference, remote.as_deref()),
         C::Push { remote } => upload::push(&mut ctx, remote.as_deref()),
         C::Pull { remote } => pull::pull(&mut ctx, remote.as_deref()),
+        C::Free { references } => free::run(&mut ctx, &references),
         C::Verify { reference, remote } => verify::verify(&ctx, &reference, remote.as_deref()),
         C::Gc {
             dry_run,
