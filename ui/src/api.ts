@@ -27,11 +27,16 @@ import type { WatchStateDto } from "./bindings/WatchStateDto";
 import type { InsightDto } from "./bindings/InsightDto";
 import type { PreviewDto } from "./bindings/PreviewDto";
 import type { ThumbDto } from "./bindings/ThumbDto";
+import type { WaitingDto } from "./bindings/WaitingDto";
+import type { FreeDto } from "./bindings/FreeDto";
+import type { LocalContentDto } from "./bindings/LocalContentDto";
+import type { ReachDto } from "./bindings/ReachDto";
 
 export type { ApiError, ErrorKind, NoticeDto, CatalogDto, ChangeDto, CopyDto, CopyRequest, DiffDto, FilePageDto, ProgressDto, VersionDetailDto, VersionDto };
 export type { RemotesDto, RemoteDto, RemoteRequest, ProbeDto, PullDto, UploadDto, PushDto };
 export type { NoticeTone, WatchDto, WatchAddRequest, WatchPhase, WatchStateDto };
 export type { InsightDto, PreviewDto, ThumbDto };
+export type { WaitingDto, FreeDto, LocalContentDto, ReachDto };
 
 const KINDS: readonly ErrorKind[] = ["not_found", "invalid", "conflict", "unauthorized", "unavailable", "corrupt", "cancelled", "internal"];
 
@@ -136,6 +141,16 @@ export const api = {
   /** Whether the app starts (in the tray) at login. */
   startAtLogin: () => invoke<boolean>("start_at_login"),
   setStartAtLogin: (on: boolean) => invoke<boolean>("set_start_at_login", { on }),
+  /** What "Upload & finalize waiting" lists: versions and changes waiting, and the drafts. */
+  waiting: () => invoke<WaitingDto>("waiting"),
+  /** Finalizes the drafts given, then uploads and sends everything waiting. */
+  finalizeAndPush: (drafts: string[], onProgress: (p: ProgressDto) => void) =>
+    task<PushDto>("finalize_and_push", { drafts }, onProgress),
+  /** Drops the version's local content once its remote is checked to hold it. */
+  free: (reference: string, onProgress: (p: ProgressDto) => void) => task<FreeDto>("free_version", { reference }, onProgress),
+  localContent: (reference: string) => invoke<LocalContentDto>("local_content", { reference }),
+  /** One cheap probe of the default remote. */
+  remoteReachable: () => invoke<ReachDto>("remote_reachable"),
   offlineMode: () => invoke<boolean>("offline_mode"),
   setOfflineMode: (offline: boolean) => invoke<boolean>("set_offline_mode", { offline }),
 };

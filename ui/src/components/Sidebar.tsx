@@ -11,6 +11,11 @@ export function Sidebar(props: {
   current?: string;
   offline: boolean;
   onToggleOffline: () => void;
+  /** "Unreachable" next to the switch: the default remote did not answer the last probe. */
+  unreachable: { text: string; title: string } | null;
+  /** Versions and catalog changes waiting to be sent. */
+  waiting: number;
+  onWaiting: () => void;
   onOpen: (dataset: string) => void;
   onNew: () => void;
   onHome: () => void;
@@ -90,6 +95,9 @@ export function Sidebar(props: {
       <button className="ghost wide remotes-link" onClick={props.onRemotes} data-test="open-remotes">
         Remotes &amp; sharing
       </button>
+      <button className="ghost wide remotes-link" onClick={props.onWaiting} data-test="open-waiting">
+        Upload &amp; finalize waiting ({props.waiting})
+      </button>
       <button
         className={`offline-toggle ${props.offline ? "on" : ""}`}
         onClick={props.onToggleOffline}
@@ -105,6 +113,11 @@ export function Sidebar(props: {
         <span>{props.offline ? "Offline" : "Online"}</span>
         <span className="offline-action">{props.offline ? "Go online" : "Work offline"}</span>
       </button>
+      {props.unreachable && (
+        <div className="unreachable" title={props.unreachable.title} data-test="unreachable">
+          <span className="badge upload-pending">{props.unreachable.text}</span> <span>{props.unreachable.title}</span>
+        </div>
+      )}
       {props.catalog && (
         <div className="home-path" title={props.catalog.home}>
           Catalog: {props.catalog.home}
