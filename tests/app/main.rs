@@ -7,6 +7,7 @@
 
 mod desktop;
 mod driver;
+mod offline;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -209,7 +209,11 @@ export function VersionPage(props: {
               Finalize &amp; upload
             </button>
           )}
-          {v.state === "final" && <button onClick={() => act(() => api.publish(v.id))}>Publish</button>}
+          {v.state === "final" && (
+            <button onClick={() => act(() => api.publish(v.id))} data-test="publish">
+              Publish
+            </button>
+          )}
           {hasRemote && !draft && ["local", "pending", "uploading"].includes(v.uploadState) && (
             <button
               onClick={() =>

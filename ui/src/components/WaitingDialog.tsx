@@ -67,7 +67,9 @@ export function WaitingDialog(props: { start: StartTask; offline: boolean; onClo
             </ul>
           )}
           <div className="muted" data-test="waiting-events">
-            {w.events === 0 ? "No catalog change waits." : `${count(w.events, "catalog change")} (publish, delete, rename, move) to send.`}
+            {w.events === 0
+              ? "No catalog change waits."
+              : `${count(w.events, "catalog change")} to send (publish, delete, rename or move of shared versions).`}
           </div>
           <h3>Drafts</h3>
           {w.drafts.length === 0 ? (
@@ -84,8 +86,9 @@ export function WaitingDialog(props: { start: StartTask; offline: boolean; onClo
                         checked={ticked.has(d.id)}
                         onChange={(e) => tick(d.id, e.target.checked)}
                         data-test={`waiting-draft-${d.project}/${d.dataset}@${d.semver}`}
-                      />{" "}
-                      {d.project}/{d.dataset}@{d.semver} <span className="muted">{count(d.fileCount, "file")}, {bytes(d.totalBytes)}</span>
+                      />
+                      <span>{d.project}/{d.dataset}@{d.semver}</span>
+                      <span className="muted">{count(d.fileCount, "file")}, {bytes(d.totalBytes)}</span>
                     </label>
                   </li>
                 ))}
