@@ -73,7 +73,9 @@ export function App() {
     setRefresh((r) => r + 1);
   }, [report]);
 
-  const tasks = useTasks(reload, notify);
+  const tasks = useTasks(reload, notify, (e) => {
+    if (e.kind === "unavailable") probe();
+  });
   const start = tasks.start;
 
   useEffect(() => {

@@ -92,3 +92,46 @@ pub fn drop_objects(
     progress.end();
     Ok(r)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strata_core::NoProgress;
+
+    #[test]
+    fn dropped_objects_go_and_their_pack_neighbours_stay_readable() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let objects: Vec<(Hash, Vec<u8>)> = (0..10)
+            .map(|i| {
+                let b = format!("object {i}").into_bytes();
+                (Hash::of(&b), b)
+            })
+            .collect();
+        let mut import = store.small_import();
+        for (h, b) in &objects {
+            import.append(*h, b).unwrap();
+        }
+        import.commit().unwrap();
+        let doomed: HashSet<(Hash, u64)> = objects
+            .iter()
+            .step_by(2)
+            .map(|(h, b)| (*h, b.len() as u64))
+            .collect();
+        let r = drop_objects(&store, &doomed, &NoProgress).unwrap();
+        assert_eq!((r.objects, r.packs_rewritten), (5, 1));
+        for (i, (h, b)) in objects.iter().enumerate() {
+            let loc = store.locate(h, b.len() as u64).unwrap();
+            match loc {
+                Some(loc) if i % 2 == 1 => assert_eq!(&store.read(&loc).unwrap(), b),
+                None if i % 2 == 0 => {}
+                other => panic!("object {i}: {other:?}"),
+            }
+        }
+        let packs = fs::read_dir(store.packs_dir()).unwrap().count();
+        assert_eq!(
+            packs, 1,
+            "the old pack is gone, the rewritten one holds the rest"
+        );
+    }
+}
