@@ -50,18 +50,19 @@ export function VersionPage(props: {
     };
   }, [props.reference]);
 
+  // The local content comes with the detail, in one render: a "Free local space" button showing
+  // up later would shift the buttons under the pointer.
   const load = () =>
-    api.detail(props.reference).then(
-      (x) => {
+    Promise.all([api.detail(props.reference), api.localContent(props.reference).catch(() => null)]).then(
+      ([x, lc]) => {
         setD(x);
+        setLocal(lc);
         setDescription(x.version.description);
       },
       (e) => props.onError(e, { retry: load }),
     );
-  const loadLocal = () => api.localContent(props.reference).then(setLocal, () => setLocal(null));
   useEffect(() => {
     load();
-    loadLocal();
     api.remotes().then((r) => setHasRemote(r.remotes.length > 0), () => setHasRemote(false));
   }, [props.reference, props.refresh]);
   // The versions Insight can compare with: parents first, then the others, newest first.
@@ -292,7 +293,7 @@ export function VersionPage(props: {
                       props.onNotice(
                         r.freed.length ? `Freed ${bytes(r.freedBytes)} of ${full}@${v.semver}; Get fetches it back` : `Nothing freed: ${r.kept.join("; ")}`,
                       );
-                      if (here(reference)) loadLocal();
+                      if (here(reference)) load();
                     },
                   });
                 }}
