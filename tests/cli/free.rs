@@ -123,14 +123,26 @@ fn the_only_copy_is_never_freed() {
     env.ok(&["snapshot", "d/x", "data"]);
     env.ok(&["create", "d/draft"]);
     env.ok(&["add", "d/draft@1.0.0", "data"]);
-    let files = env.store_files();
     for reference in ["d/x", "d/draft@1.0.0"] {
         let r = env.run(&["free", reference, "--json"]).fails();
         let (kind, _) = error_of(&r);
         assert_eq!(kind, "invalid", "{}", r.stdout());
         assert!(r.stdout().contains("only"), "{}", r.stdout());
     }
-    assert_eq!(error_of(&env.run(&["free", "d/x", "--json"])).1, "push");
+    let local = env.run(&["free", "d/x"]).fails();
+    assert!(
+        local.error().contains("strata upload d/x@1.0.0"),
+        "{}",
+        local.stderr()
+    );
+    // Queued for upload (made offline): pushing is what helps.
+    env.ok(&["--offline", "snapshot", "d/q", "data", "--upload"]);
+    let queued = env.run(&["free", "d/q", "--json"]).fails();
+    assert_eq!(error_of(&queued), ("invalid".into(), "push".into()));
+    let files = env.store_files();
+    for reference in ["d/x", "d/q", "d/draft@1.0.0"] {
+        env.run(&["free", reference]).fails();
+    }
     assert_eq!(env.store_files(), files, "nothing was dropped");
     env.ok(&["verify", "d/x"]);
 }
@@ -222,9 +234,13 @@ fn a_version_whose_pack_the_remote_lost_is_not_freed() {
         holdings(&env.json(&["cache", "list"]), "d/b@1.0.0")["local"],
         "complete"
     );
-    // Asked alone, it is an error naming it.
+    // Asked alone, it is an error naming it, on the remote that lacks it.
     let alone = env.run(&["free", "d/b"]).fails();
     assert!(alone.error().contains(&name), "{}", alone.stderr());
+    let alone = env.run(&["free", "d/b", "--json"]).fails().json();
+    assert_eq!(alone["error"]["kind"], "not_found", "{alone}");
+    assert_eq!(alone["error"]["remote"], "team");
+    assert_eq!(alone["error"]["remedy"], "verify");
 }
 
 #[test]
@@ -261,4 +277,29 @@ fn a_free_killed_at_any_point_leaves_every_version_whole_or_fetchable() {
     env.ok(&["free", "d/x"]);
     env.ok(&["get", "d/x", "--to", "last"]);
     assert_eq!(tree(&env.path("last")), tree(&env.path("data")));
+}
+
+#[test]
+fn switching_a_copy_away_from_freed_content_discards_no_local_change() {
+    let (env, _) = with_remote();
+    env.images("data", 2, 20);
+    env.write("data/notes.txt", b"first");
+    env.ok(&["snapshot", "d/x", "data", "--upload"]);
+    env.ok(&["get", "d/x@1.0.0", "--to", "work", "--mutable"]);
+    env.write("data/notes.txt", b"second");
+    env.ok(&["snapshot", "d/x", "data", "--upload"]);
+    let freed = env.json(&["free", "d/x@1.0.0"]);
+    assert!(freed["store_bytes"].as_u64().unwrap() > 0, "{freed}");
+    // notes.txt in the folder holds 1.0.0's content, now only on the remote: not a local edit.
+    let switched = env.json(&[
+        "get",
+        "d/x@1.0.1",
+        "--to",
+        "work",
+        "--mutable",
+        "--overwrite",
+    ]);
+    assert_eq!(switched["discarded"], serde_json::json!([]), "{switched}");
+    assert_eq!(switched["written"], 1);
+    assert_eq!(tree(&env.path("work")), tree(&env.path("data")));
 }

@@ -5,12 +5,13 @@
 //! in between leaves only trash, which the next cache operation finishes. Nothing is ever taken
 //! for a whole copy while half removed, and a leftover never blocks a later removal.
 
+use std::collections::HashMap;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 
 use serde::Serialize;
-use strata_core::{IoContext, Result, Version};
+use strata_core::{Hash, IoContext, Result, Version};
 
 use crate::free::Holdings;
 use crate::get::{GetRequest, ViewMeta};
@@ -99,8 +100,22 @@ impl Engine {
     #[tracing::instrument(skip_all)]
     pub fn cache_list_versions(&self) -> Result<CacheReport> {
         let mut report = self.cache_list()?;
-        for v in self.catalog.all_versions()? {
-            let holdings = self.holdings(&v)?;
+        let versions = self.catalog.all_versions()?;
+        // Versions share most of their content: every distinct object is looked up once.
+        let mut manifests = Vec::with_capacity(versions.len());
+        let mut objects: HashMap<Hash, u64> = HashMap::new();
+        for v in &versions {
+            let m = self.manifest_of(v)?;
+            for e in m.entries().iter().filter(|e| e.link.is_none()) {
+                objects.insert(e.hash, e.size);
+            }
+            manifests.push(m);
+        }
+        let here = self
+            .store
+            .locate_all(objects.iter().map(|(h, s)| (h, *s)))?;
+        for (v, m) in versions.into_iter().zip(manifests) {
+            let holdings = Holdings::count(&m, |h| here.contains_key(h));
             let remote = if crate::free::may_be_elsewhere(&v) {
                 v.remote.clone()
             } else {

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use futures::{StreamExt, TryStreamExt};
 use serde::Serialize;
-use strata_core::error::Remedy;
+use strata_core::error::{Kind, Remedy};
 use strata_core::{Cancel, Error, Hash, Progress, Result, State, UploadState, Version};
 use strata_remote::{Connected, Layout};
 
@@ -77,6 +77,36 @@ pub(crate) fn may_be_elsewhere(v: &Version) -> bool {
     v.remote.is_some() && matches!(v.upload_state, UploadState::Uploaded | UploadState::Remote)
 }
 
+impl Holdings {
+    /// Counts the stored entries of `m`, and those `is_here` says the store holds.
+    pub(crate) fn count(m: &strata_core::Manifest, is_here: impl Fn(&Hash) -> bool) -> Holdings {
+        let mut h = Holdings {
+            local: String::new(),
+            files: 0,
+            bytes: 0,
+            local_files: 0,
+            local_bytes: 0,
+        };
+        for e in m.entries().iter().filter(|e| e.link.is_none()) {
+            h.files += 1;
+            h.bytes += e.size;
+            if is_here(&e.hash) {
+                h.local_files += 1;
+                h.local_bytes += e.size;
+            }
+        }
+        h.local = if h.local_files == h.files {
+            "complete"
+        } else if h.local_files == 0 {
+            "none"
+        } else {
+            "partial"
+        }
+        .into();
+        h
+    }
+}
+
 /// One version that passed the local checks, with what the remote must hold for it.
 struct Candidate {
     v: Version,
@@ -88,30 +118,9 @@ impl Engine {
     /// How much of `v`'s stored content (links left out: they are not stored) is here.
     pub fn holdings(&self, v: &Version) -> Result<Holdings> {
         let m = self.manifest_of(v)?;
-        let stored: Vec<_> = m.entries().iter().filter(|e| e.link.is_none()).collect();
-        let here = self
-            .store
-            .locate_all(stored.iter().map(|e| (&e.hash, e.size)))?;
-        let mut h = Holdings {
-            local: String::new(),
-            files: stored.len() as u64,
-            bytes: stored.iter().map(|e| e.size).sum(),
-            local_files: 0,
-            local_bytes: 0,
-        };
-        for e in stored.iter().filter(|e| here.contains_key(&e.hash)) {
-            h.local_files += 1;
-            h.local_bytes += e.size;
-        }
-        h.local = if h.local_files == h.files {
-            "complete"
-        } else if h.local_files == 0 {
-            "none"
-        } else {
-            "partial"
-        }
-        .into();
-        Ok(h)
+        let stored = m.entries().iter().filter(|e| e.link.is_none());
+        let here = self.store.locate_all(stored.map(|e| (&e.hash, e.size)))?;
+        Ok(Holdings::count(&m, |h| here.contains_key(h)))
     }
 
     /// Drops the local content of the versions `references` name, when their remote holds it.
@@ -157,9 +166,18 @@ impl Engine {
                         objects,
                     });
                 }
+                _ if matches!(
+                    v.upload_state,
+                    UploadState::Pending | UploadState::Uploading
+                ) =>
+                {
+                    report.kept.push(kept(
+                        "not uploaded yet (waiting): this is the only copy (push it first)".into(),
+                    ))
+                }
                 _ => report.kept.push(kept(format!(
-                    "not uploaded ({}): this is the only copy (upload or push it first)",
-                    v.upload_state.as_str()
+                    "not uploaded: this is the only copy (upload it first: strata upload {})",
+                    v.label()
                 ))),
             }
         }
@@ -169,6 +187,8 @@ impl Engine {
             by_remote.entry(c.remote.clone()).or_default().push(c);
         }
         let mut safe: Vec<(Candidate, Hash)> = Vec::new();
+        // The first remote found lacking content, for the error when nothing could be freed.
+        let mut lacking: Option<String> = None;
         for (remote, list) in by_remote {
             let conn = self.connect_to(Some(&remote), None)?;
             for (c, reason) in block_on(self.check_remote_holds(&conn, list, cancel))?? {
@@ -177,22 +197,30 @@ impl Engine {
                         let manifest = c.v.manifest;
                         safe.push((c, manifest));
                     }
-                    Some(reason) => report.kept.push(KeptVersion {
-                        version: c.v.label(),
-                        id: c.v.id.clone(),
-                        reason,
-                    }),
+                    Some(reason) => {
+                        lacking.get_or_insert_with(|| remote.clone());
+                        report.kept.push(KeptVersion {
+                            version: c.v.label(),
+                            id: c.v.id.clone(),
+                            reason,
+                        })
+                    }
                 }
             }
         }
         if safe.is_empty() {
-            return Err(refusal(&report.kept));
+            return Err(refusal(&report.kept, lacking.as_deref()));
         }
         cancel.check()?;
 
         // From here on, local changes: under the exclusive lock, with the catalog read again
         // so a version made meanwhile counts among those whose content stays.
-        let _guard = self.store.gc_guard()?;
+        let _guard = self.store.gc_guard().map_err(|e| match e {
+            Error::Locked(_) => Error::Locked(
+                "another strata process is writing to the store; run free when it is done".into(),
+            ),
+            e => e,
+        })?;
         let all = self.catalog.all_versions()?;
         let freeing: HashSet<&str> = safe
             .iter()
@@ -358,20 +386,25 @@ impl Engine {
     }
 }
 
-/// Nothing could be freed: the reasons, as one error. A version that is only here is refused
-/// (`invalid`, pushing is what helps); a remote that lacks content is a `not_found` on it.
-fn refusal(kept: &[KeptVersion]) -> Error {
+/// Nothing could be freed: the reasons, as one error. A remote that lacks content is a
+/// `not_found` on it (`verify --remote` names what is missing); a version only here is refused
+/// as `invalid`, with `push` as the remedy when it is already queued.
+fn refusal(kept: &[KeptVersion], lacking: Option<&str>) -> Error {
     let text = kept
         .iter()
         .map(|k| format!("{}: {}", k.version, k.reason))
         .collect::<Vec<_>>()
         .join("; ");
     let msg = format!("nothing freed; {text}");
+    if let Some(remote) = lacking {
+        return Error::remote_failure(remote, Kind::NotFound, msg).with_remedy(Remedy::Verify);
+    }
+    let err = Error::invalid(msg);
     if kept.iter().all(|k| k.reason.starts_with("a draft")) {
-        Error::invalid(msg).with_remedy(Remedy::Finalize)
-    } else if kept.iter().any(|k| k.reason.starts_with("not uploaded")) {
-        Error::invalid(msg).with_remedy(Remedy::Push)
+        err.with_remedy(Remedy::Finalize)
+    } else if kept.iter().all(|k| k.reason.contains("(push it first)")) {
+        err.with_remedy(Remedy::Push)
     } else {
-        Error::invalid(msg).with_remedy(Remedy::Verify)
+        err
     }
 }
