@@ -144,6 +144,17 @@ fn the_only_copy_is_never_freed() {
         env.run(&["free", reference]).fails();
     }
     assert_eq!(env.store_files(), files, "nothing was dropped");
+    // Uploaded but pinned for use offline: kept until unpinned.
+    env.ok(&["upload", "d/x"]);
+    env.ok(&["cache", "pin", "d/x"]);
+    let pinned = env.run(&["free", "d/x"]).fails();
+    assert!(
+        pinned.error().contains("cache unpin"),
+        "{}",
+        pinned.stderr()
+    );
+    env.ok(&["cache", "unpin", "d/x"]);
+    env.ok(&["free", "d/x"]);
     env.ok(&["verify", "d/x"]);
 }
 

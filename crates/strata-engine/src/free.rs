@@ -141,6 +141,7 @@ impl Engine {
         self.online("freeing local content (the remote is checked first)")?;
         let mut report = FreeReport::default();
         let mut candidates = Vec::new();
+        let pinned = self.catalog.pinned()?;
         for v in asked {
             let kept = |reason: String| KeptVersion {
                 version: v.label(),
@@ -152,6 +153,12 @@ impl Engine {
                 (_, State::Draft) => report.kept.push(kept(
                     "a draft: its content is only here (finalize and upload it first)".into(),
                 )),
+                // Pinning asks for the version to stay here (for offline use): that wins until
+                // it is unpinned.
+                _ if pinned.contains(&v.id) => report.kept.push(kept(format!(
+                    "pinned in the cache, kept for use offline (strata cache unpin {} first)",
+                    v.label()
+                ))),
                 (Some(remote), _) if on_remote => {
                     let objects = self
                         .manifest_of(&v)?
