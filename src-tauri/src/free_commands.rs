@@ -25,6 +25,8 @@ pub struct WaitingDto {
     #[ts(type = "number")]
     pub events: u64,
     pub drafts: Vec<VersionDto>,
+    /// The default remote, if there is one (without one, nothing can be sent).
+    pub remote: Option<String>,
 }
 
 /// What "Free local space" did.
@@ -79,6 +81,7 @@ pub async fn waiting(state: State<'_, AppState>) -> Res<WaitingDto> {
             versions: versions.into_iter().map(Into::into).collect(),
             events: events as u64,
             drafts: e.drafts()?.into_iter().map(Into::into).collect(),
+            remote: e.remote(None).ok().map(|r| r.name),
         })
     })
     .await

@@ -12,4 +12,8 @@ versions: Array<VersionDto>,
 /**
  * Catalog changes (publish, delete, rename, move) waiting to be sent.
  */
-events: number, drafts: Array<VersionDto>, };
+events: number, drafts: Array<VersionDto>, 
+/**
+ * The default remote, if there is one (without one, nothing can be sent).
+ */
+remote: string | null, };

@@ -13,8 +13,8 @@ export function Sidebar(props: {
   onToggleOffline: () => void;
   /** "Unreachable" next to the switch: the default remote did not answer the last probe. */
   unreachable: { text: string; title: string } | null;
-  /** Versions and catalog changes waiting to be sent. */
-  waiting: number;
+  /** Versions and catalog changes waiting to be sent; null hides the action (no remote). */
+  waiting: number | null;
   onWaiting: () => void;
   onOpen: (dataset: string) => void;
   onNew: () => void;
@@ -95,9 +95,11 @@ export function Sidebar(props: {
       <button className="ghost wide remotes-link" onClick={props.onRemotes} data-test="open-remotes">
         Remotes &amp; sharing
       </button>
-      <button className="ghost wide remotes-link" onClick={props.onWaiting} data-test="open-waiting">
-        Upload &amp; finalize waiting ({props.waiting})
-      </button>
+      {props.waiting !== null && (
+        <button className="ghost wide remotes-link" onClick={props.onWaiting} data-test="open-waiting">
+          Upload &amp; finalize waiting ({props.waiting})
+        </button>
+      )}
       <button
         className={`offline-toggle ${props.offline ? "on" : ""}`}
         onClick={props.onToggleOffline}

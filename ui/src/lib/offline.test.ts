@@ -45,16 +45,18 @@ describe("unreachable badge", () => {
 });
 
 describe("upload & finalize waiting", () => {
-  const w: WaitingDto = { versions: [version("a", "1.0.0")], events: 2, drafts: [version("b", "1.0.1"), version("c", "1.0.2")] };
+  const w: WaitingDto = { versions: [version("a", "1.0.0")], events: 2, drafts: [version("b", "1.0.1"), version("c", "1.0.2")], remote: "team" };
 
   it("counts what waits, not the drafts", () => {
     expect(waitingCount(w)).toBe(3);
-    expect(waitingCount(null)).toBe(0);
+    expect(waitingCount({ ...w, versions: [], events: 0 })).toBe(0);
+    expect(waitingCount({ ...w, versions: [], events: 0, remote: null })).toBeNull();
+    expect(waitingCount(null)).toBeNull();
   });
 
   it("names what the button does for what is ticked", () => {
     expect(waitingAction(w, new Set())).toBe("Upload 1 version, send 2 catalog changes");
     expect(waitingAction(w, new Set(["b"]))).toBe("Finalize 1 draft, upload 2 versions, send 2 catalog changes");
-    expect(waitingAction({ versions: [], events: 0, drafts: [] }, new Set())).toBe("Nothing to send");
+    expect(waitingAction({ versions: [], events: 0, drafts: [], remote: "team" }, new Set())).toBe("Nothing to send");
   });
 });

@@ -46,9 +46,12 @@ export function unreachableBadge(reach: ReachDto | null, offline: boolean): { te
 }
 
 /** What the sidebar's "Upload & finalize waiting (N)" counts: versions and catalog changes
- *  waiting (drafts are offered in the dialog, not counted: they are not waiting yet). */
-export function waitingCount(w: WaitingDto | null): number {
-  return w ? w.versions.length + w.events : 0;
+ *  waiting (drafts are offered in the dialog, not counted: they are not waiting yet). Null (no
+ *  action shown) without a remote and nothing waiting. */
+export function waitingCount(w: WaitingDto | null): number | null {
+  if (!w) return null;
+  const n = w.versions.length + w.events;
+  return w.remote || n > 0 ? n : null;
 }
 
 /** The dialog's button, in words, for what is ticked. */
