@@ -49,6 +49,11 @@ const COMMANDS: &[&str] = &[
     "file_thumbnails",
     "start_at_login",
     "set_start_at_login",
+    "waiting",
+    "finalize_and_push",
+    "free_version",
+    "local_content",
+    "remote_reachable",
 ];
 
 fn main() {

@@ -799,6 +799,10 @@ mod bindings {
         WatchDto::export_all_to(dir).unwrap();
         WatchStateDto::export_all_to(dir).unwrap();
         WatchAddRequest::export_all_to(dir).unwrap();
+        crate::free_commands::WaitingDto::export_all_to(dir).unwrap();
+        crate::free_commands::FreeDto::export_all_to(dir).unwrap();
+        crate::free_commands::LocalContentDto::export_all_to(dir).unwrap();
+        crate::free_commands::ReachDto::export_all_to(dir).unwrap();
     }
 
     fn files(dir: &Path) -> Vec<String> {

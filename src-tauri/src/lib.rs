@@ -6,6 +6,7 @@
 mod alerts;
 pub mod commands;
 pub mod dto;
+pub mod free_commands;
 pub mod insight_commands;
 pub mod login_item;
 mod progress;
@@ -78,6 +79,11 @@ macro_rules! handlers {
             $crate::insight_commands::file_thumbnails,
             $crate::login_item::start_at_login,
             $crate::login_item::set_start_at_login,
+            $crate::free_commands::waiting,
+            $crate::free_commands::finalize_and_push,
+            $crate::free_commands::free_version,
+            $crate::free_commands::local_content,
+            $crate::free_commands::remote_reachable,
         ]
     };
 }

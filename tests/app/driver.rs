@@ -138,6 +138,15 @@ impl Session {
         }
     }
 
+    /// Waits until no element matches `css`.
+    pub async fn wait_gone(&self, css: &str) {
+        let start = Instant::now();
+        while self.client.find(Locator::Css(css)).await.is_ok() {
+            assert!(start.elapsed() < PATIENCE, "'{css}' never went away");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     pub async fn click(&self, css: &str) {
         let e = self.wait_for(css).await;
         e.click()

@@ -7,6 +7,7 @@
 
 mod desktop;
 mod driver;
+mod offline;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -777,7 +778,7 @@ async fn a_session_is_exported_and_imported_through_the_dialogs() {
     s.type_into("[data-test=import-path]", file.to_str().unwrap())
         .await;
     s.click("[data-test=import-finalize]").await;
-    shot.take(&s, "11-import-session").await;
+    shot.take(&s, "13-import-session").await;
     s.click("[data-test=import-run]").await;
     s.wait_text(
         "[data-test=transfer-done]",

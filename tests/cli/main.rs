@@ -7,6 +7,7 @@ mod cache;
 mod chaos;
 mod concurrency;
 mod crash;
+mod free;
 mod get;
 mod ignore;
 mod locks;

@@ -27,6 +27,7 @@ on_every_backend!(
     a_subset_fetches_only_its_own_bytes,
     stats_of_a_remote_version_fetch_its_labels_not_its_images,
     a_laptop_session_is_uploaded_and_finalized_from_another_home,
+    freed_content_comes_back_from_the_remote,
 );
 
 /// 120 small files in 4 classes and one 2 MB file (stored loose, sent in one piece).
@@ -548,4 +549,35 @@ fn a_laptop_session_is_uploaded_and_finalized_from_another_home(kind: Kind, name
         tree(&sixth.path("copy")),
         tree(&fourth.path(&format!("f-{}", ids[2])))
     );
+}
+
+/// `free` checks the bucket itself (a pack cut short there keeps the version), drops the local
+/// content, and `get` fetches it back byte for byte.
+fn freed_content_comes_back_from_the_remote(kind: Kind, name: &str) {
+    let b = Backend::new(kind, name);
+    let a = b.home();
+    let data = dataset(&a);
+    a.ok(&["snapshot", "p/d", data.to_str().unwrap(), "--upload"]);
+    let (pack, _) = b.list("packs").into_iter().next().expect("a pack");
+    let original = b.read(&pack);
+    b.write(&pack, original[..original.len() / 2].to_vec());
+    let r = a.run(&["free", "p/d"]).fails();
+    assert!(
+        r.error().contains("has") && r.error().contains("bytes where"),
+        "{}",
+        r.stderr()
+    );
+    a.ok(&["verify", "p/d"]);
+
+    b.write(&pack, original);
+    let freed = a.json(&["free", "p/d"]);
+    assert_eq!(freed["freed"][0]["version"], "p/d@1.0.0", "{freed}");
+    assert!(freed["store_bytes"].as_u64().unwrap() > 2 << 20, "{freed}");
+    assert!(a.store_files().iter().all(|f| f.contains("/manifests/")));
+    let list = a.json(&["cache", "list"]);
+    assert_eq!(list["versions"][0]["local"], "none", "{list}");
+    let got = a.json(&["get", "p/d", "--to", "copy"]);
+    assert_eq!(got["fetched_objects"], 121, "{got}");
+    assert_eq!(tree(&a.path("copy")), tree(&data), "byte for byte");
+    a.ok(&["verify", "p/d"]);
 }

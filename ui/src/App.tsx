@@ -1,10 +1,11 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { listen } from "@tauri-apps/api/event";
 import { getCurrentWebview } from "@tauri-apps/api/webview";
-import { api, asApiError, type ApiError, type CatalogDto, type NoticeDto } from "./api";
-import { bytes, changeSummary } from "./lib/format";
+import { api, asApiError, type ApiError, type CatalogDto, type NoticeDto, type ReachDto, type WaitingDto } from "./api";
+import { changeSummary } from "./lib/format";
 import type { LocalRemedies, ReportError } from "./lib/errors";
 import { addNotice, type Notice, type Tone } from "./lib/notices";
+import { PROBE_EVERY_MS, unreachableBadge, waitingCount } from "./lib/offline";
 import { RemotesPage } from "./components/RemotesPage";
 import { ExportSession, ImportSession } from "./components/SessionDialog";
 import { DatasetPage } from "./components/DatasetPage";
@@ -15,6 +16,7 @@ import { Notices } from "./components/Notices";
 import { Sidebar } from "./components/Sidebar";
 import { TasksPanel, useTasks } from "./components/Tasks";
 import { VersionPage } from "./components/VersionPage";
+import { WaitingDialog } from "./components/WaitingDialog";
 import { WatchesPage } from "./components/WatchesPage";
 import { Welcome } from "./components/Welcome";
 
@@ -34,6 +36,9 @@ export function App() {
   const [failure, setFailure] = useState<{ error: ApiError; remedies?: LocalRemedies } | null>(null);
   const [notices, setNotices] = useState<Notice[]>([]);
   const [offline, setOffline] = useState(false);
+  const [reach, setReach] = useState<ReachDto | null>(null);
+  const [waiting, setWaiting] = useState<WaitingDto | null>(null);
+  const [waitingOpen, setWaitingOpen] = useState(false);
   const [newFor, setNewFor] = useState<null | { dataset?: string; folder?: string }>(null);
   const [session, setSession] = useState<null | "export" | "import">(null);
   const routeNow = useRef(route);
@@ -41,7 +46,24 @@ export function App() {
   const nextNotice = useRef(1);
   const nextLogin = useRef(1);
 
-  const report: ReportError = useCallback((e, remedies) => setFailure({ error: asApiError(e), remedies }), []);
+  // Whether the default remote answers: at start, every minute, after going online and after an
+  // `unavailable` error. Only a badge: the offline switch stays the user's.
+  const probe = useCallback(() => {
+    api.remoteReachable().then(setReach, () => {});
+  }, []);
+  useEffect(() => {
+    probe();
+    const t = setInterval(probe, PROBE_EVERY_MS);
+    return () => clearInterval(t);
+  }, [probe]);
+  const report: ReportError = useCallback(
+    (e, remedies) => {
+      const error = asApiError(e);
+      if (error.kind === "unavailable") probe();
+      setFailure({ error, remedies });
+    },
+    [probe],
+  );
   const notify = useCallback(
     (message: string, tone: Tone = "info") => setNotices((l) => addNotice(l, { key: nextNotice.current++, message, tone })),
     [],
@@ -49,10 +71,13 @@ export function App() {
 
   const reload = useCallback(() => {
     api.catalog().then(setCatalog, (e) => report(e, { retry: reload }));
+    api.waiting().then(setWaiting, () => {});
     setRefresh((r) => r + 1);
   }, [report]);
 
-  const tasks = useTasks(reload, notify);
+  const tasks = useTasks(reload, notify, (e) => {
+    if (e.kind === "unavailable") probe();
+  });
   const start = tasks.start;
 
   useEffect(() => {
@@ -92,17 +117,9 @@ export function App() {
     [start],
   );
 
-  const push = useCallback(
-    () =>
-      start({
-        title: "Upload & finalize everything waiting",
-        start: (p) => api.push(p),
-        pausable: true,
-        unit: "objects",
-        describe: (r) => `${r.uploaded.length} versions (${bytes(r.sentBytes)}) and ${r.events} catalog changes sent`,
-      }),
-    [start],
-  );
+  // "Upload & finalize waiting" (the Remotes page's button, the sidebar's and the `push` remedy):
+  // the dialog lists what waits and the drafts, and runs finalize-then-push as one task.
+  const push = useCallback(() => setWaitingOpen(true), []);
 
   // Pull once at start when a remote is set up: the team's new versions show up on their own.
   useEffect(() => {
@@ -119,11 +136,12 @@ export function App() {
       api.setOfflineMode(to).then(
         (now) => {
           setOffline(now);
+          if (!now) probe();
           reload();
         },
         (e) => report(e, { retry: () => changeOffline(to) }),
       ),
-    [reload, report],
+    [reload, report, probe],
   );
 
   const remedies: AppRemedies = useMemo(
@@ -160,6 +178,9 @@ export function App() {
           current={current}
           offline={offline}
           onToggleOffline={() => changeOffline(!offline)}
+          unreachable={unreachableBadge(reach, offline)}
+          waiting={waitingCount(waiting)}
+          onWaiting={push}
           onOpen={(d) => setRoute({ page: "dataset", dataset: d })}
           onNew={() => setNewFor({})}
           onHome={() => setRoute({ page: "home" })}
@@ -235,6 +256,7 @@ export function App() {
             }}
           />
         )}
+        {waitingOpen && <WaitingDialog start={start} offline={offline} onClose={() => setWaitingOpen(false)} onError={(e) => report(e)} />}
         {newFor && <NewDataset dataset={newFor.dataset} initialFolder={newFor.folder} onCancel={() => setNewFor(null)} onSubmit={snapshot} />}
       </div>
     </RemediesContext.Provider>

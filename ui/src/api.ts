@@ -31,12 +31,17 @@ import type { ExportDto } from "./bindings/ExportDto";
 import type { RegionDto } from "./bindings/RegionDto";
 import type { ImportDto } from "./bindings/ImportDto";
 import type { ImportedDto } from "./bindings/ImportedDto";
+import type { WaitingDto } from "./bindings/WaitingDto";
+import type { FreeDto } from "./bindings/FreeDto";
+import type { LocalContentDto } from "./bindings/LocalContentDto";
+import type { ReachDto } from "./bindings/ReachDto";
 
 export type { ApiError, ErrorKind, NoticeDto, CatalogDto, ChangeDto, CopyDto, CopyRequest, DiffDto, FilePageDto, ProgressDto, VersionDetailDto, VersionDto };
 export type { RemotesDto, RemoteDto, RemoteRequest, ProbeDto, PullDto, UploadDto, PushDto };
 export type { NoticeTone, WatchDto, WatchAddRequest, WatchPhase, WatchStateDto };
 export type { InsightDto, PreviewDto, RegionDto, ThumbDto };
 export type { ExportDto, ImportDto, ImportedDto };
+export type { WaitingDto, FreeDto, LocalContentDto, ReachDto };
 
 const KINDS: readonly ErrorKind[] = ["not_found", "invalid", "conflict", "unauthorized", "unavailable", "corrupt", "cancelled", "internal"];
 
@@ -146,6 +151,16 @@ export const api = {
     task<ExportDto>("export_session", { what, since, path }, onProgress),
   importSession: (path: string, finalize: boolean, upload: boolean, onProgress: (p: ProgressDto) => void) =>
     task<ImportDto>("import_session", { path, finalize, upload }, onProgress),
+  /** What "Upload & finalize waiting" lists: versions and changes waiting, and the drafts. */
+  waiting: () => invoke<WaitingDto>("waiting"),
+  /** Finalizes the drafts given, then uploads and sends everything waiting. */
+  finalizeAndPush: (drafts: string[], onProgress: (p: ProgressDto) => void) =>
+    task<PushDto>("finalize_and_push", { drafts }, onProgress),
+  /** Drops the version's local content once its remote is checked to hold it. */
+  free: (reference: string, onProgress: (p: ProgressDto) => void) => task<FreeDto>("free_version", { reference }, onProgress),
+  localContent: (reference: string) => invoke<LocalContentDto>("local_content", { reference }),
+  /** One cheap probe of the default remote. */
+  remoteReachable: () => invoke<ReachDto>("remote_reachable"),
   offlineMode: () => invoke<boolean>("offline_mode"),
   setOfflineMode: (offline: boolean) => invoke<boolean>("set_offline_mode", { offline }),
 };

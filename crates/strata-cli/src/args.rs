@@ -234,6 +234,12 @@ pub enum Command {
         #[arg(long, value_name = "NAME", requires = "upload")]
         remote: Option<String>,
     },
+    /// Drop the local content of versions a remote holds (checked there first); they stay
+    /// listed and `get` fetches them back
+    Free {
+        #[arg(required = true)]
+        references: Vec<String>,
+    },
     /// Re-hash a version's stored content (or the remote's copy) and report every mismatch
     Verify {
         reference: String,

@@ -5,13 +5,15 @@
 //! in between leaves only trash, which the next cache operation finishes. Nothing is ever taken
 //! for a whole copy while half removed, and a leftover never blocks a later removal.
 
+use std::collections::HashMap;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 
 use serde::Serialize;
-use strata_core::{IoContext, Result, Version};
+use strata_core::{Hash, IoContext, Result, Version};
 
+use crate::free::Holdings;
 use crate::get::{GetRequest, ViewMeta};
 use crate::Engine;
 
@@ -28,9 +30,25 @@ pub struct CachedCopy {
     pub pinned: bool,
 }
 
+/// What one version holds here: its stored content in the local store, and its read-only
+/// copies.
+#[derive(Clone, Debug, Serialize)]
+pub struct VersionHoldings {
+    pub version: String,
+    pub id: String,
+    /// The remote that holds it, when it is uploaded or pulled.
+    pub remote: Option<String>,
+    #[serde(flatten)]
+    pub holdings: Holdings,
+    /// Keys of its read-only copies (in `copies`).
+    pub copies: Vec<String>,
+}
+
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct CacheReport {
     pub copies: Vec<CachedCopy>,
+    /// Every version, with how much of its content is here (`cache list` only).
+    pub versions: Vec<VersionHoldings>,
     /// Bytes the cache takes on disk (extracted objects; links to the store cost nothing).
     pub disk_bytes: u64,
     pub evicted: Vec<String>,
@@ -72,9 +90,51 @@ impl Engine {
         copies.sort_by_key(|c| std::cmp::Reverse(c.last_used));
         Ok(CacheReport {
             copies,
+            versions: Vec::new(),
             disk_bytes: self.pool_bytes(),
             evicted: Vec::new(),
         })
+    }
+
+    /// The cached copies and, for every version, what it holds here.
+    #[tracing::instrument(skip_all)]
+    pub fn cache_list_versions(&self) -> Result<CacheReport> {
+        let mut report = self.cache_list()?;
+        let versions = self.catalog.all_versions()?;
+        // Versions share most of their content: every distinct object is looked up once.
+        let mut manifests = Vec::with_capacity(versions.len());
+        let mut objects: HashMap<Hash, u64> = HashMap::new();
+        for v in &versions {
+            let m = self.manifest_of(v)?;
+            for e in m.entries().iter().filter(|e| e.link.is_none()) {
+                objects.insert(e.hash, e.size);
+            }
+            manifests.push(m);
+        }
+        let here = self
+            .store
+            .locate_all(objects.iter().map(|(h, s)| (h, *s)))?;
+        for (v, m) in versions.into_iter().zip(manifests) {
+            let holdings = Holdings::count(&m, |h| here.contains_key(h));
+            let remote = if crate::free::may_be_elsewhere(&v) {
+                v.remote.clone()
+            } else {
+                None
+            };
+            report.versions.push(VersionHoldings {
+                version: v.label(),
+                copies: report
+                    .copies
+                    .iter()
+                    .filter(|c| c.meta.version_id == v.id)
+                    .map(|c| c.meta.key.clone())
+                    .collect(),
+                id: v.id,
+                remote,
+                holdings,
+            });
+        }
+        Ok(report)
     }
 
     pub(crate) fn pool_bytes(&self) -> u64 {

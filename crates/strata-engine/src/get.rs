@@ -490,7 +490,10 @@ impl Engine {
                 Some(w) => write.push((*w).clone()),
                 None => remove.push(have.path.clone()),
             }
-            if self.store.locate(&have.hash, have.size)?.is_none() {
+            // Content freed here is on a remote: not a local edit, and not lost.
+            if self.store.locate(&have.hash, have.size)?.is_none()
+                && !self.store.on_some_remote(&have.hash)?
+            {
                 lost.push(have.path.clone());
             }
         }

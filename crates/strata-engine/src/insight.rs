@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
-use strata_core::{Cancel, Entry, Error, Hash, IoContext, Progress, Result, UploadState, Version};
+use strata_core::{Cancel, Entry, Error, Hash, IoContext, Progress, Result, Version};
 use strata_insight::{
     ClassStat, Comparison, Content, LabelSource, Preview, PreviewOptions, Stats, Warning,
 };
@@ -263,7 +263,7 @@ impl Engine {
         let content = StoreContent {
             store: &self.store,
             places,
-            partly_remote: v.upload_state == UploadState::Remote,
+            partly_remote: crate::free::may_be_elsewhere(v),
             skipped: AtomicU64::new(0),
         };
         let mut stats = strata_insight::stats(&entries, &content, labels, progress, cancel)?;
@@ -300,7 +300,7 @@ impl Engine {
                 .map(|e| (&e.hash, e.size))
         };
         let places = self.store.locate_all(stored())?;
-        if v.upload_state != UploadState::Remote {
+        if !crate::free::may_be_elsewhere(v) {
             return Ok(places);
         }
         let missing: Vec<Entry> = entries

@@ -21,7 +21,7 @@
 //! | `list`, `diff` | `list`, `list_versions`, `show`, `files`, `log`; `diff` |
 //! | `get`, `cache` | `get` a copy ([`GetRequest`]), or switch a mutable one in place; the read-only cache: `cache_list`, `cache_evict`, `cache_pin` |
 //! | `insight` | `stats` of a version ([`StatsRequest`]) and against another: label source, classes per split, image sizes, what moved; cached by manifest and label source |
-//! | `verify`, `gc` | `verify`, `verify_remote`; `gc`, `gc_remote` |
+//! | `verify`, `gc`, `free` | `verify`, `verify_remote`; `gc`, `gc_remote`; `free` (drop local content a remote holds), `holdings` |
 //! | `remote` | remotes: `remote_add`, `remote_login`, `remote_test`, defaults |
 //! | `upload`, `fetch`, `pull`, `push` | content and catalog to and from a remote |
 //! | `share` | a change to shared versions sent now, or queued for `push` |
@@ -40,6 +40,7 @@ mod draft;
 mod engine;
 mod fetch;
 mod finalize;
+mod free;
 mod gc;
 mod get;
 mod insight;
@@ -64,11 +65,12 @@ mod watch;
 mod writers;
 
 pub use annotate::MetaOp;
-pub use cache::{CacheReport, CachedCopy};
+pub use cache::{CacheReport, CachedCopy, VersionHoldings};
 pub use create::CreateRequest;
 pub use diff::{Modified, VersionDiff};
 pub use draft::{AddRequest, Change};
 pub use engine::Engine;
+pub use free::{FreeReport, FreedVersion, Holdings, KeptVersion};
 pub use gc::RemoteGcReport;
 pub use get::{GetOutcome, GetRequest};
 pub use insight::{AgainstReport, StatsReport, StatsRequest, ThumbnailResult};

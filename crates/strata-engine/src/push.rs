@@ -85,6 +85,40 @@ impl Engine {
     }
 
     /// Versions waiting to be uploaded and events waiting to be sent.
+    /// Finalizes the drafts named (each queued for its remote), then pushes everything waiting:
+    /// "Upload & finalize waiting" in one action. A draft finalized before a failed push stays
+    /// final and queued, as a version finalized offline does.
+    #[tracing::instrument(skip_all, fields(drafts = drafts.len()))]
+    pub fn finalize_and_push(
+        &mut self,
+        drafts: &[String],
+        progress: &dyn Progress,
+        cancel: &Cancel,
+    ) -> Result<PushOutcome> {
+        self.online("push")?;
+        for d in drafts {
+            cancel.check()?;
+            let v = self.finalize(d)?;
+            if v.upload_state == UploadState::Local {
+                let dataset = strata_core::DatasetName::parse(&v.full_name())?;
+                let spec = self.remote_for(None, Some(&dataset))?;
+                self.catalog
+                    .write(|w| w.set_remote(&v.id, Some(&spec.name), UploadState::Pending))?;
+            }
+        }
+        self.push(None, progress, cancel)
+    }
+
+    /// Drafts: what "Upload & finalize waiting" offers to finalize besides what waits.
+    pub fn drafts(&self) -> Result<Vec<Version>> {
+        Ok(self
+            .catalog
+            .all_versions()?
+            .into_iter()
+            .filter(|v| v.state == State::Draft)
+            .collect())
+    }
+
     pub fn pending(&self) -> Result<(Vec<Version>, usize)> {
         let vs = self
             .catalog

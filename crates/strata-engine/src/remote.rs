@@ -4,7 +4,7 @@
 use strata_core::error::Remedy;
 use strata_core::remote::validate_remote_name;
 use strata_core::{DatasetName, Error, RemoteSpec, Result};
-use strata_remote::{keychain, probe, Location, Probe};
+use strata_remote::{connect, keychain, probe, Location, Probe};
 
 use crate::runtime::block_on;
 
@@ -154,6 +154,40 @@ impl Engine {
     pub fn remote_test(&self, name: Option<&str>) -> Result<Probe> {
         let connected = self.connect_to(name, None)?;
         block_on(probe(&connected))?
+    }
+
+    /// Whether the default remote answers now, for the app's "unreachable" badge: one HEAD of
+    /// the bucket's Strata folder (nothing written, unlike `remote_test`), given up after
+    /// `within` so a dead network costs seconds, not the transfer retries. `Ok(None)`: no remote,
+    /// or offline (the switch forbids the network, probes included).
+    pub fn default_remote_answers(
+        &self,
+        within: std::time::Duration,
+    ) -> Result<Option<(String, Result<u64>)>> {
+        let Ok(spec) = self.remote(None) else {
+            return Ok(None);
+        };
+        if self.offline {
+            return Ok(None);
+        }
+        let started = std::time::Instant::now();
+        let answer = connect(&spec).and_then(|c| {
+            let key = strata_remote::Layout::new(&c.prefix).dir("log");
+            block_on(async {
+                match tokio::time::timeout(within, c.size_of(&key)).await {
+                    Ok(r) => r.map(|_| ()),
+                    Err(_) => Err(Error::remote_failure(
+                        &spec.name,
+                        strata_core::error::Kind::Unavailable,
+                        format!("no answer within {} s", within.as_secs()),
+                    )),
+                }
+            })?
+        });
+        Ok(Some((
+            spec.name.clone(),
+            answer.map(|_| started.elapsed().as_millis() as u64),
+        )))
     }
 
     /// The remote a dataset is shared through when it is not the default one.

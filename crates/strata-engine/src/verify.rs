@@ -59,6 +59,18 @@ impl Engine {
                 v.remote.as_deref().unwrap_or("?")
             )));
         }
+        // Content missing from a version only here is a finding (below); from one its remote
+        // holds, it was freed.
+        let held = self.holdings(&v)?;
+        if crate::free::may_be_elsewhere(&v) && held.local_files < held.files {
+            return Err(strata_core::Error::invalid(format!(
+                "{} has {} of its {} stored files here; the rest was freed and is on remote                  '{}' only (verify it there with --remote, or get it first)",
+                v.label(),
+                held.local_files,
+                held.files,
+                v.remote.as_deref().unwrap_or("?")
+            )));
+        }
         let m = self.manifest_of(&v)?;
         let (linked, stored): (Vec<&strata_core::Entry>, Vec<&strata_core::Entry>) =
             m.entries().iter().partition(|e| e.link.is_some());

@@ -10,6 +10,7 @@
 //! - `stat/<root-hash>.bin`: the stat cache of each scanned folder;
 //! - `tmp/`: files being written; never referenced, removed by `gc`.
 
+pub mod free;
 mod fsutil;
 pub mod gc;
 mod imports;

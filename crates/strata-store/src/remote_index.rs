@@ -26,6 +26,8 @@ CREATE TABLE IF NOT EXISTS remote_objects (
     len    INTEGER NOT NULL,
     PRIMARY KEY (remote, hash)
 ) WITHOUT ROWID;
+-- Whether any remote holds a hash (`get` telling freed content from a local edit).
+CREATE INDEX IF NOT EXISTS remote_objects_hash ON remote_objects(hash);
 "#;
 
 impl Store {
@@ -54,6 +56,13 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// Whether any remote is known to hold `h` (content freed here is not lost).
+    pub fn on_some_remote(&self, h: &Hash) -> Result<bool> {
+        let conn = self.index.conn()?;
+        let mut stmt = conn.prepare_cached("SELECT 1 FROM remote_objects WHERE hash = ?1")?;
+        Ok(stmt.exists([&h.0[..]])?)
     }
 
     /// Records places on a remote (a later record for the same hash replaces the earlier).

@@ -11,6 +11,11 @@ export function Sidebar(props: {
   current?: string;
   offline: boolean;
   onToggleOffline: () => void;
+  /** "Unreachable" next to the switch: the default remote did not answer the last probe. */
+  unreachable: { text: string; title: string } | null;
+  /** Versions and catalog changes waiting to be sent; null hides the action (no remote). */
+  waiting: number | null;
+  onWaiting: () => void;
   onOpen: (dataset: string) => void;
   onNew: () => void;
   onHome: () => void;
@@ -92,6 +97,11 @@ export function Sidebar(props: {
       <button className="ghost wide remotes-link" onClick={props.onRemotes} data-test="open-remotes">
         Remotes &amp; sharing
       </button>
+      {props.waiting !== null && (
+        <button className="ghost wide remotes-link" onClick={props.onWaiting} data-test="open-waiting">
+          Upload &amp; finalize waiting ({props.waiting})
+        </button>
+      )}
       <div className="session-links">
         <button className="ghost" onClick={props.onExport} title="Datasets with their drafts and content in one file, for another computer" data-test="open-export">
           Export session…
@@ -115,6 +125,11 @@ export function Sidebar(props: {
         <span>{props.offline ? "Offline" : "Online"}</span>
         <span className="offline-action">{props.offline ? "Go online" : "Work offline"}</span>
       </button>
+      {props.unreachable && (
+        <div className="unreachable" title={props.unreachable.title} data-test="unreachable">
+          <span className="badge upload-pending">{props.unreachable.text}</span> <span>{props.unreachable.title}</span>
+        </div>
+      )}
       {props.catalog && (
         <div className="home-path" title={props.catalog.home}>
           Catalog: {props.catalog.home}

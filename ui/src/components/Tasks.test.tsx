@@ -55,12 +55,14 @@ function operation() {
 async function mount() {
   const div = document.createElement("div");
   const notices: string[] = [];
+  const failures: ApiError[] = [];
   let settled = 0;
   let start!: StartTask;
   function Harness() {
     const tasks = useTasks(
       () => settled++,
       (m) => notices.push(m),
+      (e) => failures.push(e),
     );
     start = tasks.start;
     return <TasksPanel tasks={tasks} />;
@@ -68,7 +70,7 @@ async function mount() {
   await act(async () => createRoot(div).render(<Harness />));
   const q = (css: string) => div.querySelector(css) as HTMLElement | null;
   const click = (css: string) => act(async () => (q(css) as HTMLButtonElement).click());
-  return { div, notices, settled: () => settled, start: (s: Parameters<StartTask>[0]) => act(async () => start(s)), q, click };
+  return { div, notices, failures, settled: () => settled, start: (s: Parameters<StartTask>[0]) => act(async () => start(s)), q, click };
 }
 
 test("a running task shows files, bytes, rate and time left; Cancel stops it and says nothing changed", async () => {
@@ -177,4 +179,15 @@ test("a failure its place handles leaves the list; a failed row's remedy replace
   await ui.click("[data-test=error-overwrite]");
   expect(replaced).toBe(1);
   expect(ui.q("[data-test=transfers]")).toBeNull();
+});
+
+test("a failure is told to the app (which probes the remote after an unavailable one); a cancel is not", async () => {
+  const ui = await mount();
+  const op = operation();
+  await ui.start({ title: "Upload a", start: op.start, pausable: true, unit: "objects", describe: () => "sent" });
+  await op.runs[0].fail(error("unavailable", "remote 'team' did not answer", "go_online"));
+  expect(ui.failures.map((e) => e.kind)).toEqual(["unavailable"]);
+  await ui.start({ title: "Upload b", start: op.start, describe: () => "sent" });
+  await op.runs[1].fail(error("cancelled", "cancelled"));
+  expect(ui.failures.length).toBe(1);
 });

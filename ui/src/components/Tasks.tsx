@@ -1,5 +1,5 @@
 import { useCallback, useReducer, useRef } from "react";
-import { asApiError, type Task } from "../api";
+import { asApiError, type ApiError, type Task } from "../api";
 import { isCancelled, type LocalRemedies } from "../lib/errors";
 import { bytes, eta, rate } from "../lib/format";
 import { fraction, tasks, type StartTask, type TaskRow, type TaskSpec } from "../lib/tasks";
@@ -26,13 +26,14 @@ export interface TaskList {
 
 /** Runs the long operations side by side. `onSettled` follows every end (refresh what they
  *  changed); `onNotice` says what a cancel did. */
-export function useTasks(onSettled: () => void, onNotice: (m: string) => void): TaskList {
+/** `onFailure` hears every failure (the app probes the default remote after an `unavailable`). */
+export function useTasks(onSettled: () => void, onNotice: (m: string) => void, onFailure?: (e: ApiError) => void): TaskList {
   const [list, dispatch] = useReducer(tasks, []);
   const handles = useRef(new Map<number, Handle>());
   const nextKey = useRef(1);
   // Read at call time, so `start` stays the same function across renders.
-  const callbacks = useRef({ onSettled, onNotice });
-  callbacks.current = { onSettled, onNotice };
+  const callbacks = useRef({ onSettled, onNotice, onFailure });
+  callbacks.current = { onSettled, onNotice, onFailure };
 
   const launch = useCallback((key: number) => {
     const h = handles.current.get(key);
@@ -56,6 +57,7 @@ export function useTasks(onSettled: () => void, onNotice: (m: string) => void): 
         if (h.run !== run || h.paused) return;
         h.run = null;
         const err = asApiError(e);
+        if (!isCancelled(err)) callbacks.current.onFailure?.(err);
         if (isCancelled(err)) {
           handles.current.delete(key);
           dispatch({ type: "dismiss", key });

@@ -6,7 +6,11 @@ import { VersionPage } from "./VersionPage";
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
-const h = vi.hoisted(() => ({ calls: [] as [string, Record<string, unknown> | undefined][], deleteRefusals: 0 }));
+const h = vi.hoisted(() => ({
+  calls: [] as [string, Record<string, unknown> | undefined][],
+  deleteRefusals: 0,
+  local: null as null | Record<string, unknown>,
+}));
 
 const version = {
   id: "v1",
@@ -38,6 +42,8 @@ vi.mock("@tauri-apps/api/core", () => ({
         return { remotes: [], waitingVersions: 0, waitingEvents: 0, offline: false };
       case "version_files":
         return { total: 0, offset: 0, files: [] };
+      case "local_content":
+        return h.local;
       case "delete_version":
         if (!args?.force && h.deleteRefusals-- > 0)
           throw { code: "conflict", kind: "conflict", message: "datasets/pets@1.0.0 is the parent of team/pets@2.0.0", remote: null, remedy: "force" };
@@ -75,6 +81,7 @@ async function mount() {
 beforeEach(() => {
   h.calls.length = 0;
   h.deleteRefusals = 0;
+  h.local = null;
 });
 
 test("a delete refused because of children offers Delete anyway in the delete dialog", async () => {
@@ -112,4 +119,27 @@ test("a copy into a non-empty folder comes back to the dialog, which offers Repl
   };
   expect(request(ui.started[0])).toMatchObject({ mutable: false, overwrite: false });
   expect(request(ui.started[1])).toMatchObject({ mutable: false, overwrite: true });
+});
+
+test("a version on a remote offers Free local space, says how much, and runs it as a task", async () => {
+  h.local = { local: "complete", files: 3, bytes: 3_000_000, localFiles: 3, localBytes: 3_000_000, remote: "team" };
+  const ui = await mount();
+  expect(ui.q("[data-test=local-content]")?.textContent).toBe("Local content: All here (3.0 MB); also on 'team'");
+  await ui.click("[data-test=free-space]");
+  expect(ui.q("[data-test=free-question]")?.textContent).toContain("(up to 3.0 MB) after checking that 'team' holds all of it");
+  expect(ui.q("[data-test=free-go]")?.textContent).toBe("Free 3.0 MB");
+  await ui.click("[data-test=free-go]");
+  expect(ui.started.map((s) => s.title)).toEqual(["Free local space of datasets/pets@1.0.0"]);
+  ui.started[0].start(() => {});
+  expect(h.calls.filter(([c]) => c === "free_version").map(([, a]) => a?.reference)).toEqual(["v1"]);
+});
+
+test("a version only here is not offered Free local space; a freed one says Get fetches it", async () => {
+  h.local = { local: "complete", files: 3, bytes: 30, localFiles: 3, localBytes: 30, remote: null };
+  let ui = await mount();
+  expect(ui.q("[data-test=free-space]")).toBeNull();
+  h.local = { local: "none", files: 3, bytes: 30, localFiles: 0, localBytes: 0, remote: "team" };
+  ui = await mount();
+  expect(ui.q("[data-test=free-space]")).toBeNull();
+  expect(ui.q("[data-test=local-content]")?.textContent).toBe("Local content: On remote only ('team') — fetched on Get");
 });

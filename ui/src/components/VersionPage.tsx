@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState } from "react";
-import { api, asApiError, type ApiError, type ChangeDto, type CopyDto, type CopyRequest, type VersionDetailDto } from "../api";
+import { api, asApiError, type ApiError, type ChangeDto, type CopyDto, type CopyRequest, type LocalContentDto, type VersionDetailDto } from "../api";
 import type { LocalRemedies, ReportError } from "../lib/errors";
 import { bytes, changeSummary, count, uploadLabel, when } from "../lib/format";
+import { canFree, freeQuestion, localContentLabel } from "../lib/offline";
 import type { StartTask } from "../lib/tasks";
 import { CopyDialog } from "./CopyDialog";
 import { ErrorView } from "./ErrorView";
@@ -10,7 +11,7 @@ import { FolderInput } from "./FolderInput";
 import { InsightSection } from "./InsightSection";
 import { Field, Modal } from "./Modal";
 
-type Dialog = null | "copy" | "add" | "sync" | "remove" | "delete" | "compare";
+type Dialog = null | "copy" | "add" | "sync" | "remove" | "delete" | "compare" | "free";
 
 export function VersionPage(props: {
   reference: string;
@@ -34,6 +35,8 @@ export function VersionPage(props: {
   const [newTag, setNewTag] = useState("");
   const [description, setDescription] = useState("");
   const [hasRemote, setHasRemote] = useState(false);
+  /** How much of the version's content is on this disk (null until known). */
+  const [local, setLocal] = useState<LocalContentDto | null>(null);
   /** A failure shown in the open dialog, with what the dialog can do about it. */
   const [failure, setFailure] = useState<{ error: ApiError; remedies?: LocalRemedies } | null>(null);
   /** The copy request that failed on a non-empty folder, to ask again in the dialog. */
@@ -47,10 +50,13 @@ export function VersionPage(props: {
     };
   }, [props.reference]);
 
+  // The local content comes with the detail, in one render: a "Free local space" button showing
+  // up later would shift the buttons under the pointer.
   const load = () =>
-    api.detail(props.reference).then(
-      (x) => {
+    Promise.all([api.detail(props.reference), api.localContent(props.reference).catch(() => null)]).then(
+      ([x, lc]) => {
         setD(x);
+        setLocal(lc);
         setDescription(x.version.description);
       },
       (e) => props.onError(e, { retry: load }),
@@ -204,7 +210,11 @@ export function VersionPage(props: {
               Finalize &amp; upload
             </button>
           )}
-          {v.state === "final" && <button onClick={() => act(() => api.publish(v.id))}>Publish</button>}
+          {v.state === "final" && (
+            <button onClick={() => act(() => api.publish(v.id))} data-test="publish">
+              Publish
+            </button>
+          )}
           {hasRemote && !draft && ["local", "pending", "uploading"].includes(v.uploadState) && (
             <button
               onClick={() =>
@@ -223,7 +233,12 @@ export function VersionPage(props: {
               {v.uploadState === "uploading" ? "Resume upload" : "Upload"}
             </button>
           )}
-          {v.uploadState === "remote" && (
+          {canFree(local) && (
+            <button onClick={() => open("free")} data-test="free-space">
+              Free local space…
+            </button>
+          )}
+          {(v.uploadState === "remote" || (local?.remote && local.local !== "complete")) && (
             <button
               onClick={() =>
                 props.start({
@@ -245,6 +260,52 @@ export function VersionPage(props: {
           </button>
         </div>
       </div>
+
+      {local && (
+        <div className={`local-content local-${local.local}`} data-test="local-content">
+          Local content: {localContentLabel(local)}
+        </div>
+      )}
+
+      {dialog === "free" && local && (
+        <Modal
+          title={`Free local space: ${full}@${v.semver}`}
+          onClose={() => setDialog(null)}
+          footer={
+            <>
+              <button onClick={() => setDialog(null)}>Cancel</button>
+              <button
+                className="primary"
+                data-test="free-go"
+                onClick={() => {
+                  setDialog(null);
+                  const reference = props.reference;
+                  props.start({
+                    title: `Free local space of ${full}@${v.semver}`,
+                    start: (p) => api.free(v.id, p),
+                    unit: "objects",
+                    describe: (r) =>
+                      r.freed.length
+                        ? `Freed ${bytes(r.freedBytes)} (${r.freed.join(", ")}); fetched back on Get` +
+                          (r.sharedKeptBytes ? `; ${bytes(r.sharedKeptBytes)} kept, shared with versions that stay here` : "")
+                        : `Nothing freed: ${r.kept.join("; ")}`,
+                    onDone: (r) => {
+                      props.onNotice(
+                        r.freed.length ? `Freed ${bytes(r.freedBytes)} of ${full}@${v.semver}; Get fetches it back` : `Nothing freed: ${r.kept.join("; ")}`,
+                      );
+                      if (here(reference)) load();
+                    },
+                  });
+                }}
+              >
+                Free {bytes(local.localBytes)}
+              </button>
+            </>
+          }
+        >
+          <p data-test="free-question">{freeQuestion(`${full}@${v.semver}`, local)}</p>
+        </Modal>
+      )}
 
       {copy && (
         <div className="notice" data-test="copy-result">

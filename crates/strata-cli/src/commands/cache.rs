@@ -10,9 +10,34 @@ use crate::output::{bytes, parse_size};
 pub fn run(ctx: &mut Ctx<'_>, action: Option<CacheAction>) -> Result<ExitCode> {
     match action.unwrap_or(CacheAction::List) {
         CacheAction::List => {
-            let r = ctx.engine.cache_list()?;
+            let r = ctx.engine.cache_list_versions()?;
             ctx.emit(&r, || {
                 let mut s = String::new();
+                for v in &r.versions {
+                    let held = &v.holdings;
+                    s.push_str(&format!(
+                        "{:<32} {:<8} {:>6}/{} files {:>10}/{}{}{}\n",
+                        v.version,
+                        held.local,
+                        held.local_files,
+                        held.files,
+                        bytes(held.local_bytes),
+                        bytes(held.bytes),
+                        match (&v.remote, held.local.as_str()) {
+                            (Some(r), "complete") => format!("  also on '{r}'"),
+                            (Some(r), _) => format!("  rest on '{r}' (fetched on get)"),
+                            (None, _) => "  only here".into(),
+                        },
+                        if v.copies.is_empty() {
+                            String::new()
+                        } else {
+                            format!("  {} read-only copies", v.copies.len())
+                        }
+                    ));
+                }
+                if !r.versions.is_empty() {
+                    s.push('\n');
+                }
                 for c in &r.copies {
                     s.push_str(&format!(
                         "{:<32} {:>8} files {:>10}  used {}{}\n   {}\n",

@@ -7,6 +7,7 @@ mod delete;
 mod diff;
 mod draft;
 mod finalize;
+mod free;
 mod gc;
 mod get;
 mod list;
@@ -166,6 +167,7 @@ pub fn run(cli: Cli, home: &Path, out: &Out, cancel: &Cancel) -> Result<ExitCode
             finalize,
             remote,
         } => session::import(&mut ctx, &file, upload, finalize, remote),
+        C::Free { references } => free::run(&mut ctx, &references),
         C::Verify { reference, remote } => verify::verify(&ctx, &reference, remote.as_deref()),
         C::Gc {
             dry_run,
