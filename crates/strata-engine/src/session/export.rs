@@ -171,13 +171,14 @@ impl Engine {
             }
             progress.end();
             let w = tar.written();
-            let f = tar
-                .finish()
+            // Not synced: like `tar`, the file is left to the page cache. A file a power cut
+            // leaves short or empty is refused whole by import (its end marker and every
+            // object are checked), so syncing would only make every export slower.
+            tar.finish()
                 .ctx("write", &tmp)?
                 .into_inner()
                 .map_err(|e| e.into_error())
                 .ctx("write", &tmp)?;
-            f.sync_all().ctx("sync", &tmp)?;
             Ok(w + 1024)
         })();
         let bytes = match written {
