@@ -393,8 +393,10 @@ async fn a_watched_folder_becomes_versions_while_the_app_is_open() {
     let shot = Shot::new();
 
     // Watch the folder from the Watched folders page, with a quiet window of 1 s.
-    s.click("[data-test=open-watches]").await;
-    s.wait_for("[data-test=add-watch]").await;
+    // The sidebar's bottom buttons move once at start (the waiting count arrives): click until
+    // the page shows.
+    s.click_until("[data-test=open-watches]", "[data-test=add-watch]")
+        .await;
     s.type_into("[data-test=watch-folder]", shots.to_str().unwrap())
         .await;
     s.type_into("[data-test=watch-dataset]", "lab/shots").await;
