@@ -13,6 +13,7 @@ mod locks;
 mod logging;
 mod output;
 mod preview;
+mod refs;
 mod remote;
 mod stats;
 mod status;

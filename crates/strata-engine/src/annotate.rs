@@ -41,7 +41,7 @@ impl Engine {
     #[tracing::instrument(skip_all, fields(reference = %reference))]
     pub fn meta(&mut self, reference: &str, ops: &[MetaOp]) -> Result<Map<String, Value>> {
         if ops.is_empty() {
-            return Ok(self.resolve(reference)?.metadata);
+            return Ok(self.resolve_for_change(reference)?.metadata);
         }
         let (_lock, v) = self.lock_draft(reference, "meta", Wait::Short, None)?;
         self.catalog.write(|w| {
@@ -76,7 +76,7 @@ impl Engine {
             validate_tag(t)?;
             parsed.push((add, t.to_string()));
         }
-        let v = self.resolve(reference)?;
+        let v = self.resolve_for_change(reference)?;
         let (_lock, v) = self.lock_version(&v.id, "tag", Wait::Short, None)?;
         self.catalog.write(|w| {
             for (add, t) in &parsed {
