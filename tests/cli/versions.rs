@@ -201,7 +201,6 @@ fn final_versions_cannot_change_but_can_be_published_and_tagged() {
         vec!["add", "d/x", "f.txt"],
         vec!["remove", "d/x", "f.txt"],
         vec!["sync", "d/x", "."],
-        vec!["meta", "d/x", "k=1"],
     ] {
         let r = env.run(&args).fails();
         assert!(
@@ -210,6 +209,11 @@ fn final_versions_cannot_change_but_can_be_published_and_tagged() {
             r.error()
         );
     }
+    // Metadata and the description describe a version, they are not its content: they may
+    // change once it is final.
+    assert_eq!(env.json(&["meta", "d/x", "k=1"])["k"], 1);
+    env.ok(&["describe", "d/x", "checked by hand"]);
+    assert_eq!(env.json(&["show", "d/x"])["description"], "checked by hand");
     assert_eq!(env.json(&["publish", "d/x"])["state"], "published");
     let tags = env.json(&["tag", "d/x", "+best", "gold", "-gold"]);
     assert_eq!(tags, serde_json::json!(["best"]));

@@ -26,6 +26,7 @@ on_every_backend!(
     publish_and_rename_reach_other_homes,
     a_subset_fetches_only_its_own_bytes,
     stats_of_a_remote_version_fetch_its_labels_not_its_images,
+    tags_descriptions_and_metadata_reach_other_homes,
 );
 
 /// 120 small files in 4 classes and one 2 MB file (stored loose, sent in one piece).
@@ -434,4 +435,63 @@ fn stats_of_a_remote_version_fetch_its_labels_not_its_images(kind: Kind, name: &
     let e = &r.json()["error"];
     assert_eq!(e["kind"], "unavailable", "{e}");
     assert_eq!(e["remedy"], "go_online");
+}
+
+fn tags_descriptions_and_metadata_reach_other_homes(kind: Kind, name: &str) {
+    let b = Backend::new(kind, name);
+    let a = b.home();
+    let other = b.home();
+    a.images("data", 2, 6);
+    a.ok(&[
+        "snapshot",
+        "p/d",
+        a.path("data").to_str().unwrap(),
+        "--upload",
+    ]);
+    other.ok(&["pull"]);
+    a.ok(&["tag", "p/d", "+best", "+nightly"]);
+    a.ok(&["describe", "p/d", "labels checked by hand"]);
+    a.ok(&["meta", "p/d", "lr=0.001", "owner=ana"]);
+    assert_eq!(b.list("log").len(), 4, "a create and three changes");
+    let pulled = other.json(&["pull"]);
+    assert_eq!(pulled["events"], 3, "{pulled}");
+    let v = other.json(&["show", "p/d"]);
+    assert_eq!(v["tags"], serde_json::json!(["best", "nightly"]), "{v}");
+    assert_eq!(v["description"], "labels checked by hand");
+    assert_eq!(
+        v["metadata"],
+        serde_json::json!({"lr": 0.001, "owner": "ana"})
+    );
+    assert_eq!(other.json(&["show", "p/d:best"])["id"], v["id"]);
+
+    // Offline, each change waits in the queue and says so.
+    let r = a.ok(&["--offline", "tag", "p/d", "-best", "+gold"]);
+    assert!(
+        r.stderr()
+            .contains("warning: not yet shared on remote 'team' (offline); it waits to be pushed"),
+        "{}",
+        r.stderr()
+    );
+    a.ok(&["--offline", "meta", "p/d", "owner=", "split=v2"]);
+    let described = a.json(&["--offline", "describe", "p/d", "relabelled 3 images"]);
+    assert!(
+        described["warnings"][0]
+            .as_str()
+            .is_some_and(|w| w.contains("waits to be pushed")),
+        "{described}"
+    );
+    assert_eq!(b.list("log").len(), 4, "nothing sent while offline");
+    // Meanwhile the other home sets another key, and the same one: both keys survive, and on
+    // the same key the change later in the log (the push) wins on every home.
+    other.ok(&["meta", "p/d", "epochs=30", "split=v1"]);
+    let pushed = a.json(&["push"]);
+    assert_eq!(pushed["events"], 3, "{pushed}");
+    other.ok(&["pull"]);
+    let want_meta = serde_json::json!({"lr": 0.001, "split": "v2", "epochs": 30});
+    for home in [&a, &other] {
+        let v = home.json(&["show", "p/d"]);
+        assert_eq!(v["tags"], serde_json::json!(["gold", "nightly"]), "{v}");
+        assert_eq!(v["description"], "relabelled 3 images");
+        assert_eq!(v["metadata"], want_meta, "{v}");
+    }
 }
