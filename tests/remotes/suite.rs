@@ -27,6 +27,7 @@ on_every_backend!(
     a_subset_fetches_only_its_own_bytes,
     stats_of_a_remote_version_fetch_its_labels_not_its_images,
     tags_descriptions_and_metadata_reach_other_homes,
+    get_by_name_looks_on_the_remote_past_a_local_draft,
 );
 
 /// 120 small files in 4 classes and one 2 MB file (stored loose, sent in one piece).
@@ -494,4 +495,27 @@ fn tags_descriptions_and_metadata_reach_other_homes(kind: Kind, name: &str) {
         assert_eq!(v["description"], "relabelled 3 images");
         assert_eq!(v["metadata"], want_meta, "{v}");
     }
+}
+
+/// A home holding only its own draft of a dataset: `get project/name` does not stop at "only
+/// drafts here" but pulls, and gets the teammate's final version.
+fn get_by_name_looks_on_the_remote_past_a_local_draft(kind: Kind, name: &str) {
+    let b = Backend::new(kind, name);
+    let a = b.home();
+    let other = b.home();
+    a.images("data", 2, 4);
+    a.ok(&[
+        "snapshot",
+        "p/d",
+        a.path("data").to_str().unwrap(),
+        "--upload",
+    ]);
+    other.ok(&["create", "p/d", "--version", "2.0.0"]);
+    let got = other.json(&["get", "p/d", "--to", "copy"]);
+    assert_eq!(got["version"], "p/d@1.0.0", "{got}");
+    assert_eq!(tree(&other.path("copy")), tree(&a.path("data")));
+    assert_eq!(
+        other.json(&["show", "p/d", "--include-drafts"])["semver"],
+        "2.0.0"
+    );
 }
