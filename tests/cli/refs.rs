@@ -52,6 +52,11 @@ fn a_training_job_never_reads_the_draft_someone_is_editing() {
         Some(0),
         "diff compared against the draft: {same}"
     );
+    let e = env
+        .run(&["preview", "vision/cats", "b.txt"])
+        .fails()
+        .error();
+    assert!(e.contains("not found: vision/cats@1.0.0/b.txt"), "{e}");
     let stats = env.json(&["stats", "vision/cats"]);
     assert_eq!(
         stats["version"], "vision/cats@1.0.0",
@@ -75,6 +80,8 @@ fn a_training_job_never_reads_the_draft_someone_is_editing() {
     );
     let got = env.json(&["get", "vision/cats", "--include-drafts"]);
     assert_eq!(got["version"], "vision/cats@1.0.1");
+    let seen = env.json(&["preview", "vision/cats", "b.txt", "--include-drafts"]);
+    assert_eq!(seen["text"], "two", "{seen}");
     let diff = env.json(&[
         "diff",
         "vision/cats@1.0.0",
