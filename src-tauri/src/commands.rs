@@ -173,6 +173,7 @@ pub async fn create_version<R: Runtime>(
                 parents,
                 tags: Vec::new(),
                 description: description.unwrap_or_default(),
+                remote: None,
             },
         )
     })

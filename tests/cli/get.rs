@@ -118,10 +118,10 @@ fn a_changed_draft_gets_a_fresh_cached_copy() {
     env.write("data/a.txt", b"a");
     env.ok(&["create", "d/x"]);
     env.ok(&["add", "d/x", "data"]);
-    let first = env.json(&["get", "d/x"]);
+    let first = env.json(&["get", "d/x@1.0.0"]);
     env.write("data/b.txt", b"b");
     env.ok(&["add", "d/x", "data"]);
-    let second = env.json(&["get", "d/x"]);
+    let second = env.json(&["get", "d/x@1.0.0"]);
     assert_eq!(second["reused"], false);
     assert_ne!(first["path"], second["path"]);
     assert_eq!(

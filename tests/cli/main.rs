@@ -14,6 +14,7 @@ mod locks;
 mod logging;
 mod output;
 mod preview;
+mod refs;
 mod remote;
 mod session;
 mod stats;

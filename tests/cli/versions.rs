@@ -25,7 +25,7 @@ fn semantic_versions_start_at_one_and_bump_the_patch() {
         dup.error()
     );
     let bad = env
-        .run(&["create", "vision/cats", "--version", "1.2"])
+        .run(&["create", "vision/cats", "--version", "1.2.x"])
         .fails();
     assert!(
         bad.error().contains("invalid semantic version"),
@@ -86,7 +86,14 @@ fn parents_merge_in_order_and_later_parents_win() {
     let c = env.json(&["create", "d/c", "--parent", &a, "--parent", &b]);
     assert_eq!(c["parents"].as_array().unwrap().len(), 2);
     let out = env.path("out");
-    env.ok(&["get", "d/c", "--to", out.to_str().unwrap(), "--mutable"]);
+    // d/c has only a draft: named by its number.
+    env.ok(&[
+        "get",
+        "d/c@1.0.0",
+        "--to",
+        out.to_str().unwrap(),
+        "--mutable",
+    ]);
     assert_eq!(std::fs::read(out.join("x.txt")).unwrap(), b"from b");
     assert!(out.join("only-a.txt").exists());
 }
@@ -106,7 +113,7 @@ fn add_with_to_globs_and_no_recursive() {
     env.json(&["add", "d/x", "single.txt", "--to", "docs/"]);
     env.json(&["add", "d/x", "src", "--to", "flat", "--no-recursive"]);
     let files: Vec<String> = env
-        .json(&["files", "d/x"])
+        .json(&["files", "d/x", "--include-drafts"])
         .as_array()
         .unwrap()
         .iter()
@@ -145,7 +152,7 @@ fn remove_by_path_folder_and_glob() {
     assert_eq!(c["changes"]["removed"], 10);
     let c = env.json(&["remove", "d/x", "class1/*.jpg"]);
     assert_eq!(c["changes"]["removed"], 10);
-    assert_eq!(env.json(&["show", "d/x"])["file_count"], 10);
+    assert_eq!(env.json(&["show", "d/x@1.0.0"])["file_count"], 10);
     let none = env.run(&["remove", "d/x", "nothing-here"]).fails();
     assert!(none.error().contains("not found"), "{}", none.error());
 }
@@ -169,7 +176,14 @@ fn sync_makes_the_draft_equal_to_the_folder() {
         (Some(1), Some(1), Some(1))
     );
     let out = env.path("out");
-    env.ok(&["get", "d/x", "--to", out.to_str().unwrap(), "--mutable"]);
+    env.ok(&[
+        "get",
+        "d/x",
+        "--include-drafts",
+        "--to",
+        out.to_str().unwrap(),
+        "--mutable",
+    ]);
     assert_eq!(tree(&out), tree(&env.path("data")));
 }
 
@@ -179,7 +193,7 @@ fn final_versions_cannot_change_but_can_be_published_and_tagged() {
     env.write("f.txt", b"x");
     env.ok(&["create", "d/x"]);
     env.ok(&["add", "d/x", "f.txt"]);
-    let early = env.run(&["publish", "d/x"]).fails();
+    let early = env.run(&["publish", "d/x@1.0.0"]).fails();
     assert!(early.error().contains("finalize it before publishing"));
     assert_eq!(env.json(&["finalize", "d/x"])["state"], "final");
     assert!(env.json(&["show", "d/x"])["finalized_at"].is_i64());
@@ -187,7 +201,6 @@ fn final_versions_cannot_change_but_can_be_published_and_tagged() {
         vec!["add", "d/x", "f.txt"],
         vec!["remove", "d/x", "f.txt"],
         vec!["sync", "d/x", "."],
-        vec!["meta", "d/x", "k=1"],
     ] {
         let r = env.run(&args).fails();
         assert!(
@@ -196,6 +209,11 @@ fn final_versions_cannot_change_but_can_be_published_and_tagged() {
             r.error()
         );
     }
+    // Metadata and the description describe a version, they are not its content: they may
+    // change once it is final.
+    assert_eq!(env.json(&["meta", "d/x", "k=1"])["k"], 1);
+    env.ok(&["describe", "d/x", "checked by hand"]);
+    assert_eq!(env.json(&["show", "d/x"])["description"], "checked by hand");
     assert_eq!(env.json(&["publish", "d/x"])["state"], "published");
     let tags = env.json(&["tag", "d/x", "+best", "gold", "-gold"]);
     assert_eq!(tags, serde_json::json!(["best"]));
@@ -358,5 +376,8 @@ fn metadata_reads_and_writes_json() {
     let m = env.json(&["meta", "d/x", "note="]);
     assert!(m.get("note").is_none());
     env.ok(&["describe", "d/x", "first cut"]);
-    assert_eq!(env.json(&["show", "d/x"])["description"], "first cut");
+    assert_eq!(
+        env.json(&["show", "d/x", "--include-drafts"])["description"],
+        "first cut"
+    );
 }

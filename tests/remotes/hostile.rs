@@ -285,6 +285,7 @@ on_folder_and_s3!(
     a_teammates_delete_all_keeps_work_never_shared,
     a_teammates_rename_keeps_work_never_shared_under_the_old_name,
     upload_push_and_remote_gc_go_on_past_a_bad_entry,
+    annotations_that_break_the_rules_are_refused_whole,
 );
 
 fn a_version_id_that_climbs_out_is_refused(kind: Kind, name: &str) {
@@ -768,4 +769,68 @@ fn events_naming_versions_never_shared_leave_them_alone() {
     for v in before.as_array().unwrap() {
         assert!(after.as_array().unwrap().contains(v), "{v} changed");
     }
+}
+
+/// Tag, description and metadata entries are checked like every other: one breaking a rule the
+/// local commands keep is refused whole (none of its changes applied), the good ones around it
+/// apply.
+fn annotations_that_break_the_rules_are_refused_whole(kind: Kind, name: &str) {
+    let t = Team::new(kind, name);
+    let victim = t.b.home();
+    let first = t.share("p/good");
+    let id = t.mate.json(&["show", &first])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    victim.ok(&["pull"]);
+    let from = t.next_seq();
+    let entry = |seq: u64, event: Value| {
+        let mut e = json!({"seq": seq, "at": 1, "by": "mate"});
+        for (k, v) in event.as_object().unwrap() {
+            e[k] = v.clone();
+        }
+        serde_json::to_vec(&e).unwrap()
+    };
+    let planted = [
+        json!({"kind": "tag", "id": id, "added": ["half", "t".repeat(200)]}),
+        json!({"kind": "meta", "id": id, "set": {"fine": 1, "bad\nkey": 2}}),
+        json!({"kind": "meta", "id": id, "removed": ["k=v"]}),
+        json!({"kind": "describe", "id": id, "description": "d".repeat(70_000)}),
+        json!({"kind": "tag", "id": "../../x", "added": ["gold"]}),
+        json!({"kind": "tag", "id": id, "added": ["gold"]}),
+        json!({"kind": "meta", "id": id, "set": {"lr": 0.1}}),
+        json!({"kind": "describe", "id": id, "description": "checked"}),
+    ];
+    for (i, e) in planted.into_iter().enumerate() {
+        let seq = from + i as u64;
+        t.plant(seq, entry(seq, e));
+    }
+    let pulled = pull(&victim);
+    assert_eq!(
+        refused_seqs(&pulled),
+        (from..from + 5).collect::<Vec<_>>(),
+        "{pulled}"
+    );
+    for (seq, needle) in [
+        (from, "invalid tag"),
+        (from + 1, "invalid metadata key"),
+        (from + 2, "invalid metadata key"),
+        (from + 3, "description of 70000 bytes"),
+        (from + 4, "not a version id"),
+    ] {
+        let why = reason(&pulled, seq);
+        assert!(
+            why.contains(needle),
+            "entry {seq}: wanted '{needle}' in '{why}'"
+        );
+        assert!(!why.contains('\n'), "{why}");
+    }
+    let v = victim.json(&["show", &first]);
+    assert_eq!(
+        v["tags"],
+        json!(["gold"]),
+        "a refused entry applied in part: {v}"
+    );
+    assert_eq!(v["metadata"], json!({"lr": 0.1}), "{v}");
+    assert_eq!(v["description"], "checked");
 }

@@ -147,7 +147,7 @@ fn a_link_that_names_nothing_is_refused_and_the_draft_is_unchanged() {
     a.images("data", 2, 4);
     a.ok(&["create", "p/d"]);
     a.ok(&["add", "p/d", a.path("data").to_str().unwrap()]);
-    let before = a.json(&["files", "p/d"]);
+    let before = a.json(&["files", "p/d@1.0.0"]);
     let missing = format!("file://{}", a.path("nope.bin").display());
     let err = a.run(&["add-link", "p/d", &missing]).fails().error();
     assert!(
@@ -158,6 +158,6 @@ fn a_link_that_names_nothing_is_refused_and_the_draft_is_unchanged() {
     assert!(err.contains("names a bucket, not a file"), "{err}");
     let err = a.run(&["add-link", "p/d", "ftp://x/y"]).fails().error();
     assert!(err.contains("unsupported"), "{err}");
-    assert_eq!(a.json(&["files", "p/d"]), before);
+    assert_eq!(a.json(&["files", "p/d@1.0.0"]), before);
     let _ = tree(&a.path("data"));
 }

@@ -28,6 +28,8 @@ on_every_backend!(
     stats_of_a_remote_version_fetch_its_labels_not_its_images,
     a_laptop_session_is_uploaded_and_finalized_from_another_home,
     freed_content_comes_back_from_the_remote,
+    tags_descriptions_and_metadata_reach_other_homes,
+    get_by_name_looks_on_the_remote_past_a_local_draft,
 );
 
 /// 120 small files in 4 classes and one 2 MB file (stored loose, sent in one piece).
@@ -580,4 +582,86 @@ fn freed_content_comes_back_from_the_remote(kind: Kind, name: &str) {
     assert_eq!(got["fetched_objects"], 121, "{got}");
     assert_eq!(tree(&a.path("copy")), tree(&data), "byte for byte");
     a.ok(&["verify", "p/d"]);
+}
+
+fn tags_descriptions_and_metadata_reach_other_homes(kind: Kind, name: &str) {
+    let b = Backend::new(kind, name);
+    let a = b.home();
+    let other = b.home();
+    a.images("data", 2, 6);
+    a.ok(&[
+        "snapshot",
+        "p/d",
+        a.path("data").to_str().unwrap(),
+        "--upload",
+    ]);
+    other.ok(&["pull"]);
+    a.ok(&["tag", "p/d", "+best", "+nightly"]);
+    a.ok(&["describe", "p/d", "labels checked by hand"]);
+    a.ok(&["meta", "p/d", "lr=0.001", "owner=ana"]);
+    assert_eq!(b.list("log").len(), 4, "a create and three changes");
+    let pulled = other.json(&["pull"]);
+    assert_eq!(pulled["events"], 3, "{pulled}");
+    let v = other.json(&["show", "p/d"]);
+    assert_eq!(v["tags"], serde_json::json!(["best", "nightly"]), "{v}");
+    assert_eq!(v["description"], "labels checked by hand");
+    assert_eq!(
+        v["metadata"],
+        serde_json::json!({"lr": 0.001, "owner": "ana"})
+    );
+    assert_eq!(other.json(&["show", "p/d:best"])["id"], v["id"]);
+
+    // Offline, each change waits in the queue and says so.
+    let r = a.ok(&["--offline", "tag", "p/d", "-best", "+gold"]);
+    assert!(
+        r.stderr()
+            .contains("warning: not yet shared on remote 'team' (offline); it waits to be pushed"),
+        "{}",
+        r.stderr()
+    );
+    a.ok(&["--offline", "meta", "p/d", "owner=", "split=v2"]);
+    let described = a.json(&["--offline", "describe", "p/d", "relabelled 3 images"]);
+    assert!(
+        described["warnings"][0]
+            .as_str()
+            .is_some_and(|w| w.contains("waits to be pushed")),
+        "{described}"
+    );
+    assert_eq!(b.list("log").len(), 4, "nothing sent while offline");
+    // Meanwhile the other home sets another key, and the same one: both keys survive, and on
+    // the same key the change later in the log (the push) wins on every home.
+    other.ok(&["meta", "p/d", "epochs=30", "split=v1"]);
+    let pushed = a.json(&["push"]);
+    assert_eq!(pushed["events"], 3, "{pushed}");
+    other.ok(&["pull"]);
+    let want_meta = serde_json::json!({"lr": 0.001, "split": "v2", "epochs": 30});
+    for home in [&a, &other] {
+        let v = home.json(&["show", "p/d"]);
+        assert_eq!(v["tags"], serde_json::json!(["gold", "nightly"]), "{v}");
+        assert_eq!(v["description"], "relabelled 3 images");
+        assert_eq!(v["metadata"], want_meta, "{v}");
+    }
+}
+
+/// A home holding only its own draft of a dataset: `get project/name` does not stop at "only
+/// drafts here" but pulls, and gets the teammate's final version.
+fn get_by_name_looks_on_the_remote_past_a_local_draft(kind: Kind, name: &str) {
+    let b = Backend::new(kind, name);
+    let a = b.home();
+    let other = b.home();
+    a.images("data", 2, 4);
+    a.ok(&[
+        "snapshot",
+        "p/d",
+        a.path("data").to_str().unwrap(),
+        "--upload",
+    ]);
+    other.ok(&["create", "p/d", "--version", "2.0.0"]);
+    let got = other.json(&["get", "p/d", "--to", "copy"]);
+    assert_eq!(got["version"], "p/d@1.0.0", "{got}");
+    assert_eq!(tree(&other.path("copy")), tree(&a.path("data")));
+    assert_eq!(
+        other.json(&["show", "p/d", "--include-drafts"])["semver"],
+        "2.0.0"
+    );
 }

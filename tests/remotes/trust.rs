@@ -386,7 +386,10 @@ fn a_linked_file_that_grew_at_the_source_is_refused_at_its_recorded_size() {
         &format!("http://127.0.0.1:{port}/labels.csv"),
     ]);
     *body.lock().unwrap() = vec![b'x'; 3 << 20];
-    let err = env.run(&["get", "p/d", "--to", "copy"]).fails().error();
+    let err = env
+        .run(&["get", "p/d@1.0.0", "--to", "copy"])
+        .fails()
+        .error();
     assert!(
         err.contains("labels.csv") && err.contains("not the 5 it had; refused"),
         "{err}"

@@ -25,6 +25,12 @@ pub struct Global {
     /// Forbid network use
     #[arg(long, global = true, env = "STRATA_OFFLINE", value_parser = clap::builder::BoolishValueParser::new())]
     pub offline: bool,
+    /// PROJECT/NAME may name a draft: the newest version in any state
+    #[arg(long, global = true, conflicts_with = "published")]
+    pub include_drafts: bool,
+    /// PROJECT/NAME names the newest published version
+    #[arg(long, global = true)]
+    pub published: bool,
     /// Print one JSON document on stdout and nothing else there
     #[arg(long, global = true)]
     pub json: bool,
@@ -51,6 +57,9 @@ pub enum Command {
         tags: Vec<String>,
         #[arg(long, default_value = "")]
         description: String,
+        /// Share the dataset through this remote instead of the default one
+        #[arg(long, value_name = "REMOTE")]
+        output: Option<String>,
     },
     /// Add or replace files in a draft (folder contents go under --to)
     Add {

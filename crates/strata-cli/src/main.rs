@@ -85,7 +85,15 @@ fn log_failure(e: &Error) {
 /// `strata tag REF -old` takes values that look like flags, so a global flag written after them
 /// (`strata tag REF -old --json`) would be read as a tag. Global flags are moved to the front.
 fn hoist_global_flags(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
-    const GLOBAL: [&str; 5] = ["--json", "-q", "--quiet", "--offline", "--verbose"];
+    const GLOBAL: [&str; 7] = [
+        "--json",
+        "-q",
+        "--quiet",
+        "--offline",
+        "--verbose",
+        "--include-drafts",
+        "--published",
+    ];
     let global = |s: &str| {
         GLOBAL.contains(&s)
             || (s.len() > 1 && s.starts_with('-') && s[1..].bytes().all(|b| b == b'v'))

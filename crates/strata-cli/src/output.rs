@@ -116,6 +116,7 @@ pub fn hint(e: &Error) -> Option<String> {
         Remedy::GiveVersion => "choose the version with --version X.Y.Z".into(),
         Remedy::GoOnline => "drop --offline (and STRATA_OFFLINE)".into(),
         Remedy::ChooseFolder => "add --to DIR".into(),
+        Remedy::IncludeDrafts => "pass --include-drafts to reach drafts too".into(),
     })
 }
 

@@ -82,6 +82,8 @@ pub enum Remedy {
     GoOnline,
     /// A mutable copy needs a target folder: choose one.
     ChooseFolder,
+    /// A dataset name passed its drafts over: let it reach drafts too.
+    IncludeDrafts,
 }
 
 impl Remedy {
@@ -101,6 +103,7 @@ impl Remedy {
             Remedy::GiveVersion => "give_version",
             Remedy::GoOnline => "go_online",
             Remedy::ChooseFolder => "choose_folder",
+            Remedy::IncludeDrafts => "include_drafts",
         }
     }
 }
@@ -117,6 +120,10 @@ pub enum Error {
     /// A reference, dataset, path or object does not exist.
     #[error("{what} not found: {name}")]
     NotFound { what: &'static str, name: String },
+    /// A dataset exists but none of its versions fits the reference (only drafts, no published
+    /// one, no version carrying the tag); the message says which there are.
+    #[error("{0}")]
+    NoMatch(String),
     /// A short reference matched more than one version.
     #[error("reference '{reference}' is ambiguous: it matches {candidates}")]
     Ambiguous {
@@ -179,7 +186,7 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Error::Invalid(_) => "invalid",
-            Error::NotFound { .. } => "not_found",
+            Error::NotFound { .. } | Error::NoMatch(_) => "not_found",
             Error::Ambiguous { .. } => "ambiguous",
             Error::Conflict(_) => "conflict",
             Error::Immutable { .. } => "immutable",
@@ -199,7 +206,7 @@ impl Error {
     pub fn kind(&self) -> Kind {
         match self {
             Error::Invalid(_) | Error::Ambiguous { .. } => Kind::Invalid,
-            Error::NotFound { .. } => Kind::NotFound,
+            Error::NotFound { .. } | Error::NoMatch(_) => Kind::NotFound,
             Error::Conflict(_) | Error::Immutable { .. } | Error::Locked(_) => Kind::Conflict,
             Error::Io { source, .. } => io_kind(source),
             Error::Corrupt { .. } => Kind::Corrupt,

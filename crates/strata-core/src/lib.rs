@@ -16,7 +16,7 @@ pub use catalog::{Catalog, NewVersion};
 pub use error::{Error, IoContext, Result};
 pub use hash::Hash;
 pub use manifest::{Diff, DiffTotals, Entry, Manifest};
-pub use names::{DatasetName, Reference};
+pub use names::{DatasetName, Reference, Resolution};
 pub use pattern::{PathFilter, Selection};
 pub use progress::{Cancel, NoProgress, Progress};
 pub use remote::RemoteSpec;

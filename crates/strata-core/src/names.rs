@@ -5,6 +5,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::version::State;
 
 /// `team/vision/cats` → project `team/vision`, name `cats`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -141,6 +142,40 @@ pub fn validate_tag(t: &str) -> Result<()> {
     Ok(())
 }
 
+/// Longest metadata key, in bytes.
+pub const MAX_META_KEY: usize = 256;
+/// Largest metadata object of one version (as JSON) and longest description, in bytes: generous
+/// for real use, small enough that no version makes a catalog row or a listing unreasonably large.
+pub const MAX_METADATA_BYTES: usize = 256 << 10;
+pub const MAX_DESCRIPTION: usize = 64 << 10;
+
+/// A metadata key as `strata meta KEY=VALUE` can write it: up to 256 bytes, no control
+/// characters, no `=` (it ends the key), no spaces around it (they are trimmed off).
+pub fn validate_meta_key(k: &str) -> Result<()> {
+    let ok = !k.is_empty()
+        && k.len() <= MAX_META_KEY
+        && k.trim() == k
+        && !k.chars().any(|c| c.is_control() || c == '=');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!(
+            "invalid metadata key '{}': use up to {MAX_META_KEY} printable characters, no '='",
+            printable(k)
+        )))
+    }
+}
+
+pub fn validate_description(d: &str) -> Result<()> {
+    if d.len() > MAX_DESCRIPTION {
+        return Err(Error::invalid(format!(
+            "description of {} bytes; at most {MAX_DESCRIPTION}",
+            d.len()
+        )));
+    }
+    Ok(())
+}
+
 /// `s` made safe to quote in a one-line message: control characters escaped, long input cut.
 pub fn printable(s: &str) -> String {
     const SHOWN: usize = 80;
@@ -166,15 +201,63 @@ pub fn printable(s: &str) -> String {
 pub enum Reference {
     /// A version id or a unique prefix of one (at least 4 hex characters).
     Id(String),
-    /// The highest semantic version of a dataset.
+    /// The newest version of a dataset that the [`Resolution`] in force admits.
     Latest(DatasetName),
     /// One semantic version of a dataset.
     Exact(DatasetName, semver::Version),
+    /// The newest version of a dataset carrying a tag.
+    Tagged(DatasetName, String),
+}
+
+/// Which versions `project/name` may stand for. A training job that says `vision/cats` must
+/// never read a draft someone is still editing, so the default passes drafts over; reaching one
+/// takes an explicit choice (its id, `@SEMVER`, a tag, or [`Resolution::IncludeDrafts`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolution {
+    /// The newest final or published version.
+    #[default]
+    Settled,
+    /// The newest version in any state, drafts included.
+    IncludeDrafts,
+    /// The newest published version.
+    Published,
+}
+
+impl Resolution {
+    /// Whether a version in `state` may be what `project/name` stands for.
+    pub fn admits(self, state: State) -> bool {
+        match self {
+            Resolution::Settled => state != State::Draft,
+            Resolution::IncludeDrafts => true,
+            Resolution::Published => state == State::Published,
+        }
+    }
+
+    /// Whether a version in `state` may be what `project/name:TAG` stands for: a tag is an
+    /// explicit choice, so it reaches a draft too, unless only published versions count.
+    pub fn admits_tagged(self, state: State) -> bool {
+        match self {
+            Resolution::Published => state == State::Published,
+            _ => true,
+        }
+    }
 }
 
 impl Reference {
     pub fn parse(s: &str) -> Result<Self> {
         let s = s.trim();
+        // Dataset names hold no ':', so the first one ends the name; the tag may hold anything
+        // a tag may (an '@' included).
+        if let Some((name, tag)) = s.split_once(':') {
+            if name.contains('/') {
+                validate_tag(tag)?;
+                return Ok(Reference::Tagged(
+                    DatasetName::parse(name)?,
+                    tag.to_string(),
+                ));
+            }
+        }
         if let Some((name, ver)) = s.split_once('@') {
             return Ok(Reference::Exact(
                 DatasetName::parse(name)?,
@@ -189,8 +272,9 @@ impl Reference {
             return Ok(Reference::Id(lower));
         }
         Err(Error::invalid(format!(
-            "'{s}' is not a reference; use a version id (or 4+ of its first characters), \
-             PROJECT/NAME or PROJECT/NAME@X.Y.Z"
+            "'{}' is not a reference; use a version id (or 4+ of its first characters), \
+             PROJECT/NAME, PROJECT/NAME@X.Y.Z or PROJECT/NAME:TAG",
+            printable(s)
         )))
     }
 }
@@ -201,6 +285,7 @@ impl fmt::Display for Reference {
             Reference::Id(id) => f.write_str(id),
             Reference::Latest(d) => write!(f, "{d}"),
             Reference::Exact(d, v) => write!(f, "{d}@{v}"),
+            Reference::Tagged(d, t) => write!(f, "{d}:{t}"),
         }
     }
 }
@@ -211,6 +296,8 @@ pub const MAX_SEMVER: usize = 64;
 /// `u64::MAX` that the next number always exists.
 pub const MAX_SEMVER_PART: u64 = u32::MAX as u64;
 
+/// Parses a semantic version. `1` and `1.0` (how ClearML users type versions) mean `1.0.0`;
+/// anything else must be a full `X.Y.Z` (pre-release and build labels allowed).
 pub fn parse_semver(s: &str) -> Result<semver::Version> {
     let shown = printable(s);
     if s.len() > MAX_SEMVER {
@@ -218,9 +305,20 @@ pub fn parse_semver(s: &str) -> Result<semver::Version> {
             "invalid semantic version '{shown}': longer than {MAX_SEMVER} characters"
         )));
     }
-    let v = semver::Version::parse(s.trim()).map_err(|e| {
+    let t = s.trim();
+    let parts = t.split('.').count();
+    let short = parts < 3
+        && t.split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let full = if short {
+        format!("{t}{}", ".0".repeat(3 - parts))
+    } else {
+        t.to_string()
+    };
+    let v = semver::Version::parse(&full).map_err(|e| {
         Error::invalid(format!(
-            "invalid semantic version '{shown}': {e} (expected X.Y.Z, e.g. 1.2.0)"
+            "invalid semantic version '{shown}': {e} (expected X.Y.Z, e.g. 1.2.0; 1.2 and 1 mean \
+             1.2.0 and 1.0.0)"
         ))
     })?;
     if [v.major, v.minor, v.patch]
@@ -259,7 +357,13 @@ mod tests {
             Reference::parse("v/c@1.2.3").unwrap(),
             Reference::Exact(..)
         ));
-        assert!(Reference::parse("v/c@1.2").is_err());
+        assert_eq!(
+            Reference::parse("v/c@1.2").unwrap(),
+            Reference::Exact(
+                DatasetName::parse("v/c").unwrap(),
+                semver::Version::new(1, 2, 0)
+            )
+        );
         assert!(Reference::parse("abc").is_err());
         assert!(Reference::parse("cats").is_err());
         assert!(DatasetName::parse("v/../x").is_err());
@@ -326,5 +430,68 @@ mod tests {
         for bad in ["", "../x", "/etc/x", "a/b", "a.b", "a\nb", &"k".repeat(201)] {
             assert!(validate_file_key(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_tag_follows_the_first_colon() {
+        let cats = DatasetName::parse("vision/cats").unwrap();
+        assert_eq!(
+            Reference::parse("vision/cats:best").unwrap(),
+            Reference::Tagged(cats.clone(), "best".into())
+        );
+        // A tag may hold ':' and '@'; the name before it never does.
+        assert_eq!(
+            Reference::parse("vision/cats:run:7@night").unwrap(),
+            Reference::Tagged(cats.clone(), "run:7@night".into())
+        );
+        assert_eq!(
+            Reference::parse("vision/cats:best").unwrap().to_string(),
+            "vision/cats:best"
+        );
+        for bad in [
+            "vision/cats:",
+            "vision/cats:a,b",
+            "vision/cats:a\nb",
+            &format!("vision/cats:{}", "t".repeat(MAX_TAG + 1)),
+            "vision/../cats:best",
+        ] {
+            assert!(Reference::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+        // No '/' before the colon: not a dataset name, so not a tagged reference either.
+        assert!(Reference::parse("cats:best").is_err());
+    }
+
+    #[test]
+    fn short_versions_mean_their_zero_padded_form() {
+        assert_eq!(parse_semver("1").unwrap(), semver::Version::new(1, 0, 0));
+        assert_eq!(parse_semver("2.1").unwrap(), semver::Version::new(2, 1, 0));
+        assert_eq!(
+            parse_semver(" 3.4 ").unwrap(),
+            semver::Version::new(3, 4, 0)
+        );
+        assert_eq!(
+            parse_semver("1.2.3").unwrap(),
+            semver::Version::new(1, 2, 3)
+        );
+        for bad in [
+            "", "1.", ".1", "1..2", "v1", "1.x", "1.0-rc", "one", "1.2.3.4", "-1",
+        ] {
+            let e = parse_semver(bad).expect_err(bad);
+            assert!(
+                e.to_string().contains("invalid semantic version"),
+                "{bad}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_default_resolution_never_reaches_a_draft() {
+        use State::*;
+        assert!(!Resolution::Settled.admits(Draft));
+        assert!(Resolution::Settled.admits(Final) && Resolution::Settled.admits(Published));
+        assert!(Resolution::IncludeDrafts.admits(Draft));
+        assert!(!Resolution::Published.admits(Final));
+        assert!(Resolution::Settled.admits_tagged(Draft));
+        assert!(!Resolution::Published.admits_tagged(Draft));
     }
 }

@@ -13,6 +13,9 @@ pub struct CreateRequest {
     pub parents: Vec<String>,
     pub tags: Vec<String>,
     pub description: String,
+    /// The remote the dataset is shared through from now on (`create --output`), instead of
+    /// the default one.
+    pub remote: Option<String>,
 }
 
 impl Engine {
@@ -21,6 +24,10 @@ impl Engine {
         let d = DatasetName::parse(dataset)?;
         for t in &opts.tags {
             validate_tag(t)?;
+        }
+        if let Some(r) = &opts.remote {
+            // An unknown remote stops the create before anything is stored.
+            self.remote(Some(r))?;
         }
         let given = opts.version.as_deref().map(parse_semver).transpose()?;
         if given.is_none() {
@@ -65,6 +72,9 @@ impl Engine {
                 created_at: now_ms(),
                 created_by: &by,
             })?;
+            if let Some(r) = &opts.remote {
+                w.set_dataset_remote(&d, Some(r))?;
+            }
             Ok(id)
         })?;
         self.catalog.version(&id)

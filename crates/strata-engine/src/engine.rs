@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use strata_core::{
-    Catalog, Error, Hash, IoContext, Manifest, NoProgress, Progress, Reference, Result, Version,
+    Catalog, Error, Hash, IoContext, Manifest, NoProgress, Progress, Reference, Resolution, Result,
+    Version,
 };
 use strata_store::Store;
 
@@ -17,6 +18,9 @@ pub struct Engine {
     /// Set by `--offline` or the app's offline switch: anything that needs the network fails
     /// (or queues for `push`) instead.
     pub(crate) offline: bool,
+    /// Which versions `project/name` stands for (`--include-drafts`, `--published`): one policy
+    /// for every command, the CLI's and the app's alike.
+    resolution: Resolution,
     /// Every warning of the operations run so far, until the front end takes them
     /// ([`Engine::take_warnings`]) to show them and put them in its JSON.
     warnings: Mutex<Vec<String>>,
@@ -47,6 +51,7 @@ impl Engine {
             catalog,
             store,
             offline: false,
+            resolution: Resolution::default(),
             warnings: Mutex::new(Vec::new()),
             notices: Arc::new(NoProgress),
         };
@@ -122,8 +127,44 @@ impl Engine {
         &self.store
     }
 
+    /// Which versions `project/name` stands for from now on (by default the newest final or
+    /// published one, never a draft).
+    pub fn set_resolution(&mut self, resolution: Resolution) {
+        self.resolution = resolution;
+    }
+
+    pub fn resolution(&self) -> Resolution {
+        self.resolution
+    }
+
+    /// The version `reference` names to a command that reads it: `project/name` is the newest
+    /// version the engine's [`Resolution`] admits.
     pub fn resolve(&self, reference: &str) -> Result<Version> {
-        self.catalog.resolve(&Reference::parse(reference)?)
+        self.catalog
+            .resolve(&Reference::parse(reference)?, self.resolution)
+    }
+
+    /// The version `reference` names to a command that changes a version in place (its content,
+    /// metadata, description or tags): `project/name` is the dataset's newest version in any
+    /// state, the draft being built when there is one, since drafts are what these commands
+    /// exist for (`create vision/cats`, then `add vision/cats ...`). With only published
+    /// versions admitted, the newest published one.
+    pub(crate) fn resolve_for_change(&self, reference: &str) -> Result<Version> {
+        let mode = match self.resolution {
+            Resolution::Published => Resolution::Published,
+            _ => Resolution::IncludeDrafts,
+        };
+        self.catalog.resolve(&Reference::parse(reference)?, mode)
+    }
+
+    /// The newest version of `d` that `project/name` stands for now, if any.
+    pub(crate) fn newest(&self, d: &strata_core::DatasetName) -> Result<Option<Version>> {
+        self.catalog.newest(d, self.resolution)
+    }
+
+    /// [`Engine::newest`] of a dataset named `project/name`.
+    pub fn newest_of(&self, dataset: &str) -> Result<Option<Version>> {
+        self.newest(&strata_core::DatasetName::parse(dataset)?)
     }
 
     pub fn manifest_of(&self, v: &Version) -> Result<Manifest> {

@@ -12,7 +12,7 @@ impl Engine {
     /// before it or is refused after it.
     #[tracing::instrument(skip_all, fields(reference = %reference))]
     pub fn finalize(&mut self, reference: &str) -> Result<Version> {
-        let v = self.resolve(reference)?;
+        let v = self.resolve_for_change(reference)?;
         if v.state != State::Draft {
             return Ok(v);
         }

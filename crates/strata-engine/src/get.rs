@@ -201,8 +201,13 @@ impl Engine {
                 .with_remedy(Remedy::ChooseFolder));
         }
         let (v, entries) = match self.select(reference, opts) {
-            // Not known here: perhaps a team member shared it since the last pull.
-            Err(e @ Error::NotFound { .. }) if !self.offline && self.remote(None).is_ok() => {
+            // Not known here (or only drafts, or no version with the tag): perhaps a team member
+            // shared it since the last pull.
+            Err(e)
+                if matches!(e.inner(), Error::NotFound { .. } | Error::NoMatch(_))
+                    && !self.offline
+                    && self.remote(None).is_ok() =>
+            {
                 if let Err(pull) = self.pull(None, progress) {
                     self.warn(
                         Some(progress),

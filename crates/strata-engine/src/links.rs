@@ -34,7 +34,7 @@ impl Engine {
             return Err(Error::invalid("nothing to link: give one or more URLs"));
         }
         // Refuse a final version before any link is read; the draft is read again under its lock.
-        self.resolve(reference)?.ensure_draft()?;
+        self.resolve_for_change(reference)?.ensure_draft()?;
         let dir = strata_store::scan::dataset_dir(to.unwrap_or(""))?;
         let mut entries = Vec::with_capacity(urls.len());
         let remotes = self.catalog.remotes()?;

@@ -23,6 +23,7 @@ use strata_remote::log::{Entry, Event, Record, Refused, RemoteVersion};
 use strata_remote::{log, Connected, Layout, Locator, Place};
 use strata_store::RemotePlace;
 
+use crate::annotate::{apply_meta, MetaOp};
 use crate::runtime::block_on;
 use crate::Engine;
 
@@ -401,8 +402,46 @@ fn apply(
         }
         Event::DeleteDataset { dataset } => delete_dataset(w, remote, dataset, out)?,
         Event::Rename { from, to } => rename(w, remote, from, to, now, out)?,
+        Event::Tag { .. } | Event::Describe { .. } | Event::Meta { .. } => {
+            annotate(w, remote, &rec.event)?
+        }
     }
     w.set_log_position(remote, rec.seq, now)
+}
+
+/// A tag, description or metadata change to a version shared on `remote`. It reaches only
+/// versions shared there, like a publish: a version here that is not shared there is nobody
+/// else's to change. Applied in log order, so on a metadata key the later entry wins; a change
+/// that cannot apply whole (metadata grown past its bound) fails whole.
+pub(crate) fn annotate(w: &Writer<'_>, remote: &str, event: &Event) -> Result<()> {
+    let shared = |id: &str| w.version(id).ok().filter(|v| shared_here(v, remote));
+    match event {
+        Event::Tag { id, added, removed } if shared(id).is_some() => {
+            for t in added {
+                w.add_tag(id, t)?;
+            }
+            for t in removed {
+                w.remove_tag(id, t)?;
+            }
+        }
+        Event::Describe { id, description } if shared(id).is_some() => {
+            w.set_description(id, description)?;
+        }
+        Event::Meta { id, set, removed } => {
+            if let Some(v) = shared(id) {
+                let mut m = v.metadata;
+                let ops: Vec<MetaOp> = set
+                    .iter()
+                    .map(|(k, val)| MetaOp::Set(k.clone(), val.clone()))
+                    .chain(removed.iter().map(|k| MetaOp::Remove(k.clone())))
+                    .collect();
+                apply_meta(&mut m, &ops)?;
+                w.set_metadata(id, &m)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// A team member deleted a dataset: its versions shared on `remote` go; the rest stays.

@@ -12,7 +12,7 @@ use crate::Engine;
 pub struct PushOutcome {
     /// `project/name@semver` of versions uploaded.
     pub uploaded: Vec<String>,
-    /// Catalog events (publish, delete, rename, move) sent.
+    /// Catalog events (publish, delete, rename, move, tags, descriptions, metadata) sent.
     pub events: u64,
     pub renumbered: Vec<Renumbered>,
     pub sent_bytes: u64,

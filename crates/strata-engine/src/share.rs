@@ -1,5 +1,6 @@
-//! Sharing a change to versions a remote already has (publish, delete, rename, move): the
-//! remote's log writer, and the offline queue a change waits in when the remote is out of reach.
+//! Sharing a change to versions a remote already has (publish, delete, rename, move, tags,
+//! descriptions, metadata): the remote's log writer, and the offline queue a change waits in
+//! when the remote is out of reach.
 
 use strata_core::error::Kind;
 use strata_core::{Error, Progress, Result, UploadState, Version};
@@ -53,8 +54,18 @@ impl Engine {
     /// Appends an event after applying whatever others appended first.
     pub(crate) async fn append(&mut self, c: &Connected, event: &Event) -> Result<()> {
         self.append_with(c, &strata_core::NoProgress, |_| Ok(Some(event.clone())))
-            .await
-            .map(|_| ())
+            .await?;
+        // The pull before the append may have applied a teammate's older change to the same
+        // tag or key over ours; ours comes later in the log, so it is what every home ends with,
+        // this one included.
+        if matches!(
+            event,
+            Event::Tag { .. } | Event::Describe { .. } | Event::Meta { .. }
+        ) {
+            self.catalog
+                .write(|w| crate::pull::annotate(w, &c.name, event))?;
+        }
+        Ok(())
     }
 
     /// Appends the event `make` builds from the catalog as it is after a pull (so it sees what

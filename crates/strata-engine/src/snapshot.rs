@@ -1,7 +1,7 @@
 //! `snapshot`: a folder becomes the next final version of a dataset in one step.
 
 use strata_core::names::validate_tag;
-use strata_core::{Cancel, DatasetName, Diff, Error, Manifest, Progress, Result};
+use strata_core::{Cancel, DatasetName, Diff, Error, Manifest, Progress, Resolution, Result};
 
 use crate::draft::Change;
 use crate::naming::next_semver;
@@ -15,8 +15,8 @@ pub(crate) struct Watched {
 }
 
 impl Engine {
-    /// One step: the folder becomes a final child of the dataset's latest version (or its first
-    /// version). Nothing is created when the folder equals the latest version.
+    /// One step: the folder becomes a final child of the dataset's newest final or published
+    /// version (or its first version). Nothing is created when the folder equals that version.
     #[tracing::instrument(skip_all, fields(dataset = %dataset))]
     pub fn snapshot(
         &mut self,
@@ -58,7 +58,13 @@ impl Engine {
         );
         let _lock = self.lock(&key, "snapshot", progress)?;
         let _guard = self.store.writer_guard()?;
-        let latest = self.catalog.versions_of(&d)?.pop();
+        // The base is what `project/name` stands for by default (never a draft someone is
+        // editing); the number follows the highest taken, drafts included, so none collides.
+        let versions = self.catalog.versions_of(&d)?;
+        let highest = versions.last().cloned();
+        let latest = versions
+            .into_iter()
+            .rfind(|v| Resolution::Settled.admits(v.state));
         let base = match &latest {
             Some(v) => self.manifest_of(v)?,
             None => Manifest::default(),
@@ -97,7 +103,7 @@ impl Engine {
                 ));
             }
         }
-        let semver = match next_semver(latest.as_ref()) {
+        let semver = match next_semver(highest.as_ref()) {
             Ok(s) => s,
             Err(e) => {
                 got.abort();

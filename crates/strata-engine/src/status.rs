@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use strata_core::{Cancel, DatasetName, Diff, Manifest, Progress, Result, State};
+use strata_core::{Cancel, DatasetName, Diff, Manifest, Progress, Resolution, Result};
 use strata_store::ingest::{self, Hashed};
 use strata_store::scan::{scan_folder, ScanOptions};
 use strata_store::{Scan, StatCache};
@@ -82,12 +82,9 @@ impl Engine {
         cancel: &Cancel,
     ) -> Result<FolderStatus> {
         let d = DatasetName::parse(dataset)?;
-        // Versions come sorted by semver: the last final one is what `project/name` resolves to.
-        let against = self
-            .catalog
-            .versions_of(&d)?
-            .into_iter()
-            .rfind(|v| v.state != State::Draft);
+        // What a snapshot would be a child of: never a draft, whatever `project/name` is set to
+        // reach for reading.
+        let against = self.catalog.newest(&d, Resolution::Settled)?;
         let base = match &against {
             Some(v) => self.manifest_of(v)?,
             None => Manifest::default(),

@@ -72,7 +72,7 @@ impl Engine {
         wait: Wait,
         progress: Option<&dyn Progress>,
     ) -> Result<(WriterLock, Version)> {
-        let v = self.resolve(reference)?;
+        let v = self.resolve_for_change(reference)?;
         v.ensure_draft()?;
         let (lock, v) = self.lock_version(&v.id, operation, wait, progress)?;
         v.ensure_draft()?;
@@ -82,7 +82,7 @@ impl Engine {
     /// Releases a version's writer lock whatever holds it.
     #[tracing::instrument(skip_all, fields(reference = %reference))]
     pub fn unlock(&self, reference: &str) -> Result<Option<String>> {
-        let v = self.resolve(reference)?;
+        let v = self.resolve_for_change(reference)?;
         WriterLock::force_release(&self.locks_dir(), &v.id)
     }
 }

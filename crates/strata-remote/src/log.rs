@@ -32,8 +32,8 @@ const READ_PARALLEL: usize = 16;
 
 /// Bounds on a version record's fields: generous for real use, small enough that no record can
 /// make a catalog row or a listing unreasonably large.
-pub const MAX_DESCRIPTION: usize = 64 << 10;
-pub const MAX_METADATA_BYTES: usize = 256 << 10;
+pub const MAX_DESCRIPTION: usize = names::MAX_DESCRIPTION;
+pub const MAX_METADATA_BYTES: usize = names::MAX_METADATA_BYTES;
 pub const MAX_PARENTS: usize = 64;
 pub const MAX_TAGS: usize = 256;
 pub const MAX_WHO: usize = 256;
@@ -90,6 +90,29 @@ pub enum Event {
     Rename {
         from: String,
         to: String,
+    },
+    /// Tags added to and removed from a shared version.
+    Tag {
+        id: String,
+        #[serde(default)]
+        added: Vec<String>,
+        #[serde(default)]
+        removed: Vec<String>,
+    },
+    /// A shared version's new description.
+    Describe {
+        id: String,
+        description: String,
+    },
+    /// Metadata keys of a shared version set (to their new values) or removed. Only the keys
+    /// changed travel, so two people editing different keys both keep theirs; on the same key
+    /// the later entry in the log wins.
+    Meta {
+        id: String,
+        #[serde(default)]
+        set: serde_json::Map<String, serde_json::Value>,
+        #[serde(default)]
+        removed: Vec<String>,
     },
 }
 
@@ -229,6 +252,47 @@ impl Record {
                 dataset_ok(to)?;
                 if from == to {
                     return Err(format!("renames {from} to itself"));
+                }
+                Ok(())
+            }
+            Event::Tag { id, added, removed } => {
+                id_ok(id)?;
+                if added.len() + removed.len() > MAX_TAGS {
+                    return Err(format!(
+                        "{} tag changes; at most {MAX_TAGS}",
+                        added.len() + removed.len()
+                    ));
+                }
+                for t in added.iter().chain(removed) {
+                    names::validate_tag(t).map_err(|e| e.to_string())?;
+                }
+                if let Some(t) = added.iter().find(|t| removed.contains(t)) {
+                    return Err(format!("tag '{t}' is both added and removed"));
+                }
+                Ok(())
+            }
+            Event::Describe { id, description } => {
+                id_ok(id)?;
+                names::validate_description(description).map_err(|e| e.to_string())
+            }
+            Event::Meta { id, set, removed } => {
+                id_ok(id)?;
+                for k in set.keys().chain(removed) {
+                    names::validate_meta_key(k).map_err(|e| e.to_string())?;
+                }
+                if let Some(k) = removed.iter().find(|k| set.contains_key(*k)) {
+                    return Err(format!("metadata key '{k}' is both set and removed"));
+                }
+                if removed.len() > MAX_METADATA_BYTES / 2 {
+                    return Err(format!("{} metadata keys removed", removed.len()));
+                }
+                let size = serde_json::to_vec(set)
+                    .map_err(|e| format!("metadata: {e}"))?
+                    .len();
+                if size > MAX_METADATA_BYTES {
+                    return Err(format!(
+                        "metadata of {size} bytes; at most {MAX_METADATA_BYTES}"
+                    ));
                 }
                 Ok(())
             }
@@ -562,7 +626,10 @@ impl Live {
                     v.dataset = to.clone();
                 }
             }
-            Event::Publish { .. } => {}
+            Event::Publish { .. }
+            | Event::Tag { .. }
+            | Event::Describe { .. }
+            | Event::Meta { .. } => {}
         }
     }
 
@@ -740,6 +807,73 @@ mod tests {
                     },
                 ),
                 "to itself",
+            ),
+            (
+                encoded(
+                    1,
+                    Event::Tag {
+                        id: version().id,
+                        added: vec!["t".repeat(names::MAX_TAG + 1)],
+                        removed: vec![],
+                    },
+                ),
+                "invalid tag",
+            ),
+            (
+                encoded(
+                    1,
+                    Event::Tag {
+                        id: version().id,
+                        added: vec!["a".into()],
+                        removed: vec!["a".into()],
+                    },
+                ),
+                "both added and removed",
+            ),
+            (
+                encoded(
+                    1,
+                    Event::Describe {
+                        id: version().id,
+                        description: "x".repeat(MAX_DESCRIPTION + 1),
+                    },
+                ),
+                "description",
+            ),
+            (
+                encoded(
+                    1,
+                    Event::Meta {
+                        id: version().id,
+                        set: [("a\nb".to_string(), serde_json::Value::Null)]
+                            .into_iter()
+                            .collect(),
+                        removed: vec![],
+                    },
+                ),
+                "invalid metadata key",
+            ),
+            (
+                encoded(
+                    1,
+                    Event::Meta {
+                        id: version().id,
+                        set: Default::default(),
+                        removed: vec!["k=v".into()],
+                    },
+                ),
+                "invalid metadata key",
+            ),
+            (
+                encoded(
+                    1,
+                    Event::Meta {
+                        id: "ABC".into(),
+                        set: Default::default(),
+                        removed: vec![],
+                    },
+                ),
+                "not a version id",
             ),
             (b"{not json".to_vec(), "not a Strata log event"),
             (

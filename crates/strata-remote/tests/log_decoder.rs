@@ -8,7 +8,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use proptest::prelude::*;
-use strata_core::names::{parse_semver, validate_version_id};
+use strata_core::names::{
+    parse_semver, validate_meta_key, validate_tag, validate_version_id, MAX_DESCRIPTION,
+};
 use strata_core::{DatasetName, Hash};
 use strata_remote::log::{decode, decode_version, Event, Record, RemoteVersion, MAX_EVENT_BYTES};
 
@@ -91,6 +93,21 @@ fn assert_safe(r: &Record) {
         Event::Rename { from, to } => {
             assert!(DatasetName::parse(from).is_ok() && DatasetName::parse(to).is_ok());
             assert_ne!(from, to);
+        }
+        Event::Tag { id, added, removed } => {
+            assert!(is_hex_id(id), "{id:?}");
+            assert!(added.iter().chain(removed).all(|t| validate_tag(t).is_ok()));
+        }
+        Event::Describe { id, description } => {
+            assert!(is_hex_id(id), "{id:?}");
+            assert!(description.len() <= MAX_DESCRIPTION);
+        }
+        Event::Meta { id, set, removed } => {
+            assert!(is_hex_id(id), "{id:?}");
+            assert!(set
+                .keys()
+                .chain(removed)
+                .all(|k| validate_meta_key(k).is_ok()));
         }
     }
 }

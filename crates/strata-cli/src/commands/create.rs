@@ -5,23 +5,8 @@ use strata_engine::CreateRequest;
 
 use super::Ctx;
 
-pub fn run(
-    ctx: &mut Ctx<'_>,
-    dataset: &str,
-    version: Option<String>,
-    parents: Vec<String>,
-    tags: Vec<String>,
-    description: String,
-) -> Result<ExitCode> {
-    let v = ctx.engine.create(
-        dataset,
-        &CreateRequest {
-            version,
-            parents,
-            tags,
-            description,
-        },
-    )?;
+pub fn run(ctx: &mut Ctx<'_>, dataset: &str, request: CreateRequest) -> Result<ExitCode> {
+    let v = ctx.engine.create(dataset, &request)?;
     ctx.out.note(&format!(
         "created draft {} with {} files",
         v.label(),

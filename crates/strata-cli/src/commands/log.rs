@@ -10,13 +10,16 @@ use crate::output::bytes;
 
 pub fn run(ctx: &Ctx<'_>, dataset: &str) -> Result<ExitCode> {
     let versions = ctx.engine.log(dataset)?;
-    ctx.emit(&versions, || render(&versions));
+    // Marked so the reader sees which version a plain `project/name` gets under the flags given.
+    let named = ctx.engine.newest_of(dataset)?.map(|v| v.id);
+    ctx.emit(&versions, || render(&versions, named.as_deref()));
     Ok(ExitCode::SUCCESS)
 }
 
 /// `versions` newest first. Each lane waits for a version id; a version takes the lane that waits
 /// for it (or a new one) and hands it to its first parent; further parents open new lanes.
-pub fn render(versions: &[Version]) -> String {
+/// `named` is the version `project/name` resolves to, marked `<- project/name`.
+pub fn render(versions: &[Version], named: Option<&str>) -> String {
     let mut lanes: Vec<Option<String>> = Vec::new();
     let mut out = String::new();
     let label_of = |id: &str| {
@@ -69,6 +72,9 @@ pub fn render(versions: &[Version]) -> String {
         );
         if !v.tags.is_empty() {
             line.push_str(&format!("  [{}]", v.tags.join(", ")));
+        }
+        if named == Some(v.id.as_str()) {
+            line.push_str(&format!("  <- {}", v.full_name()));
         }
         if v.parents.len() > 1 {
             let ps: Vec<String> = v.parents.iter().map(|p| label_of(p)).collect();

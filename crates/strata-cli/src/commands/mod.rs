@@ -29,8 +29,8 @@ mod watch;
 use std::path::Path;
 use std::process::ExitCode;
 
-use strata_core::{Cancel, Result};
-use strata_engine::{Change, Engine};
+use strata_core::{Cancel, Resolution, Result};
+use strata_engine::{Change, CreateRequest, Engine};
 
 use crate::args::{Cli, Command};
 use crate::output::{bytes, Out};
@@ -54,6 +54,13 @@ impl Ctx<'_> {
 pub fn run(cli: Cli, home: &Path, out: &Out, cancel: &Cancel) -> Result<ExitCode> {
     let mut engine = Engine::open(home)?;
     engine.set_offline(cli.global.offline);
+    engine.set_resolution(if cli.global.published {
+        Resolution::Published
+    } else if cli.global.include_drafts {
+        Resolution::IncludeDrafts
+    } else {
+        Resolution::Settled
+    });
     // Warnings go to stderr as they happen (with `--json` too: stdout holds only the document),
     // and into the JSON document at the end. Bars that never draw print those of commands
     // without a progress bar.
@@ -72,7 +79,18 @@ pub fn run(cli: Cli, home: &Path, out: &Out, cancel: &Cancel) -> Result<ExitCode
             parents,
             tags,
             description,
-        } => create::run(&mut ctx, &dataset, version, parents, tags, description),
+            output,
+        } => create::run(
+            &mut ctx,
+            &dataset,
+            CreateRequest {
+                version,
+                parents,
+                tags,
+                description,
+                remote: output,
+            },
+        ),
         C::Add {
             reference,
             paths,

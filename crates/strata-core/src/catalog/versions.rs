@@ -8,7 +8,7 @@ use super::migrations::Migration;
 use super::{Catalog, NewVersion, Writer};
 use crate::error::{Error, Result};
 use crate::hash::Hash;
-use crate::names::{DatasetName, Reference};
+use crate::names::{DatasetName, Reference, Resolution};
 use crate::version::{State, UploadState, Version};
 
 // The SQL inside each CREATE is kept byte for byte as first shipped: SQLite stores that text in
@@ -94,7 +94,19 @@ impl Catalog {
         )
     }
 
-    pub fn resolve(&self, r: &Reference) -> Result<Version> {
+    /// The newest version (highest semver) of `d` that `mode` admits: what `project/name`
+    /// stands for. Every "newest version" of a dataset (references, `status`, `snapshot`,
+    /// watches) is this one, so they never disagree.
+    pub fn newest(&self, d: &DatasetName, mode: Resolution) -> Result<Option<Version>> {
+        Ok(self
+            .versions_of(d)?
+            .into_iter()
+            .rfind(|v| mode.admits(v.state)))
+    }
+
+    /// The version a reference names; `mode` says which versions `project/name` and
+    /// `project/name:TAG` may stand for (an id or `@SEMVER` names one exactly, drafts included).
+    pub fn resolve(&self, r: &Reference, mode: Resolution) -> Result<Version> {
         match r {
             Reference::Id(prefix) => {
                 let like = format!("{prefix}%");
@@ -115,9 +127,11 @@ impl Catalog {
             }
             Reference::Latest(d) => {
                 self.require_dataset(d)?;
-                self.versions_of(d)?
-                    .pop()
-                    .ok_or_else(|| Error::not_found("version of", d.to_string()))
+                let all = self.versions_of(d)?;
+                match all.iter().rfind(|v| mode.admits(v.state)) {
+                    Some(v) => Ok(v.clone()),
+                    None => Err(none_fits(d, &all, mode)),
+                }
             }
             Reference::Exact(d, v) => {
                 let id = self.require_dataset(d)?;
@@ -129,6 +143,67 @@ impl Catalog {
                 .pop()
                 .ok_or_else(|| Error::not_found("version", format!("{d}@{v}")))
             }
+            Reference::Tagged(d, tag) => {
+                let id = self.require_dataset(d)?;
+                let mut tagged = query_versions(
+                    &self.conn,
+                    "WHERE v.dataset_id = ?1 AND v.id IN
+                        (SELECT version_id FROM version_tags WHERE tag = ?2)",
+                    params![id, tag],
+                )?;
+                tagged.sort_by_key(|a| a.semver());
+                let any = !tagged.is_empty();
+                tagged
+                    .into_iter()
+                    .rfind(|v| mode.admits_tagged(v.state))
+                    .ok_or_else(|| {
+                        Error::NoMatch(if any {
+                            format!("no published version of {d} carries the tag '{tag}'")
+                        } else {
+                            format!("no version of {d} carries the tag '{tag}'")
+                        })
+                    })
+            }
+        }
+    }
+}
+
+/// Why no version of `d` fits `mode`, naming what there is and how to reach it.
+fn none_fits(d: &DatasetName, all: &[Version], mode: Resolution) -> Error {
+    let Some(highest) = all.last() else {
+        return Error::not_found("version of", d.to_string());
+    };
+    let drafts: Vec<&str> = all
+        .iter()
+        .filter(|v| v.state == State::Draft)
+        .map(|v| v.semver.as_str())
+        .collect();
+    match mode {
+        Resolution::Published => {
+            let newest = all.iter().rfind(|v| v.state != State::Draft);
+            Error::NoMatch(match newest {
+                Some(v) => format!(
+                    "{d} has no published version (the newest final one is {d}@{})",
+                    v.semver
+                ),
+                None => format!(
+                    "{d} has no published version (only drafts: {})",
+                    drafts.join(", ")
+                ),
+            })
+        }
+        // Only drafts (IncludeDrafts admits everything, so it never gets here with versions).
+        _ => {
+            let shown = if drafts.len() > 5 {
+                format!("{}, … {}", drafts[..3].join(", "), highest.semver)
+            } else {
+                drafts.join(", ")
+            };
+            Error::NoMatch(format!(
+                "{d} has only drafts ({shown}): name one as {d}@{}",
+                highest.semver
+            ))
+            .with_remedy(crate::error::Remedy::IncludeDrafts)
         }
     }
 }
