@@ -368,16 +368,15 @@ export function VersionPage(props: {
             </form>
           </div>
           <h2>Description</h2>
-          {draft ? (
-            <textarea
-              value={description}
-              onChange={(e) => setDescription(e.target.value)}
-              onBlur={() => description !== v.description && act(() => api.setDescription(v.id, description))}
-              placeholder="What is in this version?"
-            />
-          ) : (
-            <p>{v.description || <span className="muted">none</span>}</p>
-          )}
+          {/* Any version's: they describe it, its content never changes; a shared version's
+              edits travel to the team. */}
+          <textarea
+            value={description}
+            onChange={(e) => setDescription(e.target.value)}
+            onBlur={() => description !== v.description && act(() => api.setDescription(v.id, description))}
+            placeholder="What is in this version?"
+            data-test="description"
+          />
           {(d.parents.length > 0 || d.children.length > 0) && <h2>Lineage</h2>}
           {d.parents.map((p) => (
             <div key={p.id}>
@@ -398,7 +397,11 @@ export function VersionPage(props: {
                 <tr key={k}>
                   <td className="mono">{k}</td>
                   <td className="mono">{JSON.stringify(val)}</td>
-                  <td>{draft && <button className="ghost small" onClick={() => act(() => api.setMetadata(v.id, k, null))}>×</button>}</td>
+                  <td>
+                    <button className="ghost small" aria-label={`Remove ${k}`} onClick={() => act(() => api.setMetadata(v.id, k, null))}>
+                      ×
+                    </button>
+                  </td>
                 </tr>
               ))}
               {Object.keys(v.metadata).length === 0 && (
@@ -408,19 +411,17 @@ export function VersionPage(props: {
               )}
             </tbody>
           </table>
-          {draft && (
-            <form
-              className="row"
-              onSubmit={(e) => {
-                e.preventDefault();
-                if (metaKey.trim()) act(() => api.setMetadata(v.id, metaKey.trim(), metaValue)).then(() => { setMetaKey(""); setMetaValue(""); });
-              }}
-            >
-              <input placeholder="key" value={metaKey} onChange={(e) => setMetaKey(e.target.value)} />
-              <input placeholder="value (JSON or text)" value={metaValue} onChange={(e) => setMetaValue(e.target.value)} />
-              <button type="submit">Set</button>
-            </form>
-          )}
+          <form
+            className="row"
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (metaKey.trim()) act(() => api.setMetadata(v.id, metaKey.trim(), metaValue)).then(() => { setMetaKey(""); setMetaValue(""); });
+            }}
+          >
+            <input placeholder="key" value={metaKey} onChange={(e) => setMetaKey(e.target.value)} />
+            <input placeholder="value (JSON or text)" value={metaValue} onChange={(e) => setMetaValue(e.target.value)} />
+            <button type="submit">Set</button>
+          </form>
         </section>
       </div>
 

@@ -69,7 +69,7 @@ export function WaitingDialog(props: { start: StartTask; offline: boolean; onClo
           <div className="muted" data-test="waiting-events">
             {w.events === 0
               ? "No catalog change waits."
-              : `${count(w.events, "catalog change")} to send (publish, delete, rename or move of shared versions).`}
+              : `${count(w.events, "catalog change")} to send (publish, delete, rename, move, tags, descriptions or metadata of shared versions).`}
           </div>
           <h3>Drafts</h3>
           {w.drafts.length === 0 ? (

@@ -32,3 +32,7 @@ test("damaged content advises to verify; a remedy without a button says how to a
   expect(advice(e("invalid", "add_remote"))).toMatch(/add a remote/i);
   expect(advice(e("not_found"))).toBeNull();
 });
+
+test("a name that reaches only drafts says how to open one", () => {
+  expect(advice(e("not_found", "include_drafts"))).toContain("project/name@X.Y.Z");
+});

@@ -66,6 +66,8 @@ export function advice(e: ApiError): string | null {
       return "Go online to do this.";
     case "choose_folder":
       return "Choose a target folder for the writable copy.";
+    case "include_drafts":
+      return "Open the draft by its number (project/name@X.Y.Z): a dataset's name stands for its newest final version.";
   }
   if (e.kind === "unavailable") return "Check the connection and retry, or work offline: changes wait and are sent later.";
   if (e.kind === "unauthorized") return `Log in to ${remote} again.`;
