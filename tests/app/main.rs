@@ -741,6 +741,7 @@ async fn a_session_is_exported_and_imported_through_the_dialogs() {
                     parents: vec!["field/birds@1.0.0".into()],
                     tags: vec![],
                     description: "seen on the train".into(),
+                    ..Default::default()
                 },
             )
             .unwrap();
