@@ -86,18 +86,34 @@ impl Engine {
         }
         let mut objects: BTreeMap<Hash, u64> = BTreeMap::new();
         let mut manifests = Vec::new();
-        for v in &versions {
+        // Which version brought each object first: the one to fetch it for, when it is missing.
+        let mut first_in: Vec<(usize, Vec<strata_core::Entry>)> = Vec::new();
+        for (i, v) in versions.iter().enumerate() {
             let m = self.manifest_of(v)?;
-            let mut lacking = Vec::new();
+            let mut new = Vec::new();
             for e in m.entries() {
                 if e.link.is_none() && !have.contains(&e.hash) && !objects.contains_key(&e.hash) {
                     objects.insert(e.hash, e.size);
-                    if self.store.locate(&e.hash, e.size)?.is_none() {
-                        lacking.push(e.clone());
-                    }
+                    new.push(e.clone());
                 }
             }
-            if !lacking.is_empty() {
+            first_in.push((i, new));
+            manifests.push((v.manifest, m.encode()));
+        }
+        // One index lookup for all of them (a query per object costs more than the copy).
+        let mut places = self
+            .store
+            .locate_all(objects.iter().map(|(h, s)| (h, *s)))?;
+        if places.len() < objects.len() {
+            for (i, entries) in first_in {
+                let lacking: Vec<_> = entries
+                    .into_iter()
+                    .filter(|e| !places.contains_key(&e.hash))
+                    .collect();
+                if lacking.is_empty() {
+                    continue;
+                }
+                let v = &versions[i];
                 self.online("export").map_err(|_| {
                     Error::Unavailable(format!(
                         "the content of {} is not on this machine ({} files were pulled, not \
@@ -109,11 +125,10 @@ impl Engine {
                 })?;
                 self.fetch_missing(v, &lacking, false, progress, cancel)?;
             }
-            manifests.push((v.manifest, m.encode()));
+            places = self
+                .store
+                .locate_all(objects.iter().map(|(h, s)| (h, *s)))?;
         }
-        let places = self
-            .store
-            .locate_all(objects.iter().map(|(h, s)| (h, *s)))?;
         // Read packs front to back: the order they were written in.
         let mut order: Vec<(&Hash, &Location)> = Vec::with_capacity(objects.len());
         for h in objects.keys() {
