@@ -26,7 +26,9 @@ const PREALLOC_MAX: u64 = 8 << 20;
 
 /// Parts of a large upload; several are in flight at once.
 pub const PART_SIZE: usize = 16 << 20;
-const PARTS_IN_FLIGHT: usize = 4;
+/// Parts of one upload in flight at once. Each is a `PART_SIZE` buffer until the server has it,
+/// so this times the large uploads a caller runs at once is what uploading holds in memory.
+pub const PARTS_IN_FLIGHT: usize = 3;
 
 /// A large download is hashed and written this much at a time, not a network chunk (8–16 KB)
 /// at a time: a thousand handovers per GB instead of a hundred thousand. Larger buffers fall out
@@ -177,19 +179,24 @@ impl Connected {
             .await
             .map_err(|e| self.err(e))?;
         let mut w = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
-        let mut f = File::open(file).ctx("open", file)?;
-        let mut buf = vec![0u8; PART_SIZE];
+        let f = File::open(file).ctx("open", file)?;
         let outcome: Result<()> = async {
             loop {
                 cancel.check()?;
                 w.wait_for_capacity(PARTS_IN_FLIGHT)
                     .await
                     .map_err(|e| self.err(e))?;
-                let n = read_full(&mut f, &mut buf).ctx("read", file)?;
+                // Each part is read into a buffer of its own that goes to the request as it is
+                // (no second copy), and is freed when the server has it.
+                let mut part = Vec::with_capacity(PART_SIZE);
+                let n = (&f)
+                    .take(PART_SIZE as u64)
+                    .read_to_end(&mut part)
+                    .ctx("read", file)?;
                 if n == 0 {
                     return Ok(());
                 }
-                w.write(&buf[..n]);
+                w.put(Bytes::from(part));
                 progress.advance(0, n as u64);
             }
         }
@@ -445,19 +452,6 @@ fn read_full_at(f: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize>
     let mut n = 0;
     while n < buf.len() {
         match f.read_at(&mut buf[n..], offset + n as u64) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
-}
-
-fn read_full(f: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match f.read(&mut buf[n..]) {
             Ok(0) => break,
             Ok(k) => n += k,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
