@@ -180,6 +180,58 @@ fn a_client_killed_mid_upload_to_s3_resumes() {
 }
 
 #[test]
+fn a_client_killed_mid_fetch_of_large_files_resumes() {
+    let sw = &servers::shared().seaweed;
+    let direct = Backend::s3_at(&sw.endpoint(), "killed-fetch");
+    let throttle = Throttle::downloads(sw.s3_port, 8 << 20);
+    let slow = Backend::s3_at(&throttle.endpoint(), "killed-fetch");
+    let a = direct.home();
+    // Sizes apart, so the small one is in while the others are still on their way.
+    for (i, mb) in [2u32, 16, 24, 32].into_iter().enumerate() {
+        let body: Vec<u8> = (0..mb << 20)
+            .map(|j| (j.wrapping_mul(2654435761) >> 13) as u8 ^ i as u8)
+            .collect();
+        a.write(&format!("data/shard{i}.bin"), &body);
+    }
+    let data = a.path("data");
+    a.ok(&["snapshot", "p/d", data.to_str().unwrap()]);
+    a.ok(&["upload", "p/d"]);
+
+    let other = slow.home();
+    other.ok(&["pull"]);
+    let objects = |env: &Env| {
+        env.store_files()
+            .iter()
+            .filter(|f| f.contains("/objects/"))
+            .count()
+    };
+    let mut child = other
+        .cmd(&["get", "p/d", "--to", "copy", "--mutable"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("the first object", Duration::from_secs(60), || {
+        objects(&other) >= 1
+    });
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    let _ = child.wait();
+    let kept = objects(&other);
+    assert!(kept < 4, "killed before the end");
+    assert!(!other.path("copy").exists(), "no copy from a cut fetch");
+
+    let got = other.json(&["get", "p/d", "--to", "copy", "--mutable"]);
+    assert_eq!(
+        got["fetched_objects"].as_u64(),
+        Some(4 - kept as u64),
+        "what arrived whole is not fetched again: {got}"
+    );
+    assert_eq!(tree(&other.path("copy")), tree(&data));
+    other.ok(&["verify", "p/d"]);
+}
+
+#[test]
 fn credentials_can_live_in_the_os_keychain() {
     let sw = &servers::shared().seaweed;
     // A name of its own: the keychain is shared by every process of this user.

@@ -12,6 +12,16 @@ pub struct Throttle {
 impl Throttle {
     /// Forwards 127.0.0.1:<port> to `target`, client→server at most `bytes_per_sec`.
     pub fn start(target: u16, bytes_per_sec: u64) -> Throttle {
+        Self::forward(target, Some(bytes_per_sec), None)
+    }
+
+    /// Forwards 127.0.0.1:<port> to `target`, server→client at most `bytes_per_sec` per
+    /// connection: downloads slowed, so a client can be stopped part way through one.
+    pub fn downloads(target: u16, bytes_per_sec: u64) -> Throttle {
+        Self::forward(target, None, Some(bytes_per_sec))
+    }
+
+    fn forward(target: u16, up: Option<u64>, down: Option<u64>) -> Throttle {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
         let port = listener.local_addr().expect("addr").port();
         std::thread::spawn(move || {
@@ -25,8 +35,8 @@ impl Throttle {
                     (Ok(c), Ok(s)) => (c, s),
                     _ => continue,
                 };
-                std::thread::spawn(move || pipe(client, server, Some(bytes_per_sec)));
-                std::thread::spawn(move || pipe(s2, c2, None));
+                std::thread::spawn(move || pipe(client, server, up));
+                std::thread::spawn(move || pipe(s2, c2, down));
             }
         });
         Throttle { port }

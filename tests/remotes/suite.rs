@@ -30,6 +30,7 @@ on_every_backend!(
     freed_content_comes_back_from_the_remote,
     tags_descriptions_and_metadata_reach_other_homes,
     get_by_name_looks_on_the_remote_past_a_local_draft,
+    large_files_arrive_whole_and_a_corrupt_one_is_refused_by_name,
 );
 
 /// 120 small files in 4 classes and one 2 MB file (stored loose, sent in one piece).
@@ -664,4 +665,73 @@ fn get_by_name_looks_on_the_remote_past_a_local_draft(kind: Kind, name: &str) {
         other.json(&["show", "p/d", "--include-drafts"])["semver"],
         "2.0.0"
     );
+}
+
+/// Large objects travel whole, not in packs, and are fetched several at once, each read in
+/// large buffers: sizes that end mid-buffer and span several buffers (and, uploading, several
+/// parts) must arrive byte for byte, and a damaged one must be refused by its key while the
+/// intact ones are kept for the next try.
+fn large_files_arrive_whole_and_a_corrupt_one_is_refused_by_name(kind: Kind, name: &str) {
+    let b = Backend::new(kind, name);
+    let a = b.home();
+    for (i, size) in [(0u32, 1u32 << 20), (1, (20 << 20) + 7), (2, (9 << 20) + 3)] {
+        let body: Vec<u8> = (0..size)
+            .map(|j| ((j ^ (i << 24)).wrapping_mul(2654435761) >> 13) as u8)
+            .collect();
+        a.write(&format!("data/shard{i}.bin"), &body);
+    }
+    a.write("data/labels.csv", b"path,label\nshard0.bin,a\n");
+    let data = a.path("data");
+    a.ok(&["snapshot", "p/d", data.to_str().unwrap()]);
+    a.ok(&["upload", "p/d"]);
+
+    let other = b.home();
+    other.ok(&["pull"]);
+    let got = other.json(&["get", "p/d", "--to", "copy", "--mutable"]);
+    assert_eq!(got["fetched_objects"], 4, "{got}");
+    assert_eq!(tree(&other.path("copy")), tree(&data), "byte for byte");
+    other.ok(&["verify", "p/d"]);
+    other.ok(&["verify", "p/d", "--remote", "team"]);
+
+    // One byte of the 20 MB object flipped, past its first buffers.
+    let (big, _) = b
+        .list("objects")
+        .into_iter()
+        .find(|(_, len)| *len == (20 << 20) + 7)
+        .expect("the 20 MB object");
+    let original = b.read(&big);
+    let mut body = original.clone();
+    body[(17 << 20) + 5] ^= 0x01;
+    b.write(&big, body);
+    let third = b.home();
+    let err = third
+        .run(&["get", "p/d", "--to", "copy", "--mutable"])
+        .fails()
+        .error();
+    let hex = big.rsplit('/').next().unwrap_or_default();
+    assert!(
+        err.contains("does not match its hash") && err.contains(hex),
+        "names the damaged object: {err}"
+    );
+    assert!(!third.path("copy").exists(), "no copy from bad bytes");
+    assert!(
+        !third.store_files().iter().any(|f| f.ends_with(hex)),
+        "the damaged object is not stored"
+    );
+    let report = other
+        .run(&["verify", "p/d", "--remote", "team"])
+        .fails()
+        .stdout();
+    let mismatched: Vec<&str> = report
+        .lines()
+        .filter(|l| l.starts_with("MISMATCH"))
+        .collect();
+    assert_eq!(mismatched.len(), 1, "{report}");
+    assert!(mismatched[0].contains("shard1.bin"), "{report}");
+
+    // Repaired, the next get fetches only what it refused: the intact objects were kept.
+    b.write(&big, original);
+    let got = third.json(&["get", "p/d", "--to", "copy", "--mutable"]);
+    assert_eq!(got["fetched_objects"], 1, "{got}");
+    assert_eq!(tree(&third.path("copy")), tree(&data));
 }

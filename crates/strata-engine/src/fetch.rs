@@ -2,18 +2,22 @@
 //! copy; and checking a remote's copy of a version (`verify --remote`).
 //!
 //! Small objects are read by range out of the remote's packs (neighbouring ranges merged into one
-//! request), large ones streamed to disk; every object is hashed and compared before the store
-//! takes it. What arrived is committed in batches, so an interrupted fetch resumes.
+//! request); large ones are downloaded several at once, each on a thread that hashes and writes
+//! it in large buffers. Every object is hashed and compared before the store takes it. What
+//! arrived is committed in batches (small objects) or one by one (large ones), so an interrupted
+//! fetch resumes.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 use strata_core::error::{Kind, Remedy};
 use strata_core::{Cancel, Entry, Error, Hash, Progress, Result, UploadState, Version};
 use strata_remote::{Connected, Layout};
 use strata_store::{RemotePlace, SmallImport};
 
-use crate::runtime::block_on;
+use crate::runtime::{block_on, runtime_handle};
 use crate::Engine;
 
 const RANGES_IN_FLIGHT: usize = 8;
@@ -143,7 +147,7 @@ impl Engine {
         }
         let n = missing.len() as u64;
         let bytes = places.values().fold(0u64, |a, p| a.saturating_add(p.len));
-        let bad = block_on(self.fetch_places(&c, &places, Sink::Store, progress, cancel))??;
+        let bad = self.fetch_places(&c, &places, Sink::Store, progress, cancel)?;
         if let Some(b) = bad.first() {
             let what = b
                 .why
@@ -173,7 +177,33 @@ impl Engine {
     }
 
     /// Reads every object in `places`, checks it, and keeps it (or not). Returns bad objects.
-    pub(crate) async fn fetch_places(
+    pub(crate) fn fetch_places(
+        &self,
+        c: &Connected,
+        places: &HashMap<Hash, RemotePlace>,
+        sink: Sink,
+        progress: &dyn Progress,
+        cancel: &Cancel,
+    ) -> Result<Vec<BadObject>> {
+        let total = places.values().fold(0u64, |a, p| a.saturating_add(p.len));
+        progress.begin(
+            &format!("downloading from {}", c.name),
+            places.len() as u64,
+            total,
+        );
+        let mut bad = block_on(self.fetch_packed(c, places, sink, progress, cancel))??;
+        let large = places
+            .iter()
+            .filter(|(_, p)| p.pack.is_none())
+            .map(|(h, p)| (*h, p.len))
+            .collect();
+        bad.extend(self.fetch_large(c, large, sink, progress, cancel)?);
+        progress.end();
+        Ok(bad)
+    }
+
+    /// The objects of `places` that live in packs, read by range.
+    async fn fetch_packed(
         &self,
         c: &Connected,
         places: &HashMap<Hash, RemotePlace>,
@@ -183,23 +213,15 @@ impl Engine {
     ) -> Result<Vec<BadObject>> {
         let layout = Layout::new(&c.prefix);
         let mut by_pack: BTreeMap<&str, Vec<(Hash, u64, u64)>> = BTreeMap::new();
-        let mut large = Vec::new();
         for (h, p) in places {
-            match &p.pack {
-                Some(pack) => by_pack
+            if let Some(pack) = &p.pack {
+                by_pack
                     .entry(pack.as_str())
                     .or_default()
-                    .push((*h, p.offset, p.len)),
-                None => large.push((*h, p.len)),
+                    .push((*h, p.offset, p.len));
             }
         }
         let reads = plan_ranges(by_pack)?;
-        let total = places.values().fold(0u64, |a, p| a.saturating_add(p.len));
-        progress.begin(
-            &format!("downloading from {}", c.name),
-            places.len() as u64,
-            total,
-        );
         let mut bad = Vec::new();
         let mut import: Option<SmallImport<'_>> = None;
         let mut pending_bytes = 0u64;
@@ -271,53 +293,95 @@ impl Engine {
         if let Some(i) = import.take() {
             i.commit()?;
         }
+        Ok(bad)
+    }
+
+    /// Fetches large objects, [`LARGE_IN_FLIGHT`] at a time, each on a thread of its own that
+    /// hashes and writes what it reads (see [`Connected::download`]); the runtime's workers only
+    /// carry the connections. Each object is in the store, durable, as soon as it is checked,
+    /// so an interrupted fetch resumes with the objects that were not finished.
+    fn fetch_large(
+        &self,
+        c: &Connected,
+        large: Vec<(Hash, u64)>,
+        sink: Sink,
+        progress: &dyn Progress,
+        cancel: &Cancel,
+    ) -> Result<Vec<BadObject>> {
+        if large.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rt = runtime_handle()?;
         let store = &self.store;
-        let large_bad: Vec<BadObject> = futures::stream::iter(large.into_iter().map(|(h, len)| {
-            let layout = &layout;
-            async move {
-                cancel.check()?;
-                let key = layout.object(&h);
-                let tmp = store.tmp_path("f-");
-                let got = c.get_to_file(&key, &tmp, len, &h, progress, cancel).await;
-                match got {
-                    Ok(_) => {
-                        if sink == Sink::Store {
-                            store.import_loose(&h, &tmp)?;
-                        } else {
-                            let _ = std::fs::remove_file(&tmp);
-                        }
-                        progress.advance(1, 0);
-                        Ok(None)
+        let layout = Layout::new(&c.prefix);
+        let threads = LARGE_IN_FLIGHT.min(large.len());
+        let queue = Mutex::new(large.into_iter());
+        // Set by the first thread that fails, so the others take no new object.
+        let failed = AtomicBool::new(false);
+        let one = |h: Hash, len: u64| -> Result<Option<BadObject>> {
+            let key = layout.object(&h);
+            let tmp = (sink == Sink::Store).then(|| store.tmp_path("f-"));
+            let got = c.download(&rt, &key, tmp.as_deref(), len, &h, progress, cancel);
+            let bad = |why| {
+                Some(BadObject {
+                    hash: h,
+                    key: key.to_string(),
+                    why,
+                })
+            };
+            let outcome = match got {
+                Ok(_) => {
+                    if let Some(tmp) = &tmp {
+                        store.import_loose(&h, tmp)?;
                     }
-                    Err(Error::Corrupt { detail, .. }) => {
-                        let _ = std::fs::remove_file(&tmp);
-                        Ok(Some(BadObject {
-                            hash: h,
-                            key: key.to_string(),
-                            why: Some(detail),
-                        }))
-                    }
-                    Err(Error::NotFound { .. }) if sink == Sink::Check => {
-                        let _ = std::fs::remove_file(&tmp);
-                        Ok(Some(BadObject {
-                            hash: h,
-                            key: key.to_string(),
-                            why: None,
-                        }))
-                    }
-                    Err(e) => {
-                        let _ = std::fs::remove_file(&tmp);
-                        Err(e)
-                    }
+                    progress.advance(1, 0);
+                    return Ok(None);
                 }
+                Err(Error::Corrupt { detail, .. }) => Ok(bad(Some(detail))),
+                Err(Error::NotFound { .. }) if sink == Sink::Check => Ok(bad(None)),
+                Err(e) => Err(e),
+            };
+            if let Some(tmp) = &tmp {
+                let _ = std::fs::remove_file(tmp);
             }
-        }))
-        .buffer_unordered(LARGE_IN_FLIGHT)
-        .try_filter_map(|b| async move { Ok(b) })
-        .try_collect()
-        .await?;
-        bad.extend(large_bad);
-        progress.end();
+            outcome
+        };
+        let per_thread: Vec<Result<Vec<BadObject>>> = std::thread::scope(|s| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    s.spawn(|| {
+                        let mut bad = Vec::new();
+                        while !failed.load(Ordering::Relaxed) {
+                            let next = match queue.lock() {
+                                Ok(mut q) => q.next(),
+                                Err(_) => None,
+                            };
+                            let Some((h, len)) = next else { break };
+                            match one(h, len) {
+                                Ok(b) => bad.extend(b),
+                                Err(e) => {
+                                    failed.store(true, Ordering::Relaxed);
+                                    return Err(e);
+                                }
+                            }
+                        }
+                        Ok(bad)
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| {
+                    w.join().unwrap_or_else(|_| {
+                        Err(Error::Internal("a download thread panicked".into()))
+                    })
+                })
+                .collect()
+        });
+        let mut bad = Vec::new();
+        for r in per_thread {
+            bad.extend(r?);
+        }
         Ok(bad)
     }
 }

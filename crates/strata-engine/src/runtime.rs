@@ -10,10 +10,10 @@ use strata_remote::{connect, Connected};
 
 use crate::Engine;
 
-/// Runs remote work on the process's one async runtime: a few worker threads carry the
-/// connections while the calling thread drives the operation. Built on first use, shared by
-/// every engine of the process (the app opens one per command).
-pub(crate) fn block_on<F: Future>(f: F) -> Result<F::Output> {
+/// The process's one async runtime: a few worker threads carry the connections while the
+/// calling thread drives the operation. Built on first use, shared by every engine of the
+/// process (the app opens one per command).
+fn runtime() -> Result<&'static tokio::runtime::Runtime> {
     static RUNTIME: OnceLock<std::result::Result<tokio::runtime::Runtime, String>> =
         OnceLock::new();
     let rt = RUNTIME.get_or_init(|| {
@@ -24,10 +24,19 @@ pub(crate) fn block_on<F: Future>(f: F) -> Result<F::Output> {
             .build()
             .map_err(|e| e.to_string())
     });
-    match rt {
-        Ok(rt) => Ok(rt.block_on(f)),
-        Err(e) => Err(Error::Internal(format!("async runtime: {e}"))),
-    }
+    rt.as_ref()
+        .map_err(|e| Error::Internal(format!("async runtime: {e}")))
+}
+
+/// Runs remote work on the process's one runtime.
+pub(crate) fn block_on<F: Future>(f: F) -> Result<F::Output> {
+    Ok(runtime()?.block_on(f))
+}
+
+/// The runtime, for threads of an operation's own that wait on the network one step at a time
+/// (large downloads: the bytes are hashed and written on those threads, not the runtime's).
+pub(crate) fn runtime_handle() -> Result<tokio::runtime::Handle> {
+    Ok(runtime()?.handle().clone())
 }
 
 impl Engine {

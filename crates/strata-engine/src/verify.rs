@@ -145,13 +145,8 @@ impl Engine {
             .collect();
         let places = self.store.remote_places(&name, hashes.iter().copied())?;
         let layout = Layout::new(&c.prefix);
-        let (bad, manifest_there) = block_on(async {
-            let bad = self
-                .fetch_places(&c, &places, Sink::Check, progress, cancel)
-                .await?;
-            let there = c.size_of(&layout.manifest(&v.manifest)).await?.is_some();
-            Ok::<_, Error>((bad, there))
-        })??;
+        let bad = self.fetch_places(&c, &places, Sink::Check, progress, cancel)?;
+        let manifest_there = block_on(c.size_of(&layout.manifest(&v.manifest)))??.is_some();
         let mut problems: BTreeMap<Hash, String> = bad
             .into_iter()
             .map(|b| {

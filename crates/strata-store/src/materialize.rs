@@ -8,7 +8,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
 
 use rayon::prelude::*;
@@ -134,11 +134,10 @@ pub fn write_tree(
                             cancel.check()?;
                             let target = dest.join(&e.path);
                             match loc {
-                                Location::Loose(p) => {
-                                    fs::copy(p, &target).ctx("copy to", &target)?;
-                                    fs::set_permissions(&target, fs::Permissions::from_mode(0o644))
-                                        .ctx("set permissions of", &target)?;
-                                }
+                                // A file of its own (editing it must not reach the store):
+                                // a reflink where the filesystem has them, else one copy
+                                // made by the kernel, never read through this process.
+                                Location::Loose(p) => crate::pool::clone_or_copy(p, &target)?,
                                 Location::Packed { .. } => {
                                     write_new(&target, &store.read(loc)?, 0o644)?
                                 }

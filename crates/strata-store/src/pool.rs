@@ -242,7 +242,8 @@ fn extract(store: &Store, loc: &Location, tmp: &Path) -> Result<()> {
     }
 }
 
-/// A reflink where the filesystem has them (no bytes copied, no inode shared), a copy elsewhere.
+/// A reflink where the filesystem has them (no bytes copied, no inode shared), a copy elsewhere;
+/// created `rw-r--r--` (less the umask).
 pub fn clone_or_copy(src: &Path, dest: &Path) -> Result<()> {
     let from = File::open(src).ctx("read", src)?;
     let to = fs::OpenOptions::new()
@@ -256,8 +257,9 @@ pub fn clone_or_copy(src: &Path, dest: &Path) -> Result<()> {
     if cloned {
         return Ok(());
     }
-    drop(to);
-    // No reflinks here (ext4, tmpfs, another filesystem): std's copy uses copy_file_range.
-    fs::copy(src, dest).ctx("copy to", dest)?;
+    // No reflinks here (ext4, tmpfs, another filesystem): std's copy between two files uses
+    // copy_file_range, so the kernel copies and the bytes never pass through this process. The
+    // copy keeps the mode it was created with (a writable copy stays writable).
+    std::io::copy(&mut &from, &mut &to).ctx("copy to", dest)?;
     Ok(())
 }
