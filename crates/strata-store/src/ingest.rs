@@ -105,6 +105,7 @@ pub fn ingest(
     let mut out = Ingested::default();
     out.entries.reserve_exact(scan.files.len());
     let mut to_hash = Vec::new();
+    cache.reserve(scan.files.len());
     // `base` is sorted and so is the scan: one forward pass finds each file's base entry.
     let mut in_base = base.entries().iter().peekable();
     for (i, f) in scan.files.iter().enumerate() {
@@ -147,12 +148,16 @@ pub fn ingest(
     let writer = thread::spawn(move || -> Result<(Vec<FinishedPack>, u64, u64)> {
         let index = crate::index::Index::open(&index_path)?;
         let mut packs = PackWriter::new(writer_tmp, packs_dir, true);
-        let mut seen = HashSet::new();
+        // Content packed by this ingest (two files, one content: packed once). Half of each
+        // hash is kept, half the memory of a set of hashes for a million files; a false match
+        // of 128 bits of BLAKE3 is beyond any real count of files.
+        let mut seen: HashSet<u128> = HashSet::new();
         let (mut n, mut bytes) = (0u64, 0u64);
         let result = (|| {
             index.begin_reads()?;
             for (h, data) in rx {
-                if !seen.insert(h) || index.contains(&h)? {
+                let half = u128::from_le_bytes(h.0[..16].try_into().unwrap_or_default());
+                if !seen.insert(half) || index.contains(&h)? {
                     continue;
                 }
                 packs.append(h, &data)?;
@@ -273,6 +278,7 @@ pub fn hash_only(
     let mut out = Hashed::default();
     out.entries.reserve_exact(scan.files.len());
     let mut to_hash = Vec::new();
+    cache.reserve(scan.files.len());
     for (i, f) in scan.files.iter().enumerate() {
         let hash = match cache.lookup(&f.rel, &f.stat) {
             Some(h) => {
