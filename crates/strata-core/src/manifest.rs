@@ -113,17 +113,18 @@ pub struct Manifest {
 impl Manifest {
     /// Builds from entries in any order; a later entry for the same path wins.
     pub fn from_entries(mut entries: Vec<Entry>) -> Self {
-        // A stable sort keeps equal paths in input order; keeping the last of each run makes the
-        // later entry win without cloning any path.
+        // A stable sort keeps equal paths in input order (and costs one pass on sorted input, a
+        // scan's); keeping the last of each run, in place, makes the later entry win without
+        // cloning any path or a second list of a million entries.
         entries.sort_by(|a, b| a.path.cmp(&b.path));
-        let mut out: Vec<Entry> = Vec::with_capacity(entries.len());
-        for e in entries {
-            match out.last_mut() {
-                Some(last) if last.path == e.path => *last = e,
-                _ => out.push(e),
+        entries.dedup_by(|later, earlier| {
+            let same = later.path == earlier.path;
+            if same {
+                std::mem::swap(later, earlier);
             }
-        }
-        Manifest { entries: out }
+            same
+        });
+        Manifest { entries }
     }
 
     /// Builds from entries already sorted by path with no duplicates.
@@ -213,7 +214,16 @@ impl Manifest {
     }
 
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(16 + self.entries.len() * 56);
+        let mut all = Vec::with_capacity(16 + self.entries.len() * 56);
+        self.encode_in_parts(|part| all.extend_from_slice(part));
+        all
+    }
+
+    /// The encoding, handed to `sink` in parts of about 64 KiB: hashing a manifest of a million
+    /// entries need not hold its 50-100 MB encoding.
+    pub fn encode_in_parts(&self, mut sink: impl FnMut(&[u8])) {
+        const PART: usize = 64 << 10;
+        let mut out = Vec::with_capacity(PART + MAX_PATH_BYTES + MAX_LINK_BYTES + 64);
         out.extend_from_slice(MAGIC);
         put_varint(&mut out, self.entries.len() as u64);
         let mut prev: &[u8] = &[];
@@ -234,19 +244,67 @@ impl Manifest {
                 }
             }
             prev = p;
+            if out.len() >= PART {
+                sink(&out);
+                out.clear();
+            }
         }
-        out
+        sink(&out);
     }
 
     /// Decodes in one pass with memory linear in the input: every length is checked against
     /// the bytes left and the limits above before anything is allocated for it, each path is
     /// built once (no copy of the previous one) and checked with [`validate_path`].
     pub fn decode(bytes: &[u8]) -> Result<Self> {
-        let corrupt = |d: String| Error::Corrupt {
-            what: "manifest".into(),
-            detail: d,
-        };
-        let truncated = || corrupt("truncated".into());
+        let mut r = EncodedEntries::new(bytes)?;
+        let mut entries: Vec<Entry> = Vec::with_capacity(r.len());
+        while let Some(e) = r.next_entry()? {
+            entries.push(Entry {
+                path: e.path.to_string(),
+                size: e.size,
+                hash: *e.hash,
+                link: e.link.map(str::to_string),
+            });
+        }
+        Ok(Manifest { entries })
+    }
+
+    /// The content hash of the encoding: equal content, equal hash.
+    pub fn hash(&self) -> Hash {
+        let mut h = blake3::Hasher::new();
+        self.encode_in_parts(|part| {
+            h.update(part);
+        });
+        h.finalize().into()
+    }
+}
+
+/// An entry of an encoded manifest, borrowed while it is read.
+#[derive(Clone, Copy, Debug)]
+pub struct EntryRef<'a> {
+    pub path: &'a str,
+    pub size: u64,
+    pub hash: &'a Hash,
+    pub link: Option<&'a str>,
+}
+
+/// The entries of an encoded manifest one at a time, checked as [`Manifest::decode`] checks
+/// them, without building them: comparing a folder with a version of a million entries need
+/// not hold the version as a million `Entry`s.
+pub struct EncodedEntries<'a> {
+    r: Reader<'a>,
+    left: usize,
+    total: usize,
+    path_bytes: u64,
+    /// The current path and the previous one (paths are front-coded against it).
+    path: Vec<u8>,
+    prev: Vec<u8>,
+    hash: Hash,
+    link: Option<&'a str>,
+}
+
+impl<'a> EncodedEntries<'a> {
+    pub fn new(bytes: &'a [u8]) -> Result<Self> {
         if bytes.len() as u64 > MAX_MANIFEST_BYTES {
             return Err(corrupt(format!(
                 "{} bytes, more than the {} MiB a manifest may have",
@@ -269,85 +327,115 @@ impl Manifest {
                 "claims {n} entries but has room for at most {room}"
             )));
         }
-        let n = n as usize;
-        let mut entries: Vec<Entry> = Vec::with_capacity(n);
-        let mut path_bytes = 0u64;
-        for _ in 0..n {
-            let shared = r.varint().ok_or_else(truncated)?;
-            let len = r.varint().ok_or_else(truncated)?;
-            let prev = entries.last().map_or(&[][..], |e| e.path.as_bytes());
-            if shared > prev.len() as u64 {
-                return Err(corrupt("bad path prefix".into()));
-            }
-            let total = shared.saturating_add(len);
-            if total > MAX_PATH_BYTES as u64 {
-                return Err(corrupt(format!(
-                    "a path of {total} bytes, more than {MAX_PATH_BYTES}"
-                )));
-            }
-            path_bytes += total;
-            if path_bytes > MAX_TOTAL_PATH_BYTES {
-                return Err(corrupt(format!(
-                    "paths add up to more than {} MiB",
-                    MAX_TOTAL_PATH_BYTES >> 20
-                )));
-            }
-            let suffix = r.take(len as usize).ok_or_else(truncated)?;
-            let mut p = Vec::with_capacity(total as usize);
-            p.extend_from_slice(&prev[..shared as usize]);
-            p.extend_from_slice(suffix);
-            let path = String::from_utf8(p).map_err(|_| corrupt("path is not UTF-8".into()))?;
-            if let Some(why) = path_problem(&path) {
-                return Err(unsafe_path(&path, why));
-            }
-            if prev >= path.as_bytes() && !entries.is_empty() {
-                return Err(corrupt("entries out of order".into()));
-            }
-            let size = r.varint().ok_or_else(truncated)?;
-            if size > MAX_FILE_BYTES {
-                return Err(corrupt(format!(
-                    "'{}' claims {size} bytes, more than 1 PiB",
-                    path.escape_debug()
-                )));
-            }
-            let hash = r.take(32).ok_or_else(truncated)?;
-            let flag = r.take(1).ok_or_else(truncated)?[0];
-            let link = match flag {
-                0 => None,
-                1 => {
-                    let l = r.varint().ok_or_else(truncated)?;
-                    if l > MAX_LINK_BYTES as u64 {
-                        return Err(corrupt(format!(
-                            "a link of {l} bytes, more than {MAX_LINK_BYTES}"
-                        )));
-                    }
-                    let u = r.take(l as usize).ok_or_else(truncated)?;
-                    let url =
-                        std::str::from_utf8(u).map_err(|_| corrupt("link is not UTF-8".into()))?;
-                    validate_link(url)?;
-                    Some(url.to_string())
-                }
-                _ => return Err(corrupt("bad entry flag".into())),
-            };
-            let mut h = [0u8; 32];
-            h.copy_from_slice(hash);
-            entries.push(Entry {
-                path,
-                size,
-                hash: Hash(h),
-                link,
-            });
-        }
-        if r.pos != bytes.len() {
-            return Err(corrupt("trailing bytes".into()));
-        }
-        Ok(Manifest { entries })
+        Ok(EncodedEntries {
+            r,
+            left: n as usize,
+            total: n as usize,
+            path_bytes: 0,
+            path: Vec::new(),
+            prev: Vec::new(),
+            hash: Hash([0; 32]),
+            link: None,
+        })
     }
 
-    /// The content hash of the encoding: equal content, equal hash.
-    pub fn hash(&self) -> Hash {
-        Hash::of(&self.encode())
+    /// How many entries the manifest holds.
+    pub fn len(&self) -> usize {
+        self.total
     }
+
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    /// The next entry, `None` after the last; an error for anything `decode` refuses.
+    pub fn next_entry(&mut self) -> Result<Option<EntryRef<'_>>> {
+        let r = &mut self.r;
+        if self.left == 0 {
+            if r.pos != r.buf.len() {
+                return Err(corrupt("trailing bytes".into()));
+            }
+            return Ok(None);
+        }
+        let first = self.left == self.total;
+        self.left -= 1;
+        std::mem::swap(&mut self.path, &mut self.prev);
+        let shared = r.varint().ok_or_else(truncated)?;
+        let len = r.varint().ok_or_else(truncated)?;
+        if shared > self.prev.len() as u64 {
+            return Err(corrupt("bad path prefix".into()));
+        }
+        let total = shared.saturating_add(len);
+        if total > MAX_PATH_BYTES as u64 {
+            return Err(corrupt(format!(
+                "a path of {total} bytes, more than {MAX_PATH_BYTES}"
+            )));
+        }
+        self.path_bytes += total;
+        if self.path_bytes > MAX_TOTAL_PATH_BYTES {
+            return Err(corrupt(format!(
+                "paths add up to more than {} MiB",
+                MAX_TOTAL_PATH_BYTES >> 20
+            )));
+        }
+        let suffix = r.take(len as usize).ok_or_else(truncated)?;
+        self.path.clear();
+        self.path.extend_from_slice(&self.prev[..shared as usize]);
+        self.path.extend_from_slice(suffix);
+        let path =
+            std::str::from_utf8(&self.path).map_err(|_| corrupt("path is not UTF-8".into()))?;
+        if let Some(why) = path_problem(path) {
+            return Err(unsafe_path(path, why));
+        }
+        if !first && self.prev.as_slice() >= path.as_bytes() {
+            return Err(corrupt("entries out of order".into()));
+        }
+        let size = r.varint().ok_or_else(truncated)?;
+        if size > MAX_FILE_BYTES {
+            return Err(corrupt(format!(
+                "'{}' claims {size} bytes, more than 1 PiB",
+                path.escape_debug()
+            )));
+        }
+        self.hash
+            .0
+            .copy_from_slice(r.take(32).ok_or_else(truncated)?);
+        let flag = r.take(1).ok_or_else(truncated)?[0];
+        self.link = match flag {
+            0 => None,
+            1 => {
+                let l = r.varint().ok_or_else(truncated)?;
+                if l > MAX_LINK_BYTES as u64 {
+                    return Err(corrupt(format!(
+                        "a link of {l} bytes, more than {MAX_LINK_BYTES}"
+                    )));
+                }
+                let u = r.take(l as usize).ok_or_else(truncated)?;
+                let url =
+                    std::str::from_utf8(u).map_err(|_| corrupt("link is not UTF-8".into()))?;
+                validate_link(url)?;
+                Some(url)
+            }
+            _ => return Err(corrupt("bad entry flag".into())),
+        };
+        Ok(Some(EntryRef {
+            path,
+            size,
+            hash: &self.hash,
+            link: self.link,
+        }))
+    }
+}
+
+fn corrupt(detail: String) -> Error {
+    Error::Corrupt {
+        what: "manifest".into(),
+        detail,
+    }
+}
+
+fn truncated() -> Error {
+    corrupt("truncated".into())
 }
 
 /// Sizes summed without overflow: entries built in memory are not bounded like decoded ones.
@@ -410,40 +498,81 @@ pub struct DiffTotals {
     pub modified_bytes: u64,
 }
 
+/// One difference between two manifests, borrowed from them.
+#[derive(Clone, Copy, Debug)]
+pub enum Change<'a> {
+    Added(&'a Entry),
+    Removed(&'a Entry),
+    /// (old, new)
+    Modified(&'a Entry, &'a Entry),
+}
+
 impl Diff {
     pub fn between(old: &Manifest, new: &Manifest) -> Diff {
         let mut d = Diff::default();
+        Diff::visit(old, new, |c| match c {
+            Change::Added(e) => d.added.push(e.clone()),
+            Change::Removed(e) => d.removed.push(e.clone()),
+            Change::Modified(o, n) => d.modified.push((o.clone(), n.clone())),
+        });
+        d
+    }
+
+    /// Each difference in path order, without copying an entry: for counting the changes
+    /// between versions of a million entries, where [`between`](Diff::between) would clone
+    /// every path of a first version.
+    pub fn visit<'a>(old: &'a Manifest, new: &'a Manifest, mut f: impl FnMut(Change<'a>)) {
         let (a, b) = (&old.entries, &new.entries);
         let (mut i, mut j) = (0, 0);
         while i < a.len() || j < b.len() {
             match (a.get(i), b.get(j)) {
                 (Some(x), Some(y)) if x.path == y.path => {
                     if x.hash != y.hash || x.size != y.size || x.link != y.link {
-                        d.modified.push((x.clone(), y.clone()));
+                        f(Change::Modified(x, y));
                     }
                     i += 1;
                     j += 1;
                 }
                 (Some(x), Some(y)) if x.path < y.path => {
-                    d.removed.push(x.clone());
+                    f(Change::Removed(x));
                     i += 1;
                 }
                 (Some(_), Some(y)) => {
-                    d.added.push(y.clone());
+                    f(Change::Added(y));
                     j += 1;
                 }
                 (Some(x), None) => {
-                    d.removed.push(x.clone());
+                    f(Change::Removed(x));
                     i += 1;
                 }
                 (None, Some(y)) => {
-                    d.added.push(y.clone());
+                    f(Change::Added(y));
                     j += 1;
                 }
                 (None, None) => break,
             }
         }
-        d
+    }
+
+    /// [`totals`](Diff::totals) of the diff between two manifests, without building it.
+    pub fn totals_between(old: &Manifest, new: &Manifest) -> DiffTotals {
+        let mut t = DiffTotals::default();
+        Diff::visit(old, new, |c| match c {
+            Change::Added(e) => {
+                t.added += 1;
+                t.added_bytes = t.added_bytes.saturating_add(e.size);
+            }
+            Change::Removed(e) => {
+                t.removed += 1;
+                t.removed_bytes = t.removed_bytes.saturating_add(e.size);
+            }
+            Change::Modified(_, n) => {
+                t.modified += 1;
+                t.modified_bytes = t.modified_bytes.saturating_add(n.size);
+            }
+        });
+        t.unchanged = (new.len() as u64).saturating_sub(t.added + t.modified);
+        t
     }
 
     pub fn totals(&self, new_len: usize) -> DiffTotals {

@@ -9,9 +9,9 @@ use strata_core::{
     Cancel, Diff, DiffTotals, Error, Manifest, PathFilter, Progress, Result, State, Version,
 };
 use strata_store::scan::{dataset_dir, scan_folder, ScanOptions};
-use strata_store::{ingest, StatCache};
+use strata_store::{ingest, Scan, Source, StatCache};
 
-use crate::engine::{hashes_of, not_draft_error};
+use crate::engine::not_draft_error;
 use crate::writers::Wait;
 use crate::Engine;
 
@@ -70,7 +70,6 @@ impl Engine {
         let (_lock, v) = self.lock_draft(reference, "add", Wait::No, Some(progress))?;
         let _guard = self.store.writer_guard()?;
         let old = self.manifest_of(&v)?;
-        let known = hashes_of(&old);
         // Scan everything first so a bad path fails before any content is written.
         let mut scans = Vec::new();
         for p in paths {
@@ -90,7 +89,7 @@ impl Engine {
         for scan in &scans {
             cancel.check()?;
             let mut cache = StatCache::load(self.store.root(), &scan.root);
-            let got = ingest::ingest(&self.store, scan, &mut cache, &known, progress, cancel);
+            let got = ingest::ingest(&self.store, scan, &mut cache, &old, progress, cancel);
             let mut got = match got {
                 Ok(g) => g,
                 Err(e) => {
@@ -164,31 +163,51 @@ impl Engine {
         progress: &dyn Progress,
         cancel: &Cancel,
     ) -> Result<(Manifest, strata_store::Ingested, StatCache, bool, u64)> {
-        let mut scan = scan_folder(folder, &ScanOptions::default(), progress)?;
-        let mut held = Vec::new();
-        if let Some(cutoff) = settled_before {
-            let (settled, moving): (Vec<_>, Vec<_>) = std::mem::take(&mut scan.files)
-                .into_iter()
-                .partition(|f| f.stat.mtime_ns.max(f.stat.ctime_ns) < cutoff);
-            scan.files = settled;
-            held = moving;
-            // The stat cache must not forget files it did not see this time.
-            scan.complete &= held.is_empty();
-        }
-        let mut cache = StatCache::load(self.store.root(), &scan.root);
-        let got = ingest::ingest(
-            &self.store,
-            &scan,
-            &mut cache,
-            &hashes_of(base),
-            progress,
-            cancel,
-        )?;
-        let mut got = got;
+        let (scan, held, cache) = self.scan_with_cache(folder, settled_before, progress)?;
+        self.ingest_settled(scan, held, cache, base, progress, cancel)
+    }
+
+    /// [`scan_settled`], with the folder's stat cache loaded meanwhile on another thread: the
+    /// walk waits on the filesystem, and the cache of a million files is a 100 MB read.
+    pub(crate) fn scan_with_cache(
+        &self,
+        folder: &std::path::Path,
+        settled_before: Option<i64>,
+        progress: &dyn Progress,
+    ) -> Result<(Scan, Vec<Source>, StatCache)> {
+        // The scan's root, as the cache is keyed by it (the scan of a folder takes this path);
+        // a path it cannot resolve is the scan's to refuse.
+        let root = std::path::absolute(folder).ok();
+        let store_root = self.store.root();
+        let (scanned, cache) = std::thread::scope(|s| {
+            let cache = s.spawn(|| root.as_ref().map(|r| StatCache::load(store_root, r)));
+            let scanned = scan_settled(folder, settled_before, progress);
+            (scanned, cache.join())
+        });
+        let (scan, held) = scanned?;
+        let cache = match cache {
+            Ok(Some(c)) if root.as_ref() == Some(&scan.root) => c,
+            _ => StatCache::load(self.store.root(), &scan.root),
+        };
+        Ok((scan, held, cache))
+    }
+
+    /// The second half of [`scan_and_ingest`](Engine::scan_and_ingest): stores what is new
+    /// in a scan made by [`scan_settled`].
+    pub(crate) fn ingest_settled(
+        &self,
+        scan: Scan,
+        held: Vec<Source>,
+        mut cache: StatCache,
+        base: &Manifest,
+        progress: &dyn Progress,
+        cancel: &Cancel,
+    ) -> Result<(Manifest, strata_store::Ingested, StatCache, bool, u64)> {
+        let mut got = ingest::ingest(&self.store, &scan, &mut cache, base, progress, cancel)?;
         let mut new = Manifest::from_entries(std::mem::take(&mut got.entries));
         let kept: Vec<_> = held
             .iter()
-            .filter_map(|f| base.get(&f.dataset_path).cloned())
+            .filter_map(|f| base.get(&scan.dataset_path(f)).cloned())
             .collect();
         new.upsert(kept);
         Ok((new, got, cache, scan.complete, held.len() as u64))
@@ -247,4 +266,26 @@ impl Engine {
             stored_bytes: stats.2,
         })
     }
+}
+
+/// Scans a folder for a snapshot or a sync. With `settled_before` (ns since the epoch), a file
+/// written or changed after it is still being written: it is left out of the scan and returned
+/// apart, held back for a later version.
+pub(crate) fn scan_settled(
+    folder: &std::path::Path,
+    settled_before: Option<i64>,
+    progress: &dyn Progress,
+) -> Result<(Scan, Vec<Source>)> {
+    let mut scan = scan_folder(folder, &ScanOptions::default(), progress)?;
+    let mut held = Vec::new();
+    if let Some(cutoff) = settled_before {
+        let (settled, moving): (Vec<_>, Vec<_>) = std::mem::take(&mut scan.files)
+            .into_iter()
+            .partition(|f| f.stat.mtime_ns.max(f.stat.ctime_ns) < cutoff);
+        scan.files = settled;
+        held = moving;
+        // The stat cache must not forget files it did not see this time.
+        scan.complete &= held.is_empty();
+    }
+    Ok((scan, held))
 }

@@ -1,12 +1,11 @@
 //! The engine itself: one home folder (catalog, store, cache, locks), how it is opened, and
 //! what every operation shares (resolving a reference, reading a manifest, passing warnings on).
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use strata_core::{
-    Catalog, Error, Hash, IoContext, Manifest, NoProgress, Progress, Reference, Resolution, Result,
+    Catalog, Error, IoContext, Manifest, NoProgress, Progress, Reference, Resolution, Result,
     Version,
 };
 use strata_store::Store;
@@ -27,10 +26,6 @@ pub struct Engine {
     /// Where warnings of operations without a progress reporter of their own also go as they
     /// happen (the CLI's stderr, the app's notices).
     notices: Arc<dyn Progress>,
-}
-
-pub(crate) fn hashes_of(m: &Manifest) -> HashSet<Hash> {
-    m.entries().iter().map(|e| e.hash).collect()
 }
 
 pub(crate) fn not_draft_error(v: &Version) -> Error {

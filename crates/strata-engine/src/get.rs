@@ -385,15 +385,14 @@ impl Engine {
             return Ok(false);
         }
         let cache = StatCache::load(self.store.root(), &scan.root);
-        let mut files = scan.files;
-        files.sort_by(|a, b| a.dataset_path.cmp(&b.dataset_path));
-        for (f, e) in files.iter().zip(entries) {
-            if f.dataset_path != e.path || f.stat.size != e.size {
+        // The scan is sorted by path, like the entries.
+        for (f, e) in scan.files.iter().zip(entries) {
+            if scan.dataset_path(f) != e.path.as_str() || f.stat.size != e.size {
                 return Ok(false);
             }
             let h = match cache.lookup(&f.rel, &f.stat) {
                 Some(h) => h,
-                None => strata_store::verify::hash_file(&f.abs)?,
+                None => strata_store::verify::hash_file(&scan.abs(f))?,
             };
             if h != e.hash {
                 return Ok(false);
@@ -463,14 +462,13 @@ impl Engine {
                 let m = fs::metadata(&abs).ok().filter(|m| m.is_file())?;
                 Some(Source {
                     rel: e.path.clone(),
-                    dataset_path: e.path.clone(),
-                    abs,
                     stat: stat_of(&m),
                 })
             })
             .collect();
         let unlisted = Scan {
             root: read.scan.root.clone(),
+            prefix: String::new(),
             files: unlisted,
             complete: false,
             started_ns: now_ns(),
@@ -481,7 +479,7 @@ impl Engine {
         let mut remove: Vec<String> = Vec::new();
         let mut lost: Vec<String> = Vec::new();
         // (the version's entry, the file already holding its content)
-        let mut same: Vec<(&Entry, &Path)> = Vec::new();
+        let mut same: Vec<(&Entry, PathBuf)> = Vec::new();
         let mut seen: HashSet<&str> = HashSet::with_capacity(entries.len());
         let held = (read.hashed.entries.iter().zip(&read.scan.files))
             .chain(found.entries.iter().zip(&unlisted.files));
@@ -489,7 +487,8 @@ impl Engine {
             seen.insert(have.path.as_str());
             match want.get(have.path.as_str()) {
                 Some(w) if w.hash == have.hash && w.size == have.size => {
-                    same.push((w, &file.abs));
+                    // Both scans are of the same root.
+                    same.push((w, read.scan.abs(file)));
                     continue;
                 }
                 Some(w) => write.push((*w).clone()),

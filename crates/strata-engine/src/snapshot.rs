@@ -1,7 +1,10 @@
 //! `snapshot`: a folder becomes the next final version of a dataset in one step.
 
 use strata_core::names::validate_tag;
-use strata_core::{Cancel, DatasetName, Diff, Error, Manifest, Progress, Resolution, Result};
+use strata_core::{
+    Cancel, DatasetName, Diff, DiffTotals, Error, Manifest, Progress, Resolution, Result,
+};
+use strata_store::ingest;
 
 use crate::draft::Change;
 use crate::naming::next_semver;
@@ -65,22 +68,36 @@ impl Engine {
         let latest = versions
             .into_iter()
             .rfind(|v| Resolution::Settled.admits(v.state));
+        let (scan, held, mut cache) =
+            self.scan_with_cache(folder, watched.as_ref().map(|w| w.settled_before), progress)?;
+        let placed = watched.as_ref().and_then(|w| w.placed);
         let base = match &latest {
-            Some(v) => self.manifest_of(v)?,
+            Some(l) => {
+                let bytes = self.store.manifest_bytes(&l.manifest)?;
+                if held.is_empty() && ingest::matches_encoded(&scan, &mut cache, &bytes)? {
+                    // The folder is the newest version, file for file: nothing to read, store,
+                    // build or encode (the long way below holds the version decoded, the new
+                    // entries and their encoding at once).
+                    cache.save(scan.complete)?;
+                    if placed == Some(l.manifest) {
+                        return Ok((None, 0));
+                    }
+                    let changes = DiffTotals {
+                        unchanged: scan.files.len() as u64,
+                        ..DiffTotals::default()
+                    };
+                    return Ok((Some(unchanged(l, changes)), 0));
+                }
+                Manifest::decode(&bytes)?
+            }
             None => Manifest::default(),
         };
-        let (new, got, cache, complete, held) = self.scan_and_ingest(
-            folder,
-            &base,
-            watched.as_ref().map(|w| w.settled_before),
-            progress,
-            cancel,
-        )?;
+        let (new, got, cache, complete, held) =
+            self.ingest_settled(scan, held, cache, &base, progress, cancel)?;
         // Encoding a manifest to hash it costs as much as the manifest is long: once each. The
         // base's hash is its version's manifest id (the empty manifest's when there is none).
         let new_hash = new.hash();
         let base_hash = latest.as_ref().map_or_else(|| base.hash(), |l| l.manifest);
-        let placed = watched.as_ref().and_then(|w| w.placed);
         if (held > 0 && new_hash == base_hash) || placed == Some(new_hash) {
             got.abort();
             cache.save(complete)?;
@@ -90,17 +107,8 @@ impl Engine {
             if new_hash == l.manifest {
                 got.abort();
                 cache.save(complete)?;
-                return Ok((
-                    Some(Change {
-                        version: l.clone(),
-                        created: false,
-                        changes: Diff::default().totals(new.len()),
-                        hashed_files: 0,
-                        hashed_bytes: 0,
-                        stored_bytes: 0,
-                    }),
-                    held,
-                ));
+                let changes = Diff::default().totals(new.len());
+                return Ok((Some(unchanged(l, changes)), held));
             }
         }
         let semver = match next_semver(highest.as_ref()) {
@@ -127,12 +135,24 @@ impl Engine {
             Some(Change {
                 version: self.catalog.version(&id)?,
                 created: true,
-                changes: Diff::between(&base, &new).totals(new.len()),
+                changes: Diff::totals_between(&base, &new),
                 hashed_files: stats.0,
                 hashed_bytes: stats.1,
                 stored_bytes: stats.2,
             }),
             held,
         ))
+    }
+}
+
+/// The answer of a snapshot that made no version: the folder is `v`.
+fn unchanged(v: &strata_core::Version, changes: DiffTotals) -> Change {
+    Change {
+        version: v.clone(),
+        created: false,
+        changes,
+        hashed_files: 0,
+        hashed_bytes: 0,
+        stored_bytes: 0,
     }
 }

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
+use strata_core::manifest::Change;
 use strata_core::{Cancel, DatasetName, Diff, Manifest, Progress, Resolution, Result};
 use strata_store::ingest::{self, Hashed};
 use strata_store::scan::{scan_folder, ScanOptions};
@@ -85,23 +86,63 @@ impl Engine {
         // What a snapshot would be a child of: never a draft, whatever `project/name` is set to
         // reach for reading.
         let against = self.catalog.newest(&d, Resolution::Settled)?;
+        let (scan, _, mut cache) = self.scan_with_cache(folder, None, progress)?;
         let base = match &against {
-            Some(v) => self.manifest_of(v)?,
+            Some(v) => {
+                let bytes = self.store.manifest_bytes(&v.manifest)?;
+                if ingest::matches_encoded(&scan, &mut cache, &bytes)? {
+                    // Every file is the version's, as the stat cache vouches: nothing to read,
+                    // and no list of entries to build or compare.
+                    let status = FolderStatus {
+                        dataset: d.to_string(),
+                        folder: scan.root.clone(),
+                        against: Some(v.label()),
+                        added: 0,
+                        modified: 0,
+                        removed: 0,
+                        unchanged: scan.files.len() as u64,
+                        added_paths: Vec::new(),
+                        modified_paths: Vec::new(),
+                        removed_paths: Vec::new(),
+                        truncated: false,
+                        hashed_files: 0,
+                        hashed_bytes: 0,
+                    };
+                    FolderRead {
+                        scan,
+                        hashed: Hashed::default(),
+                        cache,
+                    }
+                    .save_cache();
+                    return Ok(status);
+                }
+                Manifest::decode(&bytes)?
+            }
             None => Manifest::default(),
         };
-        let mut read = self.read_folder(folder, progress, cancel)?;
-        let now = Manifest::from_entries(std::mem::take(&mut read.hashed.entries));
-        let diff = Diff::between(&base, &now);
-        let totals = diff.totals(now.len());
-        let paths = |entries: &mut dyn Iterator<Item = &String>| -> (Vec<String>, bool) {
-            let mut out: Vec<String> = entries.take(STATUS_PATHS + 1).cloned().collect();
-            let cut = out.len() > STATUS_PATHS;
-            out.truncate(STATUS_PATHS);
-            (out, cut)
+        let hashed = ingest::hash_only(&scan, &mut cache, progress, cancel)?;
+        let mut read = FolderRead {
+            scan,
+            hashed,
+            cache,
         };
-        let (added_paths, a) = paths(&mut diff.added.iter().map(|e| &e.path));
-        let (modified_paths, m) = paths(&mut diff.modified.iter().map(|(_, e)| &e.path));
-        let (removed_paths, r) = paths(&mut diff.removed.iter().map(|e| &e.path));
+        let now = Manifest::from_entries(std::mem::take(&mut read.hashed.entries));
+        let totals = Diff::totals_between(&base, &now);
+        // Only the paths shown are copied: a first status of a million files lists 1000.
+        let (mut added_paths, mut modified_paths, mut removed_paths) = (vec![], vec![], vec![]);
+        let mut cut = false;
+        Diff::visit(&base, &now, |c| {
+            let (list, e) = match c {
+                Change::Added(e) => (&mut added_paths, e),
+                Change::Modified(_, e) => (&mut modified_paths, e),
+                Change::Removed(e) => (&mut removed_paths, e),
+            };
+            if list.len() < STATUS_PATHS {
+                list.push(e.path.clone());
+            } else {
+                cut = true;
+            }
+        });
         let status = FolderStatus {
             dataset: d.to_string(),
             folder: read.scan.root.clone(),
@@ -113,7 +154,7 @@ impl Engine {
             added_paths,
             modified_paths,
             removed_paths,
-            truncated: a || m || r,
+            truncated: cut,
             hashed_files: read.hashed.hashed_files,
             hashed_bytes: read.hashed.hashed_bytes,
         };

@@ -34,15 +34,31 @@ pub fn random_token() -> String {
 }
 
 /// Writes via a temp file, fsync and rename, so readers see the old file or the whole new one.
-pub fn write_atomic(tmp_dir: &Path, dest: &Path, bytes: &[u8]) -> Result<()> {
+/// The bytes are written as `write` makes them: a file of a million entries need not be built
+/// in memory first.
+pub fn write_atomic_with(
+    tmp_dir: &Path,
+    dest: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
     if let Some(parent) = dest.parent() {
         fs::create_dir_all(parent).ctx("create", parent)?;
     }
     let tmp = tmp_dir.join(unique_name("w-"));
-    let mut f = File::create(&tmp).ctx("create", &tmp)?;
-    f.write_all(bytes).ctx("write", &tmp)?;
-    f.sync_data().ctx("sync", &tmp)?;
-    drop(f);
+    let written = (|| {
+        let f = File::create(&tmp).ctx("create", &tmp)?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, f);
+        write(&mut w).ctx("write", &tmp)?;
+        let f = w
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .ctx("write", &tmp)?;
+        f.sync_data().ctx("sync", &tmp)
+    })();
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
     fs::rename(&tmp, dest).ctx("rename into place", dest)?;
     Ok(())
 }

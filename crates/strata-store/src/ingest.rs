@@ -11,7 +11,8 @@ use std::path::Path;
 use std::thread;
 
 use rayon::prelude::*;
-use strata_core::{Cancel, Entry, Error, Hash, IoContext, Progress, Result};
+use strata_core::manifest::EncodedEntries;
+use strata_core::{Cancel, Entry, Error, Hash, IoContext, Manifest, Progress, Result};
 
 use crate::pack::{FinishedPack, PackWriter};
 pub use crate::scan::Source;
@@ -41,47 +42,104 @@ impl Ingested {
     }
 }
 
-enum Outcome {
-    Known(Hash),
-    /// `stat` is the file's stat while it was read (unchanged from start to end).
-    Hashed {
-        hash: Hash,
-        size: u64,
-        stored: u64,
-        stat: Stat,
-    },
+/// A file the stat cache could not vouch for, read now.
+struct Read1 {
+    hash: Hash,
+    /// Bytes read (the file's size while it was read).
+    size: u64,
+    /// Bytes this read added to the store (0 when the content was there already, or packed).
+    stored: u64,
+    /// The file's stat while it was read (unchanged from start to end).
+    stat: Stat,
 }
 
-/// Brings every file of `scan` into the store. `known` holds hashes the store is known to have
-/// (the base version's content), which spares a lookup for each unchanged file.
+/// How many files are read between two updates of the entries and the stat cache: enough to
+/// keep both cores busy, few enough that the results waiting to be applied stay small (a first
+/// snapshot of a million files would otherwise hold a million results at once).
+const CHUNK: usize = 4096;
+
+/// Reads the files at `to_hash` (indices into `scan.files`) in parallel with `read`, a chunk at
+/// a time, and hands each result to `apply` in order.
+fn read_in_chunks(
+    scan: &Scan,
+    to_hash: &[usize],
+    progress: &dyn Progress,
+    cancel: &Cancel,
+    read: impl Fn(&Path) -> Result<Read1> + Sync,
+    mut apply: impl FnMut(usize, Read1),
+) -> Result<()> {
+    if to_hash.is_empty() {
+        return Ok(());
+    }
+    let total: u64 = to_hash.iter().map(|&i| scan.files[i].stat.size).sum();
+    progress.begin("hashing", to_hash.len() as u64, total);
+    for chunk in to_hash.chunks(CHUNK) {
+        let read: Result<Vec<(usize, Read1)>> = chunk
+            .par_iter()
+            .map(|&i| {
+                cancel.check()?;
+                let r = read(&scan.abs(&scan.files[i]))?;
+                progress.advance(1, r.size);
+                Ok((i, r))
+            })
+            .collect();
+        for (i, r) in read? {
+            apply(i, r);
+        }
+    }
+    progress.end();
+    Ok(())
+}
+
+/// Brings every file of `scan` into the store. `base` is the version the files go into (its
+/// content is in the store): a cached hash that `base` holds at the same path needs no lookup
+/// in the store's index, which is every file of a folder that did not change.
 pub fn ingest(
     store: &Store,
     scan: &Scan,
     cache: &mut StatCache,
-    known: &HashSet<Hash>,
+    base: &Manifest,
     progress: &dyn Progress,
     cancel: &Cancel,
 ) -> Result<Ingested> {
-    let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(scan.files.len());
+    let mut out = Ingested::default();
+    out.entries.reserve_exact(scan.files.len());
     let mut to_hash = Vec::new();
+    cache.reserve(scan.files.len());
+    // `base` is sorted and so is the scan: one forward pass finds each file's base entry.
+    let mut in_base = base.entries().iter().peekable();
     for (i, f) in scan.files.iter().enumerate() {
-        let cached = cache
-            .lookup(&f.rel, &f.stat)
-            .filter(|h| known.contains(h) || matches!(store.locate(h, f.stat.size), Ok(Some(_))));
-        match cached {
-            Some(h) => outcomes.push(Some(Outcome::Known(h))),
-            None => {
-                outcomes.push(None);
-                to_hash.push(i);
+        let path = scan.dataset_path(f);
+        while in_base
+            .next_if(|e| e.path.as_str() < path.as_ref())
+            .is_some()
+        {}
+        let at_path = in_base.peek().filter(|e| e.path == path.as_ref());
+        let known = cache.lookup(&f.rel, &f.stat).filter(|h| {
+            at_path.is_some_and(|e| e.hash == *h && e.link.is_none())
+                || matches!(store.locate(h, f.stat.size), Ok(Some(_)))
+        });
+        let hash = match known {
+            Some(h) => {
+                cache.record(&f.rel, f.stat, h, scan.started_ns);
+                h
             }
-        }
+            None => {
+                to_hash.push(i);
+                Hash([0; 32]) // filled in once read
+            }
+        };
+        out.entries.push(Entry {
+            path: path.into_owned(),
+            size: f.stat.size,
+            hash,
+            link: None,
+        });
     }
     if to_hash.is_empty() {
         // Nothing to read: the common re-scan of an unchanged folder.
-        return finish(scan, cache, outcomes, Vec::new(), Ingested::default());
+        return Ok(out);
     }
-    let total: u64 = to_hash.iter().map(|&i| scan.files[i].stat.size).sum();
-    progress.begin("hashing", to_hash.len() as u64, total);
 
     let (tx, rx) = crossbeam_channel::bounded::<(Hash, Vec<u8>)>(32);
     let index_path = store.root().join("index.db");
@@ -90,18 +148,23 @@ pub fn ingest(
     let writer = thread::spawn(move || -> Result<(Vec<FinishedPack>, u64, u64)> {
         let index = crate::index::Index::open(&index_path)?;
         let mut packs = PackWriter::new(writer_tmp, packs_dir, true);
-        let mut seen = HashSet::new();
+        // Content packed by this ingest (two files, one content: packed once). Half of each
+        // hash is kept, half the memory of a set of hashes for a million files; a false match
+        // of 128 bits of BLAKE3 is beyond any real count of files.
+        let mut seen: HashSet<u128> = HashSet::new();
         let (mut n, mut bytes) = (0u64, 0u64);
         let result = (|| {
+            index.begin_reads()?;
             for (h, data) in rx {
-                if !seen.insert(h) || index.contains(&h)? {
+                let half = u128::from_le_bytes(h.0[..16].try_into().unwrap_or_default());
+                if !seen.insert(half) || index.contains(&h)? {
                     continue;
                 }
                 packs.append(h, &data)?;
                 n += 1;
                 bytes += data.len() as u64;
             }
-            Ok(())
+            index.end_reads()
         })();
         match result {
             Ok(()) => Ok((packs.finish()?, n, bytes)),
@@ -112,91 +175,82 @@ pub fn ingest(
         }
     });
 
-    let hashed: Result<Vec<(usize, Outcome)>> = to_hash
-        .par_iter()
-        .map_with(tx, |tx, &i| {
-            cancel.check()?;
-            let out = hash_source(store, &scan.files[i], known, tx)?;
-            if let Outcome::Hashed { size, .. } = out {
-                progress.advance(1, size);
-            }
-            Ok((i, out))
-        })
-        .collect();
-    // All senders are gone once the parallel map returns; the writer then drains and finishes.
+    let hashed = {
+        let tx = tx;
+        read_in_chunks(
+            scan,
+            &to_hash,
+            progress,
+            cancel,
+            |abs| hash_source(store, abs, &tx),
+            |i, r| {
+                let f = &scan.files[i];
+                out.hashed_files += 1;
+                out.hashed_bytes += r.size;
+                if r.stored > 0 {
+                    out.stored_objects += 1;
+                    out.stored_bytes += r.stored;
+                }
+                // The stat the bytes were read under, not the scan's: the file may have
+                // changed in between, and the hash belongs to what was read.
+                cache.record(&f.rel, r.stat, r.hash, scan.started_ns);
+                let e = &mut out.entries[i];
+                e.hash = r.hash;
+                e.size = r.size;
+            },
+        )
+        // The last sender goes here; the writer then drains and finishes.
+    };
     let written = writer
         .join()
         .map_err(|_| Error::Internal("pack writer panicked".into()))?;
-    progress.end();
 
-    let (hashed, (packs, packed_n, packed_bytes)) = match (hashed, written) {
-        (Ok(h), Ok(w)) => (h, w),
+    match (hashed, written) {
+        (Ok(()), Ok((packs, packed_n, packed_bytes))) => {
+            out.packs = packs;
+            out.stored_objects += packed_n;
+            out.stored_bytes += packed_bytes;
+            Ok(out)
+        }
         (Err(e), Ok((packs, _, _))) => {
             Ingested {
                 packs,
                 ..Default::default()
             }
             .abort();
-            return Err(e);
+            Err(e)
         }
         // The writer failed (disk full...); a worker's error is then only "writer stopped".
-        (_, Err(e)) => return Err(e),
-    };
-
-    let out = Ingested {
-        packs,
-        stored_objects: packed_n,
-        stored_bytes: packed_bytes,
-        ..Default::default()
-    };
-    finish(scan, cache, outcomes, hashed, out)
+        (_, Err(e)) => Err(e),
+    }
 }
 
-/// Fills in the entries, in scan order, and records every hash in the stat cache.
-fn finish(
-    scan: &Scan,
-    cache: &mut StatCache,
-    mut outcomes: Vec<Option<Outcome>>,
-    hashed: Vec<(usize, Outcome)>,
-    mut out: Ingested,
-) -> Result<Ingested> {
-    for (i, o) in hashed {
-        outcomes[i] = Some(o);
+/// True when the folder of `scan` holds exactly the entries of `base` (an encoded manifest)
+/// and the stat cache vouches for every file: the same paths, each with its stat unchanged since
+/// it was read and the content `base` records for it. Then nothing needs reading, hashing or
+/// storing, and no manifest needs building: the no-change snapshot and `status` of a folder of
+/// a million files. Each file vouched for is marked seen in `cache` (a complete save keeps it);
+/// on the first difference the answer is false, and the caller takes the long way.
+pub fn matches_encoded(scan: &Scan, cache: &mut StatCache, base: &[u8]) -> Result<bool> {
+    let mut entries = EncodedEntries::new(base)?;
+    if entries.len() != scan.files.len() {
+        return Ok(false);
     }
-    out.entries.reserve(scan.files.len());
-    for (f, o) in scan.files.iter().zip(outcomes) {
-        let (hash, size) = match o {
-            Some(Outcome::Known(h)) => {
-                cache.record(&f.rel, f.stat, h, scan.started_ns);
-                (h, f.stat.size)
-            }
-            Some(Outcome::Hashed {
-                hash,
-                size,
-                stored,
-                stat,
-            }) => {
-                out.hashed_files += 1;
-                out.hashed_bytes += size;
-                if stored > 0 {
-                    out.stored_objects += 1;
-                    out.stored_bytes += stored;
-                }
-                // The stat the bytes were read under, not the scan's: the file may have changed
-                // in between, and the hash belongs to what was read.
-                cache.record(&f.rel, stat, hash, scan.started_ns);
-                (hash, size)
-            }
-            None => return Err(Error::Internal("ingest lost a file".into())),
+    for f in &scan.files {
+        let Some(e) = entries.next_entry()? else {
+            return Ok(false);
         };
-        out.entries.push(Entry {
-            path: f.dataset_path.clone(),
-            size,
-            hash,
-            link: None,
-        });
+        let same = e.link.is_none()
+            && e.size == f.stat.size
+            && scan.dataset_path(f) == e.path
+            && cache.lookup(&f.rel, &f.stat) == Some(*e.hash);
+        if !same {
+            return Ok(false);
+        }
+        cache.record(&f.rel, f.stat, *e.hash, scan.started_ns);
     }
-    Ok(out)
+    // Checks what follows the last entry, as decoding does.
+    Ok(entries.next_entry()?.is_none())
 }
 
 /// What [`hash_only`] found: the entries a version of the scanned folder would hold.
@@ -221,69 +275,47 @@ pub fn hash_only(
     progress: &dyn Progress,
     cancel: &Cancel,
 ) -> Result<Hashed> {
-    let cached: Vec<Option<Hash>> = scan
-        .files
-        .iter()
-        .map(|f| cache.lookup(&f.rel, &f.stat))
-        .collect();
-    let to_hash: Vec<usize> = (0..scan.files.len())
-        .filter(|&i| cached[i].is_none())
-        .collect();
-    let mut read = Vec::new();
-    if !to_hash.is_empty() {
-        let total: u64 = to_hash.iter().map(|&i| scan.files[i].stat.size).sum();
-        progress.begin("hashing", to_hash.len() as u64, total);
-        let hashed: Result<Vec<(usize, Hash, u64, Stat)>> = to_hash
-            .par_iter()
-            .map(|&i| {
-                cancel.check()?;
-                let (hash, size, stat) = hash_stable(&scan.files[i])?;
-                progress.advance(1, size);
-                Ok((i, hash, size, stat))
-            })
-            .collect();
-        progress.end();
-        read = hashed?;
-    }
-    let mut out = Hashed {
-        entries: Vec::with_capacity(scan.files.len()),
-        ..Default::default()
-    };
-    let mut fresh: Vec<Option<(Hash, u64)>> = vec![None; scan.files.len()];
-    for (i, hash, size, stat) in read {
-        out.hashed_files += 1;
-        out.hashed_bytes += size;
-        // The stat the bytes were read under, as ingest records it.
-        cache.record(&scan.files[i].rel, stat, hash, scan.started_ns);
-        fresh[i] = Some((hash, size));
-    }
-    for ((f, c), r) in scan.files.iter().zip(cached).zip(fresh) {
-        let (hash, size) = match (c, r) {
-            (Some(h), _) => {
+    let mut out = Hashed::default();
+    out.entries.reserve_exact(scan.files.len());
+    let mut to_hash = Vec::new();
+    cache.reserve(scan.files.len());
+    for (i, f) in scan.files.iter().enumerate() {
+        let hash = match cache.lookup(&f.rel, &f.stat) {
+            Some(h) => {
                 // Marks the entry as seen, so saving a complete scan keeps it.
                 cache.record(&f.rel, f.stat, h, scan.started_ns);
-                (h, f.stat.size)
+                h
             }
-            (None, Some(r)) => r,
-            (None, None) => return Err(Error::Internal("hashing lost a file".into())),
+            None => {
+                to_hash.push(i);
+                Hash([0; 32]) // filled in once read
+            }
         };
         out.entries.push(Entry {
-            path: f.dataset_path.clone(),
-            size,
+            path: scan.dataset_path(f).into_owned(),
+            size: f.stat.size,
             hash,
             link: None,
         });
     }
+    read_in_chunks(scan, &to_hash, progress, cancel, hash_stable, |i, r| {
+        out.hashed_files += 1;
+        out.hashed_bytes += r.size;
+        // The stat the bytes were read under, as ingest records it.
+        cache.record(&scan.files[i].rel, r.stat, r.hash, scan.started_ns);
+        let e = &mut out.entries[i];
+        e.hash = r.hash;
+        e.size = r.size;
+    })?;
     Ok(out)
 }
 
 /// Reads and hashes one file under the same guard as [`hash_source`]: the stat before and after
 /// the read must agree, else the file is read again, and one that keeps changing is refused.
-/// Returns the hash, the size read and the stat the bytes were read under.
-fn hash_stable(f: &Source) -> Result<(Hash, u64, Stat)> {
+fn hash_stable(abs: &Path) -> Result<Read1> {
     for _ in 0..ATTEMPTS {
-        let mut file = open_source(f, "read")?;
-        let before = stat_of(&file.metadata().ctx("stat", &f.abs)?);
+        let mut file = open_source(abs, "read")?;
+        let before = stat_of(&file.metadata().ctx("stat", abs)?);
         let mut hasher = blake3::Hasher::new();
         // One byte more than expected is enough to notice a file that grew.
         let mut buf = vec![0u8; (before.size as usize).saturating_add(1).min(COPY_BUF)];
@@ -293,7 +325,7 @@ fn hash_stable(f: &Source) -> Result<(Hash, u64, Stat)> {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e).ctx("read", &f.abs),
+                Err(e) => return Err(e).ctx("read", abs),
             };
             hasher.update(&buf[..n]);
             total += n as u64;
@@ -301,29 +333,34 @@ fn hash_stable(f: &Source) -> Result<(Hash, u64, Stat)> {
                 break; // grew: the stat check below rejects it
             }
         }
-        if unchanged(&file, &f.abs, before, total)? {
-            return Ok((hasher.finalize().into(), total, before));
+        if unchanged(&file, abs, before, total)? {
+            return Ok(Read1 {
+                hash: hasher.finalize().into(),
+                size: total,
+                stored: 0,
+                stat: before,
+            });
         }
         pause_before_retry();
     }
     Err(Error::Conflict(format!(
         "'{}' kept changing while it was being read; nothing was changed, try again once it is written",
-        f.abs.display()
+        abs.display()
     )))
 }
 
 /// `doing` completes "while it was being ...": what the caller was doing with the file.
-fn open_source(f: &Source, doing: &str) -> Result<File> {
-    File::open(&f.abs).map_err(|e| {
+fn open_source(abs: &Path, doing: &str) -> Result<File> {
+    File::open(abs).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             Error::Conflict(format!(
                 "'{}' disappeared while it was being {doing}; nothing was changed",
-                f.abs.display()
+                abs.display()
             ))
         } else {
             Error::Io {
                 action: "read",
-                path: f.abs.clone(),
+                path: abs.to_path_buf(),
                 source: e,
             }
         }
@@ -342,17 +379,16 @@ const ATTEMPTS: usize = 3;
 /// the process with SIGBUS, and the user owns these files.
 fn hash_source(
     store: &Store,
-    f: &Source,
-    known: &HashSet<Hash>,
+    abs: &Path,
     tx: &crossbeam_channel::Sender<(Hash, Vec<u8>)>,
-) -> Result<Outcome> {
+) -> Result<Read1> {
     for _ in 0..ATTEMPTS {
-        let mut file = open_source(f, "added")?;
-        let before = stat_of(&file.metadata().ctx("stat", &f.abs)?);
+        let mut file = open_source(abs, "added")?;
+        let before = stat_of(&file.metadata().ctx("stat", abs)?);
         let got = if before.size < LOOSE_MIN {
-            read_small(&mut file, f, before)?
+            read_small(&mut file, abs, before)?
         } else {
-            copy_large(store, &mut file, f, before, known)?
+            copy_large(store, &mut file, abs, before)?
         };
         match got {
             Read::Stable(outcome, data) => {
@@ -367,7 +403,7 @@ fn hash_source(
     }
     Err(Error::Conflict(format!(
         "'{}' kept changing while it was being read; nothing was stored, add it again once it is written",
-        f.abs.display()
+        abs.display()
     )))
 }
 
@@ -378,7 +414,7 @@ fn pause_before_retry() {
 
 enum Read {
     /// The file did not change while read: its outcome, and for a small file the bytes to pack.
-    Stable(Outcome, Option<(Hash, Vec<u8>)>),
+    Stable(Read1, Option<(Hash, Vec<u8>)>),
     Changed,
 }
 
@@ -387,17 +423,17 @@ fn unchanged(file: &File, path: &Path, before: Stat, read: u64) -> Result<bool> 
     Ok(after == before && read == before.size)
 }
 
-fn read_small(file: &mut File, f: &Source, before: Stat) -> Result<Read> {
+fn read_small(file: &mut File, abs: &Path, before: Stat) -> Result<Read> {
     let mut data = Vec::with_capacity(before.size as usize + 1);
     // One byte more than expected is enough to notice a file that grew.
     file.take(LOOSE_MIN)
         .read_to_end(&mut data)
-        .ctx("read", &f.abs)?;
-    if !unchanged(file, &f.abs, before, data.len() as u64)? {
+        .ctx("read", abs)?;
+    if !unchanged(file, abs, before, data.len() as u64)? {
         return Ok(Read::Changed);
     }
     let hash = Hash::of(&data);
-    let outcome = Outcome::Hashed {
+    let outcome = Read1 {
         hash,
         size: before.size,
         stored: 0,
@@ -408,13 +444,7 @@ fn read_small(file: &mut File, f: &Source, before: Stat) -> Result<Read> {
 
 /// Copies a large file into a temporary file of the store, hashing the very bytes written: what
 /// the store keeps under a hash is, by construction, what was hashed.
-fn copy_large(
-    store: &Store,
-    file: &mut File,
-    f: &Source,
-    before: Stat,
-    known: &HashSet<Hash>,
-) -> Result<Read> {
+fn copy_large(store: &Store, file: &mut File, abs: &Path, before: Stat) -> Result<Read> {
     let tmp = store.tmp_dir().join(fsutil::unique_name("l-"));
     let mut out = File::create(&tmp).ctx("create", &tmp)?;
     let copied = (|| -> Result<(Hash, u64)> {
@@ -426,7 +456,7 @@ fn copy_large(
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e).ctx("read", &f.abs),
+                Err(e) => return Err(e).ctx("read", abs),
             };
             hasher.update(&buf[..n]);
             out.write_all(&buf[..n]).ctx("write", &tmp)?;
@@ -447,14 +477,14 @@ fn copy_large(
             return Err(e);
         }
     };
-    if !unchanged(file, &f.abs, before, total)? {
+    if !unchanged(file, abs, before, total)? {
         discard(&tmp);
         return Ok(Read::Changed);
     }
     let dest = store.loose_path(&hash);
-    if known.contains(&hash) || dest.exists() {
+    if dest.exists() {
         discard(&tmp);
-        let outcome = Outcome::Hashed {
+        let outcome = Read1 {
             hash,
             size: total,
             stored: 0,
@@ -485,7 +515,7 @@ fn copy_large(
         discard(&tmp);
         return Err(e);
     }
-    let outcome = Outcome::Hashed {
+    let outcome = Read1 {
         hash,
         size: total,
         stored: total,

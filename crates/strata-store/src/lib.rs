@@ -161,16 +161,31 @@ impl Store {
 
     /// Stores an encoded manifest; returns its hash.
     pub fn put_manifest(&self, m: &Manifest) -> Result<Hash> {
-        let bytes = m.encode();
-        let h = Hash::of(&bytes);
+        // Hashed first and written only if new, in parts both times: a manifest of a million
+        // entries is never held encoded as well as decoded.
+        let h = m.hash();
         let p = self.manifest_path(&h);
         if !p.exists() {
-            fsutil::write_atomic(&self.tmp_dir(), &p, &bytes)?;
+            fsutil::write_atomic_with(&self.tmp_dir(), &p, |w| {
+                let mut res = Ok(());
+                m.encode_in_parts(|part| {
+                    if res.is_ok() {
+                        res = w.write_all(part);
+                    }
+                });
+                res
+            })?;
         }
         Ok(h)
     }
 
     pub fn manifest(&self, h: &Hash) -> Result<Manifest> {
+        Manifest::decode(&self.manifest_bytes(h)?)
+    }
+
+    /// A manifest as stored, its hash checked: for reading its entries one at a time
+    /// ([`strata_core::manifest::EncodedEntries`]) without decoding it whole.
+    pub fn manifest_bytes(&self, h: &Hash) -> Result<Vec<u8>> {
         let p = self.manifest_path(h);
         let bytes = fs::read(&p).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
@@ -192,7 +207,7 @@ impl Store {
                 detail: format!("{} does not match its hash", p.display()),
             });
         }
-        Manifest::decode(&bytes)
+        Ok(bytes)
     }
 
     /// Records packed objects written by an ingest. Call after the packs are in place and before

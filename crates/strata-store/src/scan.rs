@@ -12,24 +12,27 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
 
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use rayon::slice::ParallelSliceMut;
 use strata_core::{Error, IoContext, PathFilter, Progress, Result};
 
 use crate::statcache::Stat;
 
-/// One file to bring into a version.
+/// One file to bring into a version. Only its path relative to the root is kept: a scan of a
+/// million files holds a million of these, and its absolute path and dataset path are both
+/// this one with a common part put before it ([`Scan::abs`], [`Scan::dataset_path`]).
 #[derive(Clone, Debug)]
 pub struct Source {
     /// Path relative to the scanned root: the stat cache key.
     pub rel: String,
-    /// Where the file goes in the dataset.
-    pub dataset_path: String,
-    pub abs: PathBuf,
     pub stat: Stat,
 }
 
 pub struct Scan {
     /// The scanned root, absolute.
     pub root: PathBuf,
+    /// Dataset folder the files go under (`--to`), normalized; empty for the top.
+    pub prefix: String,
+    /// Sorted by `rel` (so by dataset path too: the prefix is common to all).
     pub files: Vec<Source>,
     /// True when every file under the root was taken (no filter, recursive; ignored files are
     /// never taken): the stat cache can then forget files that are gone.
@@ -38,6 +41,20 @@ pub struct Scan {
 }
 
 impl Scan {
+    /// Where the file is on disk.
+    pub fn abs(&self, f: &Source) -> PathBuf {
+        self.root.join(&f.rel)
+    }
+
+    /// Where the file goes in the dataset.
+    pub fn dataset_path<'a>(&self, f: &'a Source) -> std::borrow::Cow<'a, str> {
+        if self.prefix.is_empty() {
+            std::borrow::Cow::Borrowed(&f.rel)
+        } else {
+            std::borrow::Cow::Owned(join(&self.prefix, &f.rel))
+        }
+    }
+
     pub fn total_bytes(&self) -> u64 {
         self.files.iter().map(|f| f.stat.size).sum()
     }
@@ -250,10 +267,9 @@ pub fn scan_folder(path: &Path, opts: &ScanOptions<'_>, progress: &dyn Progress)
         let parent = root.parent().map(Path::to_path_buf).unwrap_or_default();
         return Ok(Scan {
             root: parent,
+            prefix: opts.prefix.to_string(),
             files: vec![Source {
-                dataset_path: join(opts.prefix, &name),
                 rel: name,
-                abs: root.clone(),
                 stat: stat_of(&meta),
             }],
             complete: false,
@@ -268,7 +284,11 @@ pub fn scan_folder(path: &Path, opts: &ScanOptions<'_>, progress: &dyn Progress)
     }
     let ignores = opts.ignores.then(|| Ignores::load(&root)).transpose()?;
     progress.begin("scanning", 0, 0);
-    let (files, unread) = walk(&root, opts, ignores.as_ref())?;
+    let (mut files, unread) = walk(&root, opts, ignores.as_ref())?;
+    // Folders are walked in parallel, so in no set order. Sorted once here, every later step
+    // (stat cache, manifest, diff) meets the files in manifest order and merges instead of
+    // sorting or looking up.
+    files.par_sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
     progress.end();
     if let Some(first) = unread.first() {
         let more = match unread.len() {
@@ -284,6 +304,7 @@ pub fn scan_folder(path: &Path, opts: &ScanOptions<'_>, progress: &dyn Progress)
     }
     Ok(Scan {
         root,
+        prefix: opts.prefix.to_string(),
         files,
         complete: opts.filter.is_none() && opts.recursive,
         started_ns,
@@ -361,20 +382,33 @@ fn read_dir<'s>(
     let mut local = Vec::new();
     for item in std::fs::read_dir(dir).ctx("read", dir)? {
         let item = item.ctx("read", dir)?;
-        let path = item.path();
-        let ft = item.file_type().ctx("read", &path)?;
+        let name = item.file_name();
+        // The path relative to the root, built once: the ignore rules, the checks and the
+        // stat cache all take it. A non-UTF-8 name is an error below unless it is ignored.
+        let child_rel = match name.to_str() {
+            Some(n) if rel.is_empty() => n.to_string(),
+            Some(n) => format!("{rel}/{n}"),
+            None => String::new(),
+        };
+        let ft = item.file_type().ctx("read", &item.path())?;
         // Decided before anything else about the entry: an ignored one may be unreadable, a
         // dangling link (Emacs's `.#` locks), oddly named or a folder of a million files.
         // A symlink's kind is unknown until followed: skipped here only if ignored either way.
         if let Some(ig) = walk.ignores {
-            let rel_path = Path::new(rel).join(item.file_name());
-            let skip = if ft.is_symlink() {
-                ig.matches(&rel_path, false) && ig.matches(&rel_path, true)
+            let lossy;
+            let rel_path = if child_rel.is_empty() {
+                lossy = Path::new(rel).join(&name);
+                lossy.as_path()
             } else {
-                ig.matches(&rel_path, ft.is_dir())
+                Path::new(&child_rel)
+            };
+            let skip = if ft.is_symlink() {
+                ig.matches(rel_path, false) && ig.matches(rel_path, true)
+            } else {
+                ig.matches(rel_path, ft.is_dir())
             };
             if skip {
-                if !rel.is_empty() && ft.is_file() && item.file_name() == IGNORE_FILE {
+                if !rel.is_empty() && ft.is_file() && name == IGNORE_FILE {
                     if let Ok(mut u) = walk.unread.lock() {
                         u.push(rel_path.to_string_lossy().into_owned());
                     }
@@ -382,29 +416,24 @@ fn read_dir<'s>(
                 continue;
             }
         }
-        let name = item.file_name();
-        let name = name.to_str().ok_or_else(|| {
-            Error::invalid(format!(
+        if child_rel.is_empty() {
+            return Err(Error::invalid(format!(
                 "file name is not valid UTF-8: '{}'",
-                path.display()
-            ))
-        })?;
-        let child_rel = if rel.is_empty() {
-            name.to_string()
-        } else {
-            format!("{rel}/{name}")
-        };
+                item.path().display()
+            )));
+        }
         // A name no manifest may hold (a control character, a backslash) stops the scan here,
         // like a non-UTF-8 one: stored, it would make the version unreadable.
         if let Some(why) = strata_core::manifest::path_problem(&child_rel) {
             return Err(Error::invalid(format!(
                 "'{}' cannot be versioned ({why}): rename it, move it out of the folder or \
                  name it in {IGNORE_FILE}",
-                path.display().to_string().escape_debug()
+                item.path().display().to_string().escape_debug()
             )));
         }
         // Symlinks are followed: stat the target by full path (rare, so the cost is fine).
         let (meta, is_link) = if ft.is_symlink() {
+            let path = item.path();
             let meta = std::fs::metadata(&path).ctx("read", &path)?;
             if let Some(ig) = walk.ignores {
                 if ig.matches(Path::new(&child_rel), meta.is_dir()) {
@@ -414,11 +443,12 @@ fn read_dir<'s>(
             (meta, true)
         } else if ft.is_dir() {
             if opts.recursive {
-                spawn_dir(scope, path, child_rel, chain, None, walk);
+                spawn_dir(scope, item.path(), child_rel, chain, None, walk);
             }
             continue;
         } else {
-            (item.metadata().ctx("read", &path)?, false)
+            // Relative to the open folder (fstatat), not by full path.
+            (item.metadata().ctx("read", &item.path())?, false)
         };
         if meta.is_dir() {
             if opts.recursive {
@@ -426,10 +456,10 @@ fn read_dir<'s>(
                 if is_link && chain.contains(&id) {
                     return Err(Error::invalid(format!(
                         "symlink loop at '{}'",
-                        path.display()
+                        item.path().display()
                     )));
                 }
-                spawn_dir(scope, path, child_rel, chain, Some(id), walk);
+                spawn_dir(scope, item.path(), child_rel, chain, Some(id), walk);
             }
             continue;
         }
@@ -442,9 +472,7 @@ fn read_dir<'s>(
             }
         }
         local.push(Source {
-            dataset_path: join(opts.prefix, &child_rel),
             rel: child_rel,
-            abs: path,
             stat: stat_of(&meta),
         });
     }

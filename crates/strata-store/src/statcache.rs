@@ -4,13 +4,14 @@
 //! The ctime is part of the key because the mtime alone can be put back (`touch -d`, any tool
 //! that preserves times) after an edit of the same size; the ctime cannot be set by a user.
 
-use std::collections::HashMap;
+use std::cell::Cell;
 use std::fs;
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use strata_core::{Hash, Result};
 
-use crate::fsutil::write_atomic;
+use crate::fsutil::write_atomic_with;
 
 /// Version 2 added the ctime. A cache in an older format does not decode and is simply empty:
 /// every file is hashed once more, and no entry can ever match on a key it never recorded.
@@ -39,11 +40,35 @@ impl Stat {
     }
 }
 
+/// One file's entry. Its path lives in the cache's one string of names: a million `String`s
+/// would cost a heap block and 24 bytes each on top of the bytes of the paths.
+#[derive(Clone, Copy, Debug)]
+struct Row {
+    name_at: u32,
+    name_len: u16,
+    flags: u16,
+    stat: Stat,
+    hash: Hash,
+}
+
+/// Seen in this scan: kept by a complete save.
+const SEEN: u16 = 1;
+/// Forgotten: dropped by the next save.
+const GONE: u16 = 2;
+
 pub struct StatCache {
     path: PathBuf,
     tmp_dir: PathBuf,
-    /// path → (stat, hash, seen in this scan)
-    entries: HashMap<String, (Stat, Hash, bool)>,
+    /// Every row's path, one after the other.
+    names: String,
+    /// `rows[..sorted]` are sorted by path, one per path; rows for paths new to the cache are
+    /// appended after them, sorted too (scans record in path order), and merged in when needed
+    /// (an append out of order, a forget, the save). Every path is found by a binary search
+    /// in one of the two runs.
+    rows: Vec<Row>,
+    sorted: usize,
+    /// Where the next lookup in path order will find its row.
+    next: Cell<usize>,
     changed: bool,
 }
 
@@ -52,23 +77,70 @@ impl StatCache {
     pub fn load(store_root: &Path, folder: &Path) -> Self {
         let key = Hash::of(folder.as_os_str().as_encoded_bytes()).to_hex();
         let path = store_root.join("stat").join(format!("{}.bin", &key[..32]));
-        let entries = fs::read(&path)
-            .ok()
-            .and_then(|b| decode(&b))
-            .unwrap_or_default();
-        StatCache {
+        let mut cache = StatCache {
             path,
             tmp_dir: store_root.join("tmp"),
-            entries,
+            names: String::new(),
+            rows: Vec::new(),
+            sorted: 0,
+            next: Cell::new(0),
             changed: false,
+        };
+        // Read as a stream: the file of a million paths is about 100 MB, which need not sit in
+        // memory beside the table made of it.
+        if let Ok(f) = fs::File::open(&cache.path) {
+            if decode(&mut BufReader::with_capacity(1 << 16, f), &mut cache).is_none() {
+                cache.names = String::new();
+                cache.rows = Vec::new();
+            }
         }
+        cache.settle();
+        cache.sorted = cache.rows.len();
+        cache
+    }
+
+    /// Room for `files` paths in all, so recording a first scan of a million files grows the
+    /// table once instead of doubling it (with both copies alive at each step).
+    pub fn reserve(&mut self, files: usize) {
+        self.rows.reserve(files.saturating_sub(self.rows.len()));
+    }
+
+    fn name(&self, r: &Row) -> &str {
+        let at = r.name_at as usize;
+        self.names.get(at..at + r.name_len as usize).unwrap_or("")
+    }
+
+    fn find(&self, rel: &str) -> Option<usize> {
+        // Scans ask in path order, the rows' order: the row after the last one found is
+        // nearly always the one, and checking it first spares a binary search per file.
+        let next = self.next.get();
+        if let Some(r) = self.rows.get(next) {
+            if self.name(r) == rel {
+                self.next.set(next + 1);
+                return Some(next);
+            }
+        }
+        let found = self.search(rel);
+        if let Some(i) = found {
+            self.next.set(i + 1);
+        }
+        found
+    }
+
+    fn search(&self, rel: &str) -> Option<usize> {
+        let (old, new) = self.rows.split_at(self.sorted);
+        old.binary_search_by(|r| self.name(r).cmp(rel))
+            .ok()
+            .or_else(|| {
+                new.binary_search_by(|r| self.name(r).cmp(rel))
+                    .ok()
+                    .map(|i| self.sorted + i)
+            })
     }
 
     pub fn lookup(&self, rel: &str, stat: &Stat) -> Option<Hash> {
-        match self.entries.get(rel) {
-            Some((s, h, _)) if s.mtime_ns != UNTRUSTED && s == stat => Some(*h),
-            _ => None,
-        }
+        let r = &self.rows[self.find(rel)?];
+        (r.flags & GONE == 0 && r.stat.mtime_ns != UNTRUSTED && r.stat == *stat).then_some(r.hash)
     }
 
     /// Records a hash for the next scan; racy files are remembered but never trusted.
@@ -83,97 +155,150 @@ impl StatCache {
             }
         };
         // Unchanged files (the common case) cost one lookup and no allocation.
-        match self.entries.get_mut(rel) {
-            Some(e) => {
-                if e.0 != stat || e.1 != hash {
-                    e.0 = stat;
-                    e.1 = hash;
-                    self.changed = true;
-                }
-                e.2 = true;
-            }
-            None => {
-                self.entries.insert(rel.to_string(), (stat, hash, true));
+        if let Some(i) = self.find(rel) {
+            let r = &mut self.rows[i];
+            if r.stat != stat || r.hash != hash || r.flags & GONE != 0 {
+                r.stat = stat;
+                r.hash = hash;
                 self.changed = true;
             }
+            r.flags = SEEN;
+            return;
         }
+        // A path too long for a row, or names past 4 GiB: not remembered, so read next time.
+        let (Ok(name_at), Ok(name_len)) =
+            (u32::try_from(self.names.len()), u16::try_from(rel.len()))
+        else {
+            return;
+        };
+        if u32::try_from(self.names.len() + rel.len()).is_err() {
+            return;
+        }
+        if self.rows.len() > self.sorted && self.rows.last().is_some_and(|r| self.name(r) >= rel) {
+            self.settle();
+        }
+        self.names.push_str(rel);
+        self.rows.push(Row {
+            name_at,
+            name_len,
+            flags: SEEN,
+            stat,
+            hash,
+        });
+        self.changed = true;
     }
 
     /// Drops a path's entry: the file was deleted (by an in-place switch, say), so a complete
     /// save does not keep it until the next scan.
     pub fn forget(&mut self, rel: &str) {
-        if self.entries.remove(rel).is_some() {
-            self.changed = true;
+        self.settle();
+        if let Some(i) = self.find(rel) {
+            if self.rows[i].flags & GONE == 0 {
+                self.rows[i].flags = GONE;
+                self.changed = true;
+            }
         }
+    }
+
+    /// Sorts the appended rows in: afterwards every row is found by [`find`](Self::find). Of
+    /// two rows for one path the later recorded wins.
+    fn settle(&mut self) {
+        if self.sorted == self.rows.len() {
+            return;
+        }
+        let names = &self.names;
+        let name = |r: &Row| {
+            let at = r.name_at as usize;
+            names.get(at..at + r.name_len as usize).unwrap_or("")
+        };
+        // Stable, and one merge for two sorted runs.
+        self.rows.sort_by(|a, b| name(a).cmp(name(b)));
+        self.rows.dedup_by(|later, earlier| {
+            let same = name(later) == name(earlier);
+            if same {
+                std::mem::swap(later, earlier);
+            }
+            same
+        });
+        self.sorted = self.rows.len();
     }
 
     /// Writes the cache. With `complete`, only files seen in this scan are kept (the scan covered
     /// the whole folder); otherwise seen files are merged into what was there.
     pub fn save(mut self, complete: bool) -> Result<()> {
-        if complete {
-            let before = self.entries.len();
-            self.entries.retain(|_, e| e.2);
-            self.changed |= self.entries.len() != before;
+        self.settle();
+        let keep = |r: &Row| r.flags & GONE == 0 && (!complete || r.flags & SEEN != 0);
+        let kept = self.rows.iter().filter(|r| keep(r)).count();
+        if kept != self.rows.len() {
+            self.changed = true;
         }
         if !self.changed {
             return Ok(());
         }
-        write_atomic(&self.tmp_dir, &self.path, &encode(&self.entries))
+        write_atomic_with(&self.tmp_dir, &self.path, |w| {
+            w.write_all(MAGIC)?;
+            w.write_all(&(kept as u64).to_le_bytes())?;
+            for r in self.rows.iter().filter(|r| keep(r)) {
+                let k = self.name(r);
+                w.write_all(&(k.len() as u32).to_le_bytes())?;
+                w.write_all(k.as_bytes())?;
+                w.write_all(&r.stat.size.to_le_bytes())?;
+                w.write_all(&r.stat.mtime_ns.to_le_bytes())?;
+                w.write_all(&r.stat.ctime_ns.to_le_bytes())?;
+                w.write_all(&r.stat.ino.to_le_bytes())?;
+                w.write_all(&r.hash.0)?;
+            }
+            Ok(())
+        })
     }
 }
 
-fn encode(m: &HashMap<String, (Stat, Hash, bool)>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(16 + m.len() * 80);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&(m.len() as u64).to_le_bytes());
-    for (k, (s, h, _)) in m {
-        out.extend_from_slice(&(k.len() as u32).to_le_bytes());
-        out.extend_from_slice(k.as_bytes());
-        out.extend_from_slice(&s.size.to_le_bytes());
-        out.extend_from_slice(&s.mtime_ns.to_le_bytes());
-        out.extend_from_slice(&s.ctime_ns.to_le_bytes());
-        out.extend_from_slice(&s.ino.to_le_bytes());
-        out.extend_from_slice(&h.0);
-    }
-    out
-}
-
-fn decode(b: &[u8]) -> Option<HashMap<String, (Stat, Hash, bool)>> {
-    if b.get(..8)? != MAGIC {
+/// Reads a cache file into `into`'s rows (in file order); `None` if it is not one.
+fn decode(b: &mut impl Read, into: &mut StatCache) -> Option<()> {
+    let mut magic = [0u8; 8];
+    b.read_exact(&mut magic).ok()?;
+    if &magic != MAGIC {
         return None;
     }
-    let mut pos = 8;
-    let mut take = |n: usize| -> Option<&[u8]> {
-        let s = b.get(pos..pos + n)?;
-        pos += n;
-        Some(s)
+    let u64_of = |b: &mut dyn Read| -> Option<u64> {
+        let mut x = [0u8; 8];
+        b.read_exact(&mut x).ok()?;
+        Some(u64::from_le_bytes(x))
     };
-    let u64_of = |s: &[u8]| -> Option<u64> { Some(u64::from_le_bytes(s.try_into().ok()?)) };
-    let n = u64_of(take(8)?)? as usize;
-    let mut m = HashMap::with_capacity(n.min(1 << 24));
+    let n = u64_of(b)? as usize;
+    into.rows.reserve(n.min(1 << 24));
+    let mut name = Vec::new();
     for _ in 0..n {
-        let kl = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
-        let k = std::str::from_utf8(take(kl)?).ok()?.to_string();
-        let size = u64_of(take(8)?)?;
-        let mtime_ns = u64_of(take(8)?)? as i64;
-        let ctime_ns = u64_of(take(8)?)? as i64;
-        let ino = u64_of(take(8)?)?;
-        let h: [u8; 32] = take(32)?.try_into().ok()?;
-        m.insert(
-            k,
-            (
-                Stat {
-                    size,
-                    mtime_ns,
-                    ctime_ns,
-                    ino,
-                },
-                Hash(h),
-                false,
-            ),
-        );
+        let mut kl = [0u8; 4];
+        b.read_exact(&mut kl).ok()?;
+        let kl = u32::from_le_bytes(kl) as usize;
+        let name_len = u16::try_from(kl).ok()?;
+        name.resize(kl, 0);
+        b.read_exact(&mut name).ok()?;
+        let k = std::str::from_utf8(&name).ok()?;
+        let name_at = u32::try_from(into.names.len()).ok()?;
+        u32::try_from(into.names.len() + kl).ok()?;
+        into.names.push_str(k);
+        let size = u64_of(b)?;
+        let mtime_ns = u64_of(b)? as i64;
+        let ctime_ns = u64_of(b)? as i64;
+        let ino = u64_of(b)?;
+        let mut h = [0u8; 32];
+        b.read_exact(&mut h).ok()?;
+        into.rows.push(Row {
+            name_at,
+            name_len,
+            flags: 0,
+            stat: Stat {
+                size,
+                mtime_ns,
+                ctime_ns,
+                ino,
+            },
+            hash: Hash(h),
+        });
     }
-    Some(m)
+    Some(())
 }
 
 #[cfg(test)]
@@ -231,6 +356,45 @@ mod tests {
     }
 
     #[test]
+    fn paths_recorded_in_any_order_are_found_forgotten_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("stat")).unwrap();
+        fs::create_dir_all(dir.path().join("tmp")).unwrap();
+        let folder = Path::new("/data/cats");
+        let stat = |i: u64| Stat {
+            size: i,
+            mtime_ns: 1_000,
+            ctime_ns: 1_000,
+            ino: i,
+        };
+        let mut c = StatCache::load(dir.path(), folder);
+        for (i, p) in ["b", "d", "a/x", "c", "a"].iter().enumerate() {
+            c.record(p, stat(i as u64), Hash([i as u8; 32]), 10_000_000_000);
+        }
+        // Found in the same run, whatever the order they came in.
+        for (i, p) in ["b", "d", "a/x", "c", "a"].iter().enumerate() {
+            assert_eq!(
+                c.lookup(p, &stat(i as u64)),
+                Some(Hash([i as u8; 32])),
+                "{p}"
+            );
+        }
+        c.forget("c");
+        c.record("b", stat(9), Hash([9; 32]), 10_000_000_000);
+        c.save(true).unwrap();
+        let mut c = StatCache::load(dir.path(), folder);
+        assert_eq!(c.lookup("c", &stat(3)), None, "a forgotten path came back");
+        assert_eq!(c.lookup("b", &stat(9)), Some(Hash([9; 32])));
+        assert_eq!(c.lookup("a/x", &stat(2)), Some(Hash([2; 32])));
+        // A complete save keeps only what was seen.
+        c.record("d", stat(1), Hash([1; 32]), 10_000_000_000);
+        c.save(true).unwrap();
+        let c = StatCache::load(dir.path(), folder);
+        assert_eq!(c.rows.len(), 1);
+        assert_eq!(c.lookup("d", &stat(1)), Some(Hash([1; 32])));
+    }
+
+    #[test]
     fn a_cache_in_the_old_format_is_empty() {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir_all(dir.path().join("stat")).unwrap();
@@ -247,6 +411,6 @@ mod tests {
         old.extend_from_slice(&[1; 32]);
         fs::write(&c.path, old).unwrap();
         let c = StatCache::load(dir.path(), folder);
-        assert!(c.entries.is_empty());
+        assert!(c.rows.is_empty());
     }
 }

@@ -24,7 +24,11 @@ fn scanned(root: &Path) -> Vec<String> {
 
 fn scanned_with(root: &Path, opts: &ScanOptions<'_>) -> Vec<String> {
     let scan = scan_folder(root, opts, &NoProgress).unwrap_or_else(|e| panic!("scan failed: {e}"));
-    let mut paths: Vec<String> = scan.files.into_iter().map(|f| f.dataset_path).collect();
+    let mut paths: Vec<String> = scan
+        .files
+        .iter()
+        .map(|f| scan.dataset_path(f).into_owned())
+        .collect();
     paths.sort();
     paths
 }

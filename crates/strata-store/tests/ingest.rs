@@ -1,9 +1,7 @@
 //! Ingest against a real folder: a file that vanishes between scan and read is an error that
 //! leaves nothing behind.
 
-use std::collections::HashSet;
-
-use strata_core::{Cancel, NoProgress};
+use strata_core::{Cancel, Manifest, NoProgress};
 use strata_store::scan::{scan_folder, ScanOptions};
 use strata_store::{ingest, StatCache, Store};
 
@@ -23,7 +21,7 @@ fn a_file_vanishing_mid_scan_is_reported_and_nothing_is_kept() {
         &store,
         &scan,
         &mut cache,
-        &HashSet::new(),
+        &Manifest::default(),
         &NoProgress,
         &Cancel::new(),
     )
@@ -52,7 +50,7 @@ fn equal_content_is_stored_once() {
         &store,
         &scan,
         &mut cache,
-        &HashSet::new(),
+        &Manifest::default(),
         &NoProgress,
         &Cancel::new(),
     )
@@ -98,7 +96,7 @@ fn hashing_only_gives_ingests_entries_and_stores_nothing() {
         &store,
         &scan,
         &mut fresh,
-        &HashSet::new(),
+        &Manifest::default(),
         &NoProgress,
         &Cancel::new(),
     )
@@ -123,4 +121,43 @@ fn walk_count(p: &std::path::Path) -> usize {
                 .sum()
         })
         .unwrap_or(0)
+}
+
+#[test]
+fn a_folder_matches_its_version_until_a_file_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(data.join("sub")).unwrap();
+    for i in 0..20 {
+        std::fs::write(data.join(format!("sub/{i}.txt")), format!("file {i}")).unwrap();
+    }
+    // Older than the stat cache's racy window, so cached hashes are trusted below.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let store = Store::open(&dir.path().join("store")).unwrap();
+    let scan = scan_folder(&data, &ScanOptions::default(), &NoProgress).unwrap();
+    let mut cache = StatCache::load(store.root(), &scan.root);
+    let got = ingest::ingest(
+        &store,
+        &scan,
+        &mut cache,
+        &Manifest::default(),
+        &NoProgress,
+        &Cancel::new(),
+    )
+    .unwrap();
+    let version = Manifest::from_entries(got.entries.clone()).encode();
+    assert!(ingest::matches_encoded(&scan, &mut cache, &version).unwrap());
+    cache.save(true).unwrap();
+
+    // Same size, new content: the stat moved, so the cache no longer vouches for it.
+    std::fs::write(data.join("sub/3.txt"), "file X").unwrap();
+    let scan = scan_folder(&data, &ScanOptions::default(), &NoProgress).unwrap();
+    let mut cache = StatCache::load(store.root(), &scan.root);
+    assert!(!ingest::matches_encoded(&scan, &mut cache, &version).unwrap());
+
+    // A file more than the version holds.
+    std::fs::write(data.join("sub/3.txt"), "file 3").unwrap();
+    std::fs::write(data.join("new.txt"), "new").unwrap();
+    let scan = scan_folder(&data, &ScanOptions::default(), &NoProgress).unwrap();
+    assert!(!ingest::matches_encoded(&scan, &mut cache, &version).unwrap());
 }
