@@ -1,5 +1,5 @@
 import { act } from "react";
-import { createRoot } from "react-dom/client";
+import { createRoot, type Root } from "react-dom/client";
 import { App } from "./App";
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
@@ -57,11 +57,22 @@ vi.mock("@tauri-apps/plugin-dialog", () => ({ open: async () => null }));
 
 async function mount() {
   const div = document.createElement("div");
-  await act(async () => createRoot(div).render(<App />));
+  const root = createRoot(div);
+  roots.push(root);
+  await act(async () => root.render(<App />));
   const q = (css: string) => div.querySelector(css) as HTMLElement | null;
   const click = (css: string) => act(async () => (q(css) as HTMLButtonElement).click());
   return { div, q, click };
 }
+
+// Every tree mounted is unmounted after its test: timers and loads it started must not run
+// after the test environment is gone.
+const roots: Root[] = [];
+afterEach(async () => {
+  await act(async () => {
+    for (const r of roots.splice(0)) r.unmount();
+  });
+});
 
 beforeEach(() => {
   h.calls.length = 0;

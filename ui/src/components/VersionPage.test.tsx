@@ -1,5 +1,5 @@
 import { act } from "react";
-import { createRoot } from "react-dom/client";
+import { createRoot, type Root } from "react-dom/client";
 import type { CopyRequest } from "../api";
 import type { TaskSpec } from "../lib/tasks";
 import { VersionPage } from "./VersionPage";
@@ -59,8 +59,10 @@ async function mount() {
   document.body.appendChild(div);
   const started: TaskSpec<unknown>[] = [];
   const opened: string[] = [];
+  const root = createRoot(div);
+  roots.push(root);
   await act(async () =>
-    createRoot(div).render(
+    root.render(
       <VersionPage
         reference="v1"
         refresh={0}
@@ -77,6 +79,16 @@ async function mount() {
   const click = (css: string) => act(async () => (q(css) as HTMLButtonElement).click());
   return { div, q, click, started, opened };
 }
+
+// Every page mounted is unmounted after its test: work it scheduled (a file page, the label
+// statistics) must not run after the test environment is gone.
+const roots: Root[] = [];
+afterEach(async () => {
+  await act(async () => {
+    for (const r of roots.splice(0)) r.unmount();
+  });
+  document.body.innerHTML = "";
+});
 
 beforeEach(() => {
   h.calls.length = 0;

@@ -1,5 +1,5 @@
 import { act } from "react";
-import { createRoot } from "react-dom/client";
+import { createRoot, type Root } from "react-dom/client";
 import type { WatchDto } from "../api";
 import type { TaskSpec } from "../lib/tasks";
 import { WatchesPage } from "./WatchesPage";
@@ -67,8 +67,10 @@ async function mount() {
   const started: TaskSpec<unknown>[] = [];
   const opened: string[] = [];
   const notices: string[] = [];
+  const root = createRoot(div);
+  roots.push(root);
   await act(async () =>
-    createRoot(div).render(
+    root.render(
       <WatchesPage
         refresh={0}
         start={(s) => started.push(s as TaskSpec<unknown>)}
@@ -94,6 +96,15 @@ async function mount() {
 }
 
 const count = (cmd: string) => h.calls.filter(([c]) => c === cmd).length;
+
+// Every tree mounted is unmounted after its test: timers and loads it started must not run
+// after the test environment is gone.
+const roots: Root[] = [];
+afterEach(async () => {
+  await act(async () => {
+    for (const r of roots.splice(0)) r.unmount();
+  });
+});
 
 beforeEach(() => {
   h.calls.length = 0;
