@@ -53,6 +53,10 @@ async fn offline_work_waits_then_one_action_finalizes_and_uploads_it() {
     s.wait_text("[data-test=upload-state]", "uploaded").await;
     s.click("[data-test=publish]").await;
     s.wait_text("h1", "published").await;
+    // The publish is queued, and says so in a notice over the page: wait for it, or the page
+    // moves down under the next click.
+    s.wait_text("[data-test=notice]", "waits to be pushed")
+        .await;
     s.click("[data-test=new-child]").await;
     s.wait_text("h1", "1.0.1").await;
     s.wait_text("h1", "draft").await;
