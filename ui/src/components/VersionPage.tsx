@@ -52,15 +52,20 @@ export function VersionPage(props: {
 
   // The local content comes with the detail, in one render: a "Free local space" button showing
   // up later would shift the buttons under the pointer.
-  const load = () =>
-    Promise.all([api.detail(props.reference), api.localContent(props.reference).catch(() => null)]).then(
+  const load = () => {
+    const reference = props.reference;
+    return Promise.all([api.detail(reference), api.localContent(reference).catch(() => null)]).then(
       ([x, lc]) => {
+        // A load that started for the version shown before (a refresh when a copy finished,
+        // say) must not replace the one shown now.
+        if (shown.current !== reference) return;
         setD(x);
         setLocal(lc);
         setDescription(x.version.description);
       },
       (e) => props.onError(e, { retry: load }),
     );
+  };
   useEffect(() => {
     load();
     api.remotes().then((r) => setHasRemote(r.remotes.length > 0), () => setHasRemote(false));
