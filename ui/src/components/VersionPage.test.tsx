@@ -10,6 +10,7 @@ const h = vi.hoisted(() => ({
   calls: [] as [string, Record<string, unknown> | undefined][],
   deleteRefusals: 0,
   local: null as null | Record<string, unknown>,
+  hold: {} as Record<string, Promise<void> | undefined>,
 }));
 
 const version = {
@@ -36,8 +37,15 @@ vi.mock("@tauri-apps/api/core", () => ({
   invoke: async (cmd: string, args?: Record<string, unknown>) => {
     h.calls.push([cmd, args]);
     switch (cmd) {
-      case "version_detail":
-        return { version, parents: [], againstParent: null, children: [] };
+      case "version_detail": {
+        const reference = String(args?.reference ?? "v1");
+        const shown = { ...version, id: reference, semver: reference === "v1" ? "1.0.0" : "1.0.1" };
+        const answer = { version: shown, parents: [], againstParent: null, children: [] };
+        // A test can hold one version's answer back, as a slow disk would.
+        const held = h.hold[reference];
+        if (held) await held;
+        return answer;
+      }
       case "remotes":
         return { remotes: [], waitingVersions: 0, waitingEvents: 0, offline: false };
       case "version_files":
@@ -54,7 +62,7 @@ vi.mock("@tauri-apps/api/core", () => ({
 }));
 vi.mock("@tauri-apps/plugin-dialog", () => ({ open: async () => null }));
 
-async function mount() {
+async function mount(reference = "v1", refresh = 0) {
   const div = document.createElement("div");
   document.body.appendChild(div);
   const started: TaskSpec<unknown>[] = [];
@@ -64,8 +72,8 @@ async function mount() {
   await act(async () =>
     root.render(
       <VersionPage
-        reference="v1"
-        refresh={0}
+        reference={reference}
+        refresh={refresh}
         start={(spec) => void started.push(spec as TaskSpec<unknown>)}
         onOpenVersion={() => {}}
         onOpenDataset={(d) => opened.push(d)}
@@ -77,7 +85,22 @@ async function mount() {
   );
   const q = (css: string) => div.querySelector(css) as HTMLElement | null;
   const click = (css: string) => act(async () => (q(css) as HTMLButtonElement).click());
-  return { div, q, click, started, opened };
+  const show = (ref: string, again: number) =>
+    act(async () =>
+      root.render(
+        <VersionPage
+          reference={ref}
+          refresh={again}
+          start={(spec) => void started.push(spec as TaskSpec<unknown>)}
+          onOpenVersion={() => {}}
+          onOpenDataset={(d) => opened.push(d)}
+          onDiff={() => {}}
+          onError={() => {}}
+          onNotice={() => {}}
+        />,
+      ),
+    );
+  return { div, q, click, started, opened, show };
 }
 
 // Every page mounted is unmounted after its test: work it scheduled (a file page, the label
@@ -91,6 +114,7 @@ afterEach(async () => {
 });
 
 beforeEach(() => {
+  h.hold = {};
   h.calls.length = 0;
   h.deleteRefusals = 0;
   h.local = null;
@@ -154,4 +178,17 @@ test("a version only here is not offered Free local space; a freed one says Get 
   ui = await mount();
   expect(ui.q("[data-test=free-space]")).toBeNull();
   expect(ui.q("[data-test=local-content]")?.textContent).toBe("Local content: On remote only ('team') — fetched on Get");
+});
+
+test("a slow reload of the version shown before never replaces the one shown now", async () => {
+  const ui = await mount("v1", 0);
+  expect(ui.q("h1")?.textContent).toContain("1.0.0");
+  // A refresh of v1 (a copy finished) is slow to answer; meanwhile the page moves to v2.
+  let release = () => {};
+  h.hold.v1 = new Promise<void>((r) => (release = r));
+  await ui.show("v1", 1);
+  await ui.show("v2", 1);
+  expect(ui.q("h1")?.textContent).toContain("1.0.1");
+  await act(async () => release());
+  expect(ui.q("h1")?.textContent).toContain("1.0.1");
 });
