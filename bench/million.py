@@ -18,13 +18,15 @@ import shutil
 import statistics
 import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import local  # noqa: E402  (run: seconds and peak RSS, measured as every bench measures them)
+
+run = local.run
 ROOT = os.path.dirname(HERE)
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
 STRATA = os.environ.get("STRATA_BIN", os.path.join(TARGET, "release", "strata"))
-GNU_TIME = "/usr/bin/time" if os.path.exists("/usr/bin/time") else None
 
 TARGETS = {"snapshot": "2.5× b3sum", "snapshot-nochange": 1.5, "status": 1.5}
 RSS_TARGET_MB = 250
@@ -52,26 +54,8 @@ def generate(root, n):
         fh.write(str(n))
 
 
-def run(cmd, env=None, shell=False, out_dir="/tmp"):
-    """(seconds, peak RSS in MB of the measured process), as bench/local.py measures them."""
-    rss_file = os.path.join(out_dir, ".rss")
-    if GNU_TIME:
-        inner = cmd if not shell else ["sh", "-c", cmd]
-        cmd, shell = [GNU_TIME, "-f", "%M", "-o", rss_file, *inner], False
-    t0 = time.perf_counter()
-    p = subprocess.run(cmd, env=env, shell=shell, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.PIPE)
-    dt = time.perf_counter() - t0
-    if p.returncode != 0:
-        sys.exit(f"failed: {cmd}\n{p.stderr.decode(errors='replace')}")
-    rss = 0.0
-    if GNU_TIME:
-        with open(rss_file) as f:
-            rss = float(f.read().split()[-1]) / 1024.0
-    return dt, rss
-
-
 def main():
+    os.makedirs(local.OUT, exist_ok=True)  # where run() keeps its RSS file
     ap = argparse.ArgumentParser()
     ap.add_argument("n", type=int, nargs="?", default=1_000_000)
     ap.add_argument("--reps", type=int, default=3)
@@ -95,15 +79,14 @@ def main():
         home = os.path.join(work, "home")
         env = dict(os.environ, STRATA_HOME=home)
         subprocess.run(["sync"])
-        run(f"cd {src} && find . -type f -print0 | xargs -0 cat > /dev/null", shell=True,
-            out_dir=work)  # warm the page cache and the inode/dentry caches
+        run(f"cd {src} && find . -type f -print0 | xargs -0 cat > /dev/null", shell=True)  # warm the page cache and the inode/dentry caches
         steps = [
-            (base_name, lambda: run(hash_cmd, shell=True, out_dir=work)),
-            ("snapshot", lambda: run([STRATA, "-q", "snapshot", "b/million", src], env, out_dir=work)),
+            (base_name, lambda: run(hash_cmd, shell=True)),
+            ("snapshot", lambda: run([STRATA, "-q", "snapshot", "b/million", src], env)),
             ("snapshot-nochange",
-             lambda: run([STRATA, "-q", "snapshot", "b/million", src], env, out_dir=work)),
+             lambda: run([STRATA, "-q", "snapshot", "b/million", src], env)),
             ("status",
-             lambda: run([STRATA, "-q", "status", src, "--dataset", "b/million"], env, out_dir=work)),
+             lambda: run([STRATA, "-q", "status", src, "--dataset", "b/million"], env)),
         ]
         for name, step in steps:
             t = step()
