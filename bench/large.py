@@ -8,6 +8,9 @@ Each repetition, with a fresh SeaweedFS and a fresh folder remote:
   SeaweedFS  strata upload of the first version   vs  rclone copy --transfers 16 up
              strata get (read-only) and get --mutable into a fresh home
                                                    vs  rclone copy --transfers 16 down
+             a 4 KiB edit inside one shard: snapshot, upload of that version and get of it
+             by a home holding the first one, with the bytes each moved (files above 4 MiB
+             are stored in content-defined pieces, so only the pieces around the edit move)
   folder     strata get --mutable and get (read-only) from a file:// remote into a fresh home
                                                    vs  cp -r of the same folder, then sync
 Every step starts after `sync` and a pause, so no step pays for the previous one's dirty pages;
@@ -18,6 +21,7 @@ Disk: the set is 1 GiB; a repetition holds at most about 5 GiB at once (source, 
 home with its store and copy) and deletes everything it made before the next one.
 """
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -52,6 +56,7 @@ def timed_sync():
 def bench(reps, src, work_root):
     rclone = shutil.which("rclone")
     results = {}
+    moved = {}
 
     def rec(name, t):
         results.setdefault(name, []).append(t)
@@ -78,6 +83,7 @@ def bench(reps, src, work_root):
                            check=True, stdout=subprocess.DEVNULL)
             local.settle()
             rec("s3 upload", strata(a, "upload", "b/large"))
+            edit_case(work, src, a, endpoint, prefix, rec, moved)
             shutil.rmtree(a)
             if rclone:
                 env = remote.rclone_env(endpoint)
@@ -129,15 +135,65 @@ def bench(reps, src, work_root):
         rec("cp -r", (t, rss))
         rec("cp -r + sync", (t + timed_sync(), rss))
         shutil.rmtree(work, ignore_errors=True)
-    return results
+    return results, moved
 
 
-def report(results, reps):
+EDIT_AT = 64 << 20
+EDIT_BYTES = 4096
+
+
+def edit_case(work, src, a, endpoint, prefix, rec, moved):
+    """A 4 KiB edit in the middle of the first shard, in a folder of hard links to the set (the
+    edited shard a copy): snapshot it in home `a` (which uploaded the set), upload that version,
+    then a home holding the first version gets the second. Records times and bytes moved."""
+    edit = os.path.join(work, "edit")
+    names = sorted(os.listdir(src))
+    os.makedirs(edit)
+    for n in names:
+        if n == names[0]:
+            shutil.copyfile(os.path.join(src, n), os.path.join(edit, n))
+        else:
+            os.link(os.path.join(src, n), os.path.join(edit, n))
+    env = remote.strata_env(a)
+    subprocess.run([local.STRATA, "-q", "snapshot", "b/large", edit], env=env, check=True,
+                   stdout=subprocess.DEVNULL)  # same content: reads the copy, makes nothing
+    with open(os.path.join(edit, names[0]), "r+b") as f:
+        f.seek(EDIT_AT)
+        f.write(os.urandom(EDIT_BYTES))
+    local.settle()
+    report = os.path.join(work, "report.json")
+    t, rss = local.run([local.STRATA, "snapshot", "b/large", edit, "--json"], env=env, stdout_to=report)
+    rec("edit: snapshot v2", (t, rss))
+    with open(report) as f:
+        moved.setdefault("edit: snapshot v2", []).append(json.load(f)["stored_bytes"])
+    local.settle()
+    t, rss = local.run([local.STRATA, "upload", "b/large", "--json"], env=env, stdout_to=report)
+    rec("edit: s3 upload v2", (t, rss))
+    with open(report) as f:
+        moved.setdefault("edit: s3 upload v2", []).append(json.load(f)["sent_bytes"])
+    home = os.path.join(work, "b")
+    remote.add_remote(home, endpoint, prefix)
+    henv = remote.strata_env(home)
+    subprocess.run([local.STRATA, "-q", "pull"], env=henv, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([local.STRATA, "-q", "get", "b/large@1.0.0"], env=henv, check=True,
+                   stdout=subprocess.DEVNULL)
+    local.settle()
+    t, rss = local.run([local.STRATA, "get", "b/large@1.0.1", "--json"], env=henv, stdout_to=report)
+    rec("edit: s3 get v2 holding v1", (t, rss))
+    with open(report) as f:
+        moved.setdefault("edit: s3 get v2 holding v1", []).append(json.load(f)["fetched_bytes"])
+    shutil.rmtree(home)
+    shutil.rmtree(edit)
+
+
+def report(results, moved, reps):
     med = {k: statistics.median(t for t, _ in v) for k, v in results.items()}
     mem = {k: max(m for _, m in v) for k, v in results.items()}
     lines = ["## Large files (8 × 128 MiB) through remotes", "",
              f"{os.cpu_count()} cores shared by server and client; medians of {reps} runs.", "",
              "| operation | median s | peak MB | vs baseline (target) |", "|---|---:|---:|---|"]
+    edits = ["", f"A {EDIT_BYTES // 1024} KiB edit inside one 128 MiB shard (target: ≤ 2 MB moved):", "",
+             "| operation | median s | peak MB | bytes moved (median) |", "|---|---:|---:|---:|"]
     for k in results:
         cmp = ""
         base, limit = TARGETS.get(k, (COMPARED.get(k), None))
@@ -147,8 +203,12 @@ def report(results, reps):
             if limit:
                 cmp += f" (target ≤ {limit}×{', missed' if r > limit else ''})"
         over = " (over)" if mem[k] > MEMORY_TARGET_MB and not k.startswith(("cp", "rclone")) else ""
+        if k in moved:
+            b = statistics.median(moved[k])
+            edits.append(f"| {k[6:]} | {med[k]:.2f} | {mem[k]:.0f}{over} | {b / 1e6:.2f} MB |")
+            continue
         lines.append(f"| {k} | {med[k]:.2f} | {mem[k]:.0f}{over} | {cmp} |")
-    return "\n".join(lines)
+    return "\n".join(lines + edits)
 
 
 def main():
@@ -165,7 +225,8 @@ def main():
         subprocess.run([sys.executable, os.path.join(HERE, "gen.py"), "large", args.data], check=True)
     os.makedirs(local.OUT, exist_ok=True)
     os.makedirs(args.work, exist_ok=True)
-    out = report(bench(args.reps, args.data, args.work), args.reps)
+    results, moved = bench(args.reps, args.data, args.work)
+    out = report(results, moved, args.reps)
     print(out)
     with open(os.path.join(local.OUT, "large.md"), "w") as f:
         f.write(out + "\n")

@@ -40,8 +40,9 @@ TARGETS = {  # seconds, from the issue
 GNU_TIME = "/usr/bin/time" if os.path.exists("/usr/bin/time") else None
 
 
-def run(cmd, env=None, shell=False):
-    """Runs a command; returns (seconds, peak RSS in MB of the measured process).
+def run(cmd, env=None, shell=False, stdout_to=None):
+    """Runs a command; returns (seconds, peak RSS in MB of the measured process). With
+    `stdout_to`, the command's output is kept in that file (a `--json` report, say).
 
     Peak memory comes from GNU time: a child forked from this Python process would report
     Python's own size as its maximum."""
@@ -49,10 +50,12 @@ def run(cmd, env=None, shell=False):
     if GNU_TIME:
         inner = cmd if not shell else ["sh", "-c", cmd]
         cmd, shell = [GNU_TIME, "-f", "%M", "-o", rss_file, *inner], False
+    out = open(stdout_to, "wb") if stdout_to else subprocess.DEVNULL
     t0 = time.perf_counter()
-    p = subprocess.run(cmd, env=env, shell=shell, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.PIPE)
+    p = subprocess.run(cmd, env=env, shell=shell, stdout=out, stderr=subprocess.PIPE)
     dt = time.perf_counter() - t0
+    if stdout_to:
+        out.close()
     if p.returncode != 0:
         sys.exit(f"failed: {cmd}\n{p.stderr.decode(errors='replace')}")
     rss = 0.0

@@ -13,6 +13,7 @@ mod ignore;
 mod locks;
 mod logging;
 mod output;
+mod pieces;
 mod preview;
 mod refs;
 mod remote;

@@ -328,6 +328,7 @@ fn a_session_naming_a_path_outside_its_folder_is_refused() {
         size: 4,
         hash: Hash::of(b"evil"),
         link: None,
+        chunks: None,
     }]);
     let encoded = evil.encode();
     let mh = Hash::of(&encoded);
@@ -365,6 +366,7 @@ fn a_session_naming_a_path_outside_its_folder_is_refused() {
         size: 4,
         hash: Hash::of(b"evil"),
         link: None,
+        chunks: None,
     }]);
     let encoded = fine.encode();
     let fh = Hash::of(&encoded);

@@ -185,7 +185,9 @@ fn a_client_killed_mid_fetch_of_large_files_resumes() {
     let direct = Backend::s3_at(&sw.endpoint(), "killed-fetch");
     let throttle = Throttle::downloads(sw.s3_port, 8 << 20);
     let slow = Backend::s3_at(&throttle.endpoint(), "killed-fetch");
-    let a = direct.home();
+    // Stored whole (as before pieces existed), so each shard is one object of its own.
+    let mut a = direct.home();
+    a.vars.push(("STRATA_CHUNKED_MIN".into(), "off".into()));
     // Sizes apart, so the small one is in while the others are still on their way.
     for (i, mb) in [2u32, 16, 24, 32].into_iter().enumerate() {
         let body: Vec<u8> = (0..mb << 20)
@@ -227,6 +229,47 @@ fn a_client_killed_mid_fetch_of_large_files_resumes() {
         Some(4 - kept as u64),
         "what arrived whole is not fetched again: {got}"
     );
+    assert_eq!(tree(&other.path("copy")), tree(&data));
+    other.ok(&["verify", "p/d"]);
+}
+
+/// A client killed while it sends a shard's pieces: nothing is visible on the remote, and the
+/// rerun sends only the packs of pieces that had not landed.
+#[test]
+fn a_client_killed_mid_chunked_upload_resumes() {
+    let sw = &servers::shared().seaweed;
+    let throttle = Throttle::start(sw.s3_port, 6 << 20);
+    let b = Backend::s3_at(&throttle.endpoint(), "killed-chunked");
+    let direct = Backend::s3_at(&sw.endpoint(), "killed-chunked");
+    let a = b.home();
+    a.write("data/shard.bin", &crate::suite::noise(40 << 20, 5));
+    let data = a.path("data");
+    a.ok(&["snapshot", "p/d", data.to_str().unwrap()]);
+    let mut child = a
+        .cmd(&["upload", "p/d"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("the first pack", Duration::from_secs(60), || {
+        !direct.list("packs").is_empty()
+    });
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    let _ = child.wait();
+    assert!(
+        direct.list("log").is_empty(),
+        "no version without its content"
+    );
+    let landed = direct.list("packs").len();
+    let up = a.json(&["upload", "p/d"]);
+    assert!(up["skipped_objects"].as_u64().unwrap() > 0, "{up}");
+    assert!(
+        up["sent_bytes"].as_u64().unwrap() < 40 << 20,
+        "the {landed} packs that landed are not sent again: {up}"
+    );
+    let other = direct.home();
+    other.ok(&["get", "p/d", "--to", "copy", "--mutable"]);
     assert_eq!(tree(&other.path("copy")), tree(&data));
     other.ok(&["verify", "p/d"]);
 }

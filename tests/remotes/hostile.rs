@@ -664,6 +664,7 @@ fn a_version_whose_paths_escape_is_refused_at_pull() {
         size: body.len() as u64,
         hash,
         link: None,
+        chunks: None,
     }]);
     let mut locator = Locator::default();
     locator.places.insert(

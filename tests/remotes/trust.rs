@@ -94,12 +94,14 @@ fn with_link(
             size: plain.len() as u64,
             hash: Hash::of(&plain),
             link: None,
+            chunks: None,
         },
         Entry {
             path: path.into(),
             size: body.len() as u64,
             hash: Hash::of(body),
             link: Some(link.into()),
+            chunks: None,
         },
     ]);
     let mut locator = Locator::default();
@@ -268,6 +270,7 @@ fn a_locator_whose_range_overflows_is_refused_at_pull() {
         size: 10,
         hash: Hash::of(&body),
         link: None,
+        chunks: None,
     }]);
     let mut locator = Locator::default();
     locator.places.insert(
@@ -301,6 +304,7 @@ fn an_object_larger_than_its_manifest_says_is_refused() {
         size: body.len() as u64,
         hash: h,
         link: None,
+        chunks: None,
     }]);
     let mut locator = Locator::default();
     locator.places.insert(
@@ -326,6 +330,7 @@ fn an_object_larger_than_its_manifest_says_is_refused() {
         size: small.len() as u64,
         hash: Hash::of(&small),
         link: None,
+        chunks: None,
     }]);
     let mut locator = Locator::default();
     locator.places.insert(

@@ -15,7 +15,7 @@ pub mod version;
 pub use catalog::{Catalog, NewVersion};
 pub use error::{Error, IoContext, Result};
 pub use hash::Hash;
-pub use manifest::{Diff, DiffTotals, Entry, Manifest};
+pub use manifest::{Chunk, Chunks, Diff, DiffTotals, Entry, Manifest};
 pub use names::{DatasetName, Reference, Resolution};
 pub use pattern::{PathFilter, Selection};
 pub use progress::{Cancel, NoProgress, Progress};

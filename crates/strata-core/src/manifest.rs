@@ -5,6 +5,7 @@
 //! two hashes.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -32,6 +33,11 @@ pub const MAX_FILE_BYTES: u64 = 1 << 50;
 const MIN_ENTRY_BYTES: usize = 1 + 1 + 1 + 1 + 32 + 1;
 /// The most entries a manifest within [`MAX_MANIFEST_BYTES`] can hold.
 pub const MAX_ENTRIES: u64 = MAX_MANIFEST_BYTES / MIN_ENTRY_BYTES as u64;
+/// The largest piece of a file stored in pieces: below the store's 1 MiB threshold for objects of
+/// their own, so pieces are packed, transferred and range-read like small files.
+pub const MAX_CHUNK_BYTES: u32 = (1 << 20) - 2;
+/// The fewest bytes one encoded piece takes: its hash and a one-byte length.
+const MIN_CHUNK_BYTES: usize = 32 + 1;
 
 /// Why a dataset path is unsafe, or `None`. The one check every path from outside goes through:
 /// a path must stay inside the folder a copy is written to and print as what it is, so it is
@@ -103,6 +109,97 @@ pub struct Entry {
     /// For external files: where they live (the content is not in the store).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
+    /// For large files stored in pieces (content-defined chunks): the pieces in order, their
+    /// lengths adding up to `size`. `hash` stays the hash of the whole content, so diffs,
+    /// `status` and equal files compare as they always did; `None` for a file stored whole
+    /// (every small file, and large files of versions made before pieces existed).
+    #[serde(skip)]
+    pub chunks: Option<Chunks>,
+}
+
+/// One piece of a file stored in pieces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Chunk {
+    pub hash: Hash,
+    pub len: u32,
+}
+
+/// The pieces of a file, shared between the versions' entries that hold the same content (one
+/// pointer in an entry, so a million unchunked entries pay eight bytes each for it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chunks(Arc<Vec<Chunk>>);
+
+impl Chunks {
+    /// Pieces as a chunker cut them: at least one, none empty or over [`MAX_CHUNK_BYTES`].
+    pub fn new(chunks: Vec<Chunk>) -> Result<Self> {
+        if chunks.is_empty() || chunks.iter().any(|c| c.len == 0 || c.len > MAX_CHUNK_BYTES) {
+            return Err(Error::Internal("bad pieces for a file".into()));
+        }
+        Ok(Chunks(Arc::new(chunks)))
+    }
+
+    pub fn as_slice(&self) -> &[Chunk] {
+        &self.0
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, Chunk> {
+        self.0.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The sum of the pieces' lengths.
+    pub fn total(&self) -> u64 {
+        self.0.iter().map(|c| u64::from(c.len)).sum()
+    }
+}
+
+impl Entry {
+    /// An entry of a file stored whole.
+    pub fn new(path: String, size: u64, hash: Hash) -> Self {
+        Entry {
+            path,
+            size,
+            hash,
+            link: None,
+            chunks: None,
+        }
+    }
+
+    /// The store objects that hold this entry's content, with their sizes: the whole file, or
+    /// each of its pieces (a piece two places share is listed twice); none for a link.
+    pub fn objects(&self) -> Objects<'_> {
+        match (&self.link, &self.chunks) {
+            (Some(_), _) => Objects::None,
+            (None, Some(c)) => Objects::Pieces(c.iter()),
+            (None, None) => Objects::Whole(Some((self.hash, self.size))),
+        }
+    }
+}
+
+/// See [`Entry::objects`].
+pub enum Objects<'a> {
+    None,
+    Whole(Option<(Hash, u64)>),
+    Pieces(std::slice::Iter<'a, Chunk>),
+}
+
+impl Iterator for Objects<'_> {
+    type Item = (Hash, u64);
+
+    fn next(&mut self) -> Option<(Hash, u64)> {
+        match self {
+            Objects::None => None,
+            Objects::Whole(w) => w.take(),
+            Objects::Pieces(p) => p.next().map(|c| (c.hash, u64::from(c.len))),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -235,12 +332,24 @@ impl Manifest {
             out.extend_from_slice(&p[shared..]);
             put_varint(&mut out, e.size);
             out.extend_from_slice(&e.hash.0);
-            match &e.link {
-                None => out.push(0),
-                Some(url) => {
+            match (&e.link, &e.chunks) {
+                (None, None) => out.push(0),
+                (Some(url), _) => {
                     out.push(1);
                     put_varint(&mut out, url.len() as u64);
                     out.extend_from_slice(url.as_bytes());
+                }
+                (None, Some(chunks)) => {
+                    out.push(2);
+                    put_varint(&mut out, chunks.len() as u64);
+                    for c in chunks.iter() {
+                        out.extend_from_slice(&c.hash.0);
+                        put_varint(&mut out, u64::from(c.len));
+                        if out.len() >= PART {
+                            sink(&out);
+                            out.clear();
+                        }
+                    }
                 }
             }
             prev = p;
@@ -259,11 +368,16 @@ impl Manifest {
         let mut r = EncodedEntries::new(bytes)?;
         let mut entries: Vec<Entry> = Vec::with_capacity(r.len());
         while let Some(e) = r.next_entry()? {
+            let chunks = match e.chunks {
+                Some(c) => Some(Chunks::new(c.to_vec())?),
+                None => None,
+            };
             entries.push(Entry {
                 path: e.path.to_string(),
                 size: e.size,
                 hash: *e.hash,
                 link: e.link.map(str::to_string),
+                chunks,
             });
         }
         Ok(Manifest { entries })
@@ -286,6 +400,8 @@ pub struct EntryRef<'a> {
     pub size: u64,
     pub hash: &'a Hash,
     pub link: Option<&'a str>,
+    /// The pieces of a file stored in pieces, checked: lengths in bounds, adding up to `size`.
+    pub chunks: Option<&'a [Chunk]>,
 }
 
 /// The entries of an encoded manifest one at a time, checked as [`Manifest::decode`] checks
@@ -301,6 +417,7 @@ pub struct EncodedEntries<'a> {
     prev: Vec<u8>,
     hash: Hash,
     link: Option<&'a str>,
+    chunks: Vec<Chunk>,
 }
 
 impl<'a> EncodedEntries<'a> {
@@ -336,6 +453,7 @@ impl<'a> EncodedEntries<'a> {
             prev: Vec::new(),
             hash: Hash([0; 32]),
             link: None,
+            chunks: Vec::new(),
         })
     }
 
@@ -401,8 +519,9 @@ impl<'a> EncodedEntries<'a> {
             .0
             .copy_from_slice(r.take(32).ok_or_else(truncated)?);
         let flag = r.take(1).ok_or_else(truncated)?[0];
+        self.chunks.clear();
         self.link = match flag {
-            0 => None,
+            0 | 2 => None,
             1 => {
                 let l = r.varint().ok_or_else(truncated)?;
                 if l > MAX_LINK_BYTES as u64 {
@@ -418,13 +537,56 @@ impl<'a> EncodedEntries<'a> {
             }
             _ => return Err(corrupt("bad entry flag".into())),
         };
+        if flag == 2 {
+            read_chunks(r, path, size, &mut self.chunks)?;
+        }
         Ok(Some(EntryRef {
             path,
             size,
             hash: &self.hash,
             link: self.link,
+            chunks: (flag == 2).then_some(self.chunks.as_slice()),
         }))
     }
+}
+
+/// Reads the pieces of a file stored in pieces into `out`: a count the bytes left can hold, each
+/// length within 1..=[`MAX_CHUNK_BYTES`], and lengths adding up to exactly the entry's size (a
+/// piece list that describes other bytes than the entry would hand out a different file).
+fn read_chunks(r: &mut Reader<'_>, path: &str, size: u64, out: &mut Vec<Chunk>) -> Result<()> {
+    let n = r.varint().ok_or_else(truncated)?;
+    let room = (r.buf.len() - r.pos) / MIN_CHUNK_BYTES;
+    if n == 0 || n > room as u64 {
+        return Err(corrupt(format!(
+            "'{}' claims {n} pieces where the manifest has room for at most {room}",
+            path.escape_debug()
+        )));
+    }
+    out.reserve_exact(n as usize);
+    let mut total = 0u64;
+    for _ in 0..n {
+        let mut hash = Hash([0; 32]);
+        hash.0.copy_from_slice(r.take(32).ok_or_else(truncated)?);
+        let len = r.varint().ok_or_else(truncated)?;
+        if len == 0 || len > u64::from(MAX_CHUNK_BYTES) {
+            return Err(corrupt(format!(
+                "'{}' has a piece of {len} bytes (pieces are 1 to {MAX_CHUNK_BYTES} bytes)",
+                path.escape_debug()
+            )));
+        }
+        total += len;
+        out.push(Chunk {
+            hash,
+            len: len as u32,
+        });
+    }
+    if total != size {
+        return Err(corrupt(format!(
+            "the pieces of '{}' add up to {total} bytes but it claims {size}",
+            path.escape_debug()
+        )));
+    }
+    Ok(())
 }
 
 fn corrupt(detail: String) -> Error {
@@ -640,11 +802,115 @@ mod tests {
     use super::*;
 
     fn e(path: &str, b: u8) -> Entry {
+        Entry::new(path.into(), b as u64, Hash([b; 32]))
+    }
+
+    fn chunked(path: &str, lens: &[u32]) -> Entry {
+        let chunks: Vec<Chunk> = lens
+            .iter()
+            .enumerate()
+            .map(|(i, &len)| Chunk {
+                hash: Hash([i as u8; 32]),
+                len,
+            })
+            .collect();
         Entry {
-            path: path.into(),
-            size: b as u64,
-            hash: Hash([b; 32]),
-            link: None,
+            chunks: Some(Chunks::new(chunks).unwrap()),
+            ..Entry::new(
+                path.into(),
+                lens.iter().map(|&l| u64::from(l)).sum(),
+                Hash([9; 32]),
+            )
+        }
+    }
+
+    #[test]
+    fn pieces_round_trip_and_an_unchunked_manifest_encodes_as_before() {
+        // An entry without pieces encodes byte for byte as before pieces existed (flag 0), so
+        // old versions keep their manifests' hashes.
+        let plain = Manifest::from_entries(vec![e("a", 1)]);
+        let mut want = MAGIC.to_vec();
+        want.extend_from_slice(&[1, 0, 1, b'a', 1]);
+        want.extend_from_slice(&[1; 32]);
+        want.push(0);
+        assert_eq!(plain.encode(), want);
+        let m = Manifest::from_entries(vec![
+            e("a", 1),
+            chunked("big.bin", &[MAX_CHUNK_BYTES, 70_000, 5]),
+            e("c", 3),
+        ]);
+        let back = Manifest::decode(&m.encode()).unwrap();
+        assert_eq!(back, m);
+        let objects: Vec<(Hash, u64)> = back.get("big.bin").unwrap().objects().collect();
+        assert_eq!(
+            objects,
+            vec![
+                (Hash([0; 32]), u64::from(MAX_CHUNK_BYTES)),
+                (Hash([1; 32]), 70_000),
+                (Hash([2; 32]), 5)
+            ]
+        );
+        assert_eq!(
+            back.get("a").unwrap().objects().collect::<Vec<_>>(),
+            vec![(Hash([1; 32]), 1)]
+        );
+        // Read one at a time, the same pieces.
+        let bytes = m.encode();
+        let mut r = EncodedEntries::new(&bytes).unwrap();
+        r.next_entry().unwrap();
+        let big = r.next_entry().unwrap().unwrap();
+        assert_eq!(big.chunks.map(<[Chunk]>::len), Some(3));
+        assert!(r.next_entry().unwrap().unwrap().chunks.is_none());
+    }
+
+    /// A piece list from elsewhere must describe exactly the entry's bytes, in pieces a store
+    /// packs: anything else is refused whole, naming the file.
+    #[test]
+    fn pieces_that_do_not_add_up_or_break_the_bounds_are_refused() {
+        let encode_with = |size: u64, pieces: &[(u8, u64)], claimed: Option<u64>| {
+            let mut out = MAGIC.to_vec();
+            put_varint(&mut out, 1);
+            put_varint(&mut out, 0);
+            put_varint(&mut out, 3);
+            out.extend_from_slice(b"big");
+            put_varint(&mut out, size);
+            out.extend_from_slice(&[7; 32]);
+            out.push(2);
+            put_varint(&mut out, claimed.unwrap_or(pieces.len() as u64));
+            for (b, len) in pieces {
+                out.extend_from_slice(&[*b; 32]);
+                put_varint(&mut out, *len);
+            }
+            out
+        };
+        assert!(Manifest::decode(&encode_with(30, &[(1, 10), (2, 20)], None)).is_ok());
+        let cases = [
+            (
+                encode_with(31, &[(1, 10), (2, 20)], None),
+                "add up to 30 bytes but it claims 31",
+            ),
+            (encode_with(0, &[], None), "claims 0 pieces"),
+            (
+                encode_with(10, &[(1, 0), (2, 10)], None),
+                "a piece of 0 bytes",
+            ),
+            (
+                encode_with(1 << 20, &[(1, 1 << 20)], None),
+                "a piece of 1048576 bytes",
+            ),
+            (
+                encode_with(30, &[(1, 10), (2, 20)], Some(1 << 40)),
+                "room for at most",
+            ),
+        ];
+        for (bytes, want) in cases {
+            let err = Manifest::decode(&bytes).unwrap_err().to_string();
+            assert!(err.contains(want) && err.contains("big"), "{want}: {err}");
+        }
+        // Cut anywhere inside the pieces: refused, never a panic.
+        let good = encode_with(30, &[(1, 10), (2, 20)], None);
+        for cut in 1..good.len() {
+            assert!(Manifest::decode(&good[..cut]).is_err());
         }
     }
 
@@ -783,10 +1049,8 @@ mod tests {
                 proptest::option::of("https://[a-z]{1,10}/[a-z]{1,10}"),
             )
                 .prop_map(|(path, size, h, link)| Entry {
-                    path,
-                    size,
-                    hash: Hash(h),
                     link,
+                    ..Entry::new(path, size, Hash(h))
                 })
         }
 

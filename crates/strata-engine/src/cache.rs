@@ -106,9 +106,7 @@ impl Engine {
         let mut objects: HashMap<Hash, u64> = HashMap::new();
         for v in &versions {
             let m = self.manifest_of(v)?;
-            for e in m.entries().iter().filter(|e| e.link.is_none()) {
-                objects.insert(e.hash, e.size);
-            }
+            objects.extend(m.entries().iter().flat_map(|e| e.objects()));
             manifests.push(m);
         }
         let here = self

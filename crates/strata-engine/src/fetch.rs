@@ -70,17 +70,19 @@ impl Engine {
         let mut links: Vec<&Entry> = Vec::new();
         let mut linked = HashSet::new();
         for e in entries {
-            if missing.contains_key(&e.hash) || linked.contains(&e.hash) {
-                continue;
-            }
-            if self.store.locate(&e.hash, e.size)?.is_some() {
-                continue;
-            }
             if e.link.is_some() {
-                linked.insert(e.hash);
-                links.push(e);
-            } else {
-                missing.insert(e.hash, e.size);
+                if !linked.contains(&e.hash) && self.store.locate(&e.hash, e.size)?.is_none() {
+                    linked.insert(e.hash);
+                    links.push(e);
+                }
+                continue;
+            }
+            // A file stored in pieces needs only the pieces the store lacks: after an edit to
+            // a shard, the one or two that changed.
+            for (h, size) in e.objects() {
+                if !missing.contains_key(&h) && self.store.locate(&h, size)?.is_none() {
+                    missing.insert(h, size);
+                }
             }
         }
         let from_links = self.fetch_links(v, &links, progress, cancel)?;

@@ -78,7 +78,8 @@ pub(crate) fn may_be_elsewhere(v: &Version) -> bool {
 }
 
 impl Holdings {
-    /// Counts the stored entries of `m`, and those `is_here` says the store holds.
+    /// Counts the stored entries of `m`, and those whose every object (the file, or each of its
+    /// pieces) `is_here` says the store holds.
     pub(crate) fn count(m: &strata_core::Manifest, is_here: impl Fn(&Hash) -> bool) -> Holdings {
         let mut h = Holdings {
             local: String::new(),
@@ -90,7 +91,7 @@ impl Holdings {
         for e in m.entries().iter().filter(|e| e.link.is_none()) {
             h.files += 1;
             h.bytes += e.size;
-            if is_here(&e.hash) {
+            if e.objects().all(|(o, _)| is_here(&o)) {
                 h.local_files += 1;
                 h.local_bytes += e.size;
             }
@@ -118,8 +119,10 @@ impl Engine {
     /// How much of `v`'s stored content (links left out: they are not stored) is here.
     pub fn holdings(&self, v: &Version) -> Result<Holdings> {
         let m = self.manifest_of(v)?;
-        let stored = m.entries().iter().filter(|e| e.link.is_none());
-        let here = self.store.locate_all(stored.map(|e| (&e.hash, e.size)))?;
+        let objects: Vec<(Hash, u64)> = m.entries().iter().flat_map(|e| e.objects()).collect();
+        let here = self
+            .store
+            .locate_all(objects.iter().map(|(h, s)| (h, *s)))?;
         Ok(Holdings::count(&m, |h| here.contains_key(h)))
     }
 
@@ -164,8 +167,7 @@ impl Engine {
                         .manifest_of(&v)?
                         .entries()
                         .iter()
-                        .filter(|e| e.link.is_none())
-                        .map(|e| (e.hash, e.size))
+                        .flat_map(|e| e.objects())
                         .collect();
                     candidates.push(Candidate {
                         remote: remote.clone(),
@@ -239,7 +241,12 @@ impl Engine {
             .collect();
         let mut keep: HashSet<Hash> = HashSet::new();
         for v in all.iter().filter(|v| !freeing.contains(v.id.as_str())) {
-            keep.extend(self.manifest_of(v)?.entries().iter().map(|e| e.hash));
+            keep.extend(
+                self.manifest_of(v)?
+                    .entries()
+                    .iter()
+                    .flat_map(|e| e.objects().map(|(h, _)| h)),
+            );
         }
         let mut doomed: HashSet<(Hash, u64)> = HashSet::new();
         for (c, _) in safe

@@ -74,7 +74,10 @@ impl Engine {
         for v in &versions {
             manifests.insert(v.manifest);
             for e in self.manifest_of(v)?.entries() {
+                // The whole file's hash names its read-only copy in the pool; its objects (the
+                // file, or its pieces) are what the store keeps.
                 live.insert(e.hash);
+                live.extend(e.objects().map(|(h, _)| h));
             }
         }
         self.finish_trash();

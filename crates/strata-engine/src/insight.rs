@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File};
-use std::io::{self, Read};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -91,21 +91,7 @@ impl Content for StoreContent<'_> {
             ));
         }
         match self.places.get(&entry.hash) {
-            Some(Location::Loose(p)) => {
-                let f = File::open(p)?;
-                let mut out = Vec::with_capacity(entry.size.min(limit) as usize);
-                f.take(limit).read_to_end(&mut out)?;
-                Ok(out)
-            }
-            Some(Location::Packed { pack, offset, len }) => {
-                // The same object, shortened: the store reads exactly `len` bytes at `offset`.
-                let head = Location::Packed {
-                    pack: pack.clone(),
-                    offset: *offset,
-                    len: (*len).min(limit),
-                };
-                self.store.read(&head).map_err(io::Error::other)
-            }
+            Some(loc) => self.store.read_head(loc, limit).map_err(io::Error::other),
             None if self.partly_remote => {
                 self.skipped.fetch_add(1, Ordering::Relaxed);
                 Err(io::Error::new(
@@ -293,13 +279,7 @@ impl Engine {
         progress: &dyn Progress,
         cancel: &Cancel,
     ) -> Result<HashMap<Hash, Location>> {
-        let stored = || {
-            entries
-                .iter()
-                .filter(|e| e.link.is_none())
-                .map(|e| (&e.hash, e.size))
-        };
-        let places = self.store.locate_all(stored())?;
+        let places = self.store.locate_entries(entries)?;
         if !crate::free::may_be_elsewhere(v) {
             return Ok(places);
         }
@@ -312,7 +292,7 @@ impl Engine {
             return Ok(places);
         }
         self.fetch_missing(v, &missing, false, progress, cancel)?;
-        self.store.locate_all(stored())
+        self.store.locate_entries(entries)
     }
 
     /// A preview of one entry of a version: a thumbnail, the first rows of a table, the head of

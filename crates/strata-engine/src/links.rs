@@ -69,10 +69,8 @@ impl Engine {
         progress.end();
         for (path, url, size, hash) in measured {
             entries.push(Entry {
-                path,
-                size,
-                hash,
                 link: Some(url),
+                ..Entry::new(path, size, hash)
             });
         }
         // Recorded before the version names them: a link marked as this machine's own with no

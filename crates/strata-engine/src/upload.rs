@@ -147,9 +147,9 @@ impl Engine {
             .write(|w| w.set_remote(&v.id, Some(&c.name), UploadState::Uploading))?;
         let manifest = self.manifest_of(&v)?;
         let mut sizes: BTreeMap<Hash, u64> = BTreeMap::new();
-        for e in manifest.entries().iter().filter(|e| e.link.is_none()) {
-            sizes.insert(e.hash, e.size);
-        }
+        // Files stored in pieces are sent as pieces: those the remote holds (the unchanged
+        // parts of an edited shard) are skipped like any object it holds.
+        sizes.extend(manifest.entries().iter().flat_map(|e| e.objects()));
         // Two rounds at most: the second re-sends anything the remote lost meanwhile (a gc).
         let mut locator = None;
         for _ in 0..2 {

@@ -140,8 +140,7 @@ impl Engine {
         let hashes: HashSet<Hash> = m
             .entries()
             .iter()
-            .filter(|e| e.link.is_none())
-            .map(|e| e.hash)
+            .flat_map(|e| e.objects().map(|(h, _)| h))
             .collect();
         let places = self.store.remote_places(&name, hashes.iter().copied())?;
         let layout = Layout::new(&c.prefix);
@@ -168,12 +167,15 @@ impl Engine {
             .entries()
             .iter()
             .filter_map(|e| {
-                problems.get(&e.hash).map(|p| Mismatch {
-                    path: e.path.clone(),
-                    expected: e.hash,
-                    actual: None,
-                    problem: p.clone(),
-                })
+                let mut objects = e.objects();
+                objects
+                    .find_map(|(h, _)| problems.get(&h))
+                    .map(|p| Mismatch {
+                        path: e.path.clone(),
+                        expected: e.hash,
+                        actual: None,
+                        problem: p.clone(),
+                    })
             })
             .collect();
         if !manifest_there {

@@ -23,6 +23,7 @@ fn put(dir: &Path, path: &str, bytes: &[u8]) -> Entry {
         size: bytes.len() as u64,
         hash: Hash::of(bytes),
         link: None,
+        chunks: None,
     }
 }
 
@@ -222,6 +223,7 @@ fn broken_images_empty_and_random_files_say_why() {
         size: 10,
         hash: Hash::of(b"x"),
         link: None,
+        chunks: None,
     };
     assert!(unavailable(&preview(&ghost, &content, &opts(128, 5))).contains("gone.png"));
 }

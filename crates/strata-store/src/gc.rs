@@ -41,6 +41,10 @@ pub fn collect(
         clear_dir(&pool.join("tmp"))?;
     }
 
+    if !dry_run {
+        store.index.prune_pieces(live)?;
+    }
+
     // Loose objects.
     for (path, h) in hashed_files(&store.root().join("objects"))? {
         if !live.contains(&h) {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use strata_core::catalog::sqlite;
-use strata_core::{Error, Hash, Result};
+use strata_core::{Chunk, Chunks, Error, Hash, Result};
 
 use crate::pack::FinishedPack;
 
@@ -34,6 +34,14 @@ CREATE TABLE IF NOT EXISTS objects (
     len    INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS objects_pack ON objects(pack);
+-- Files stored in pieces whose pieces this home has seen make up their hash (cut here, or
+-- assembled and checked): the whole content by its hash, for a file renamed or a folder
+-- compared with the store. Pieces lists read from elsewhere are never recorded unchecked.
+CREATE TABLE IF NOT EXISTS pieces (
+    hash BLOB PRIMARY KEY,
+    size INTEGER NOT NULL,
+    list BLOB NOT NULL
+) WITHOUT ROWID;
 "#;
 
 impl Index {
@@ -120,6 +128,78 @@ impl Index {
 
     pub fn end_reads(&self) -> Result<()> {
         Ok(self.conn()?.execute_batch("COMMIT")?)
+    }
+
+    /// Records checked pieces lists (see the `pieces` table).
+    pub fn record_pieces(&self, files: &[(Hash, u64, Chunks)]) -> Result<()> {
+        if files.is_empty() {
+            return Ok(());
+        }
+        let conn = self.conn()?;
+        let tx = rusqlite::Transaction::new_unchecked(&conn, TransactionBehavior::Immediate)?;
+        {
+            let mut add = tx.prepare_cached(
+                "INSERT OR REPLACE INTO pieces(hash, size, list) VALUES (?1, ?2, ?3)",
+            )?;
+            for (h, size, chunks) in files {
+                let mut list = Vec::with_capacity(chunks.len() * 36);
+                for c in chunks.iter() {
+                    list.extend_from_slice(&c.hash.0);
+                    list.extend_from_slice(&c.len.to_le_bytes());
+                }
+                add.execute(params![&h.0[..], *size as i64, list])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The recorded pieces of the content `h` of `size` bytes.
+    pub fn pieces_of(&self, h: &Hash, size: u64) -> Result<Option<Chunks>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached("SELECT size, list FROM pieces WHERE hash = ?1")?;
+        let row: Option<(i64, Vec<u8>)> = stmt
+            .query_row([&h.0[..]], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let Some((recorded, list)) = row else {
+            return Ok(None);
+        };
+        let chunks: Vec<Chunk> = list
+            .chunks_exact(36)
+            .map(|c| {
+                let mut hash = Hash([0; 32]);
+                hash.0.copy_from_slice(&c[..32]);
+                let len = u32::from_le_bytes([c[32], c[33], c[34], c[35]]);
+                Chunk { hash, len }
+            })
+            .collect();
+        let total: u64 = chunks.iter().map(|c| u64::from(c.len)).sum();
+        if recorded as u64 != size || total != size || list.len() % 36 != 0 {
+            return Ok(None);
+        }
+        Ok(Chunks::new(chunks).ok())
+    }
+
+    /// Forgets the pieces lists of content no version holds any more; returns how many.
+    pub fn prune_pieces(&self, live: &std::collections::HashSet<Hash>) -> Result<u64> {
+        let conn = self.conn()?;
+        let tx = rusqlite::Transaction::new_unchecked(&conn, TransactionBehavior::Immediate)?;
+        let dead: Vec<Vec<u8>> = {
+            let mut stmt = tx.prepare("SELECT hash FROM pieces")?;
+            let all: Vec<Vec<u8>> = stmt
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            all.into_iter()
+                .filter(|h| {
+                    <[u8; 32]>::try_from(h.as_slice()).map_or(true, |h| !live.contains(&Hash(h)))
+                })
+                .collect()
+        };
+        for h in &dead {
+            tx.execute("DELETE FROM pieces WHERE hash = ?1", [h])?;
+        }
+        tx.commit()?;
+        Ok(dead.len() as u64)
     }
 
     pub fn contains(&self, h: &Hash) -> Result<bool> {

@@ -12,7 +12,9 @@ use std::thread;
 
 use rayon::prelude::*;
 use strata_core::manifest::EncodedEntries;
-use strata_core::{Cancel, Entry, Error, Hash, IoContext, Manifest, Progress, Result};
+use strata_core::{
+    Cancel, Chunk, Chunks, Entry, Error, Hash, IoContext, Manifest, Progress, Result,
+};
 
 use crate::pack::{FinishedPack, PackWriter};
 pub use crate::scan::Source;
@@ -30,6 +32,8 @@ pub struct Ingested {
     pub hashed_bytes: u64,
     pub stored_objects: u64,
     pub stored_bytes: u64,
+    /// Entries (indices) this ingest cut into pieces: their pieces lists are checked.
+    pub cut: HashSet<usize>,
 }
 
 impl Ingested {
@@ -51,6 +55,8 @@ struct Read1 {
     stored: u64,
     /// The file's stat while it was read (unchanged from start to end).
     stat: Stat,
+    /// For a file stored in pieces, its pieces.
+    chunks: Option<Vec<Chunk>>,
 }
 
 /// How many files are read between two updates of the entries and the stat cache: enough to
@@ -115,9 +121,21 @@ pub fn ingest(
             .is_some()
         {}
         let at_path = in_base.peek().filter(|e| e.path == path.as_ref());
+        // Unchanged content the base holds at this path keeps the base's entry, pieces and
+        // all; content stored whole elsewhere is found by its hash. Anything else is read.
+        let mut chunks = None;
         let known = cache.lookup(&f.rel, &f.stat).filter(|h| {
-            at_path.is_some_and(|e| e.hash == *h && e.link.is_none())
-                || matches!(store.locate(h, f.stat.size), Ok(Some(_)))
+            if let Some(e) = at_path.filter(|e| e.hash == *h && e.link.is_none()) {
+                chunks = e.chunks.clone();
+                return true;
+            }
+            match store.stored_as(h, f.stat.size) {
+                Ok(Some(pieces)) => {
+                    chunks = pieces;
+                    true
+                }
+                _ => false,
+            }
         });
         let hash = match known {
             Some(h) => {
@@ -130,10 +148,8 @@ pub fn ingest(
             }
         };
         out.entries.push(Entry {
-            path: path.into_owned(),
-            size: f.stat.size,
-            hash,
-            link: None,
+            chunks,
+            ..Entry::new(path.into_owned(), f.stat.size, hash)
         });
     }
     if to_hash.is_empty() {
@@ -197,6 +213,12 @@ pub fn ingest(
                 let e = &mut out.entries[i];
                 e.hash = r.hash;
                 e.size = r.size;
+                // Pieces come from the chunker, within its bounds; an empty list is impossible
+                // for a file this large.
+                e.chunks = r.chunks.and_then(|c| Chunks::new(c).ok());
+                if e.chunks.is_some() {
+                    out.cut.insert(i);
+                }
             },
         )
         // The last sender goes here; the writer then drains and finishes.
@@ -291,12 +313,11 @@ pub fn hash_only(
                 Hash([0; 32]) // filled in once read
             }
         };
-        out.entries.push(Entry {
-            path: scan.dataset_path(f).into_owned(),
-            size: f.stat.size,
+        out.entries.push(Entry::new(
+            scan.dataset_path(f).into_owned(),
+            f.stat.size,
             hash,
-            link: None,
-        });
+        ));
     }
     read_in_chunks(scan, &to_hash, progress, cancel, hash_stable, |i, r| {
         out.hashed_files += 1;
@@ -339,6 +360,7 @@ fn hash_stable(abs: &Path) -> Result<Read1> {
                 size: total,
                 stored: 0,
                 stat: before,
+                chunks: None,
             });
         }
         pause_before_retry();
@@ -387,6 +409,8 @@ fn hash_source(
         let before = stat_of(&file.metadata().ctx("stat", abs)?);
         let got = if before.size < LOOSE_MIN {
             read_small(&mut file, abs, before)?
+        } else if before.size >= crate::chunker::chunked_min() {
+            read_pieces(&mut file, abs, before, tx)?
         } else {
             copy_large(store, &mut file, abs, before)?
         };
@@ -438,8 +462,46 @@ fn read_small(file: &mut File, abs: &Path, before: Stat) -> Result<Read> {
         size: before.size,
         stored: 0,
         stat: before,
+        chunks: None,
     };
     Ok(Read::Stable(outcome, Some((hash, data))))
+}
+
+/// Cuts a large file into pieces ([`crate::chunker`]) and sends each to the pack writer as it is
+/// read, hashing the pieces and the whole file from the same bytes. Pieces the store holds
+/// already (the rest of an edited shard) are dropped by the writer, so only the changed ones
+/// are written. A file that changed while read leaves pieces nothing refers to (gc's to
+/// remove) and is read again.
+fn read_pieces(
+    file: &mut File,
+    abs: &Path,
+    before: Stat,
+    tx: &crossbeam_channel::Sender<(Hash, Vec<u8>)>,
+) -> Result<Read> {
+    let mut whole = blake3::Hasher::new();
+    let mut chunks =
+        Vec::with_capacity((before.size / crate::chunker::AVG_PIECE as u64) as usize + 1);
+    let total = crate::chunker::split(file, abs, before.size, |piece| {
+        whole.update(piece);
+        let h = Hash::of(piece);
+        chunks.push(Chunk {
+            hash: h,
+            len: piece.len() as u32,
+        });
+        tx.send((h, piece.to_vec()))
+            .map_err(|_| Error::Internal("pack writer stopped".into()))
+    })?;
+    if !unchanged(file, abs, before, total)? {
+        return Ok(Read::Changed);
+    }
+    let outcome = Read1 {
+        hash: whole.finalize().into(),
+        size: total,
+        stored: 0,
+        stat: before,
+        chunks: Some(chunks),
+    };
+    Ok(Read::Stable(outcome, None))
 }
 
 /// Copies a large file into a temporary file of the store, hashing the very bytes written: what
@@ -489,6 +551,7 @@ fn copy_large(store: &Store, file: &mut File, abs: &Path, before: Stat) -> Resul
             size: total,
             stored: 0,
             stat: before,
+            chunks: None,
         };
         return Ok(Read::Stable(outcome, None));
     }
@@ -520,6 +583,7 @@ fn copy_large(store: &Store, file: &mut File, abs: &Path, before: Stat) -> Resul
         size: total,
         stored: total,
         stat: before,
+        chunks: None,
     };
     Ok(Read::Stable(outcome, None))
 }

@@ -10,6 +10,7 @@
 //! - `stat/<root-hash>.bin`: the stat cache of each scanned folder;
 //! - `tmp/`: files being written; never referenced, removed by `gc`.
 
+pub mod chunker;
 pub mod free;
 mod fsutil;
 pub mod gc;
@@ -31,7 +32,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::Mutex;
 
-use strata_core::{Error, Hash, IoContext, Manifest, Result};
+use strata_core::{Chunks, Entry, Error, Hash, IoContext, Manifest, Result};
 
 pub use imports::SmallImport;
 pub use ingest::{Ingested, Source};
@@ -42,11 +43,12 @@ pub use statcache::StatCache;
 /// Objects at least this large are stored as loose files; smaller ones go into packs.
 pub const LOOSE_MIN: u64 = 1 << 20;
 
-/// Where one object's bytes are.
+/// Where one object's bytes are; for a file stored in pieces, where each piece is, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Location {
     Packed { pack: String, offset: u64, len: u64 },
     Loose(PathBuf),
+    Chunked(Vec<Location>),
 }
 
 pub struct Store {
@@ -95,11 +97,18 @@ impl Store {
         self.packs_dir().join(format!("{name}.pack"))
     }
 
-    /// Where an object is, if the store has it.
+    /// Where an object is, if the store has it: a large one may be stored whole or, when its
+    /// pieces are recorded ([`Store::known_pieces`]), in pieces.
     pub fn locate(&self, h: &Hash, size: u64) -> Result<Option<Location>> {
         if size >= LOOSE_MIN {
             let p = self.loose_path(h);
-            return Ok(p.exists().then_some(Location::Loose(p)));
+            if p.exists() {
+                return Ok(Some(Location::Loose(p)));
+            }
+            return match self.known_pieces(h, size)? {
+                Some(chunks) => self.locate_pieces(&chunks),
+                None => Ok(None),
+            };
         }
         Ok(self
             .index
@@ -131,18 +140,192 @@ impl Store {
         Ok(out)
     }
 
+    /// Where an entry's content is, if the store has all of it: its object, or each of its
+    /// pieces (looked up in one index transaction).
+    pub fn locate_entry(&self, e: &Entry) -> Result<Option<Location>> {
+        match &e.chunks {
+            Some(chunks) => self.locate_pieces(chunks),
+            None => self.locate(&e.hash, e.size),
+        }
+    }
+
+    fn locate_pieces(&self, chunks: &Chunks) -> Result<Option<Location>> {
+        let found = self.locate_all(chunks.iter().map(|c| (&c.hash, u64::from(c.len))))?;
+        Ok(chunks
+            .iter()
+            .map(|c| found.get(&c.hash).cloned())
+            .collect::<Option<Vec<_>>>()
+            .map(Location::Chunked))
+    }
+
+    /// The pieces this store has seen make up the content `h` of `size` bytes (cut by an ingest
+    /// here, or assembled and checked), whether or not the pieces are all here now.
+    pub fn known_pieces(&self, h: &Hash, size: u64) -> Result<Option<Chunks>> {
+        if size < LOOSE_MIN {
+            return Ok(None);
+        }
+        self.index.pieces_of(h, size)
+    }
+
+    /// How the store holds the content `h` of `size` bytes: `Some(None)` whole, `Some(pieces)`
+    /// in pieces (all of them here), `None` not at all.
+    pub fn stored_as(&self, h: &Hash, size: u64) -> Result<Option<Option<Chunks>>> {
+        if size >= LOOSE_MIN && !self.loose_path(h).exists() {
+            if let Some(chunks) = self.known_pieces(h, size)? {
+                return Ok(self.locate_pieces(&chunks)?.map(|_| Some(chunks)));
+            }
+            return Ok(None);
+        }
+        Ok(self.locate(h, size)?.map(|_| None))
+    }
+
+    /// Where the content of each stored entry of `entries` is, for those the store holds whole
+    /// (links are left out), keyed by the entries' hashes.
+    pub fn locate_entries<'e>(
+        &self,
+        entries: impl IntoIterator<Item = &'e Entry>,
+    ) -> Result<HashMap<Hash, Location>> {
+        let mut chunked = Vec::new();
+        let whole = entries
+            .into_iter()
+            .filter(|e| e.link.is_none())
+            .filter_map(|e| {
+                if e.chunks.is_some() {
+                    chunked.push(e);
+                    None
+                } else {
+                    Some((&e.hash, e.size))
+                }
+            });
+        let mut out = self.locate_all(whole)?;
+        for e in chunked {
+            if let Some(loc) = self.locate_entry(e)? {
+                out.insert(e.hash, loc);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The first `limit` bytes of the content at `loc`, read without the rest.
+    pub fn read_head(&self, loc: &Location, limit: u64) -> Result<Vec<u8>> {
+        use std::io::Read;
+        match loc {
+            Location::Loose(p) => {
+                let f = File::open(p).ctx("read", p)?;
+                let mut out = Vec::new();
+                f.take(limit).read_to_end(&mut out).ctx("read", p)?;
+                Ok(out)
+            }
+            Location::Packed { pack, offset, len } => self.read(&Location::Packed {
+                pack: pack.clone(),
+                offset: *offset,
+                len: (*len).min(limit),
+            }),
+            Location::Chunked(parts) => {
+                let mut out = Vec::new();
+                for part in parts {
+                    if out.len() as u64 >= limit {
+                        break;
+                    }
+                    self.read_into(part, &mut out)?;
+                }
+                out.truncate(limit.min(out.len() as u64) as usize);
+                Ok(out)
+            }
+        }
+    }
+
     /// Reads a whole object (meant for small ones; large ones are streamed by the caller).
     pub fn read(&self, loc: &Location) -> Result<Vec<u8>> {
         match loc {
             Location::Loose(p) => fs::read(p).ctx("read", p),
-            Location::Packed { pack, offset, len } => {
-                let f = self.pack_file(pack)?;
-                let mut buf = vec![0u8; *len as usize];
-                f.read_exact_at(&mut buf, *offset)
-                    .ctx("read", &self.pack_path(pack))?;
+            Location::Packed { .. } => {
+                let mut buf = Vec::new();
+                self.read_into(loc, &mut buf)?;
+                Ok(buf)
+            }
+            Location::Chunked(parts) => {
+                let mut buf = Vec::new();
+                for part in parts {
+                    self.read_into(part, &mut buf)?;
+                }
                 Ok(buf)
             }
         }
+    }
+
+    /// Appends a packed object's bytes to `buf`.
+    fn read_into(&self, loc: &Location, buf: &mut Vec<u8>) -> Result<()> {
+        match loc {
+            Location::Packed { pack, offset, len } => {
+                let f = self.pack_file(pack)?;
+                let start = buf.len();
+                buf.resize(start + *len as usize, 0);
+                f.read_exact_at(&mut buf[start..], *offset)
+                    .ctx("read", &self.pack_path(pack))
+            }
+            other => {
+                buf.extend_from_slice(&self.read(other)?);
+                Ok(())
+            }
+        }
+    }
+
+    /// Creates `dest` (mode `mode`) holding the entry `e` stored in pieces at `loc`, checking on
+    /// the way that the pieces make up the content the entry records: a piece list from another
+    /// home that describes other bytes is refused here, naming the file, and nothing is left.
+    pub fn assemble(&self, e: &Entry, loc: &Location, dest: &Path, mode: u32) -> Result<()> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(dest)
+            .ctx("create", dest)?;
+        let written = self.write_out(loc, &mut f, dest);
+        let problem = match written {
+            Ok(h) if h == e.hash => {
+                // Checked: from now on this content is known by its hash alone.
+                if let Some(chunks) = &e.chunks {
+                    self.index
+                        .record_pieces(&[(e.hash, e.size, chunks.clone())])?;
+                }
+                return Ok(());
+            }
+            Ok(h) => Error::Corrupt {
+                what: "store".into(),
+                detail: format!(
+                    "the pieces of '{}' make up content {} where its version records {}",
+                    e.path,
+                    &h.to_hex()[..12],
+                    &e.hash.to_hex()[..12]
+                ),
+            }
+            .with_remedy(strata_core::error::Remedy::Verify),
+            Err(err) => err,
+        };
+        drop(f);
+        let _ = fs::remove_file(dest);
+        Err(problem)
+    }
+
+    /// Writes the content at `loc` to `out` (the file at `path`) and returns the hash of what
+    /// was written. A file stored in pieces is assembled piece by piece, never held whole.
+    pub fn write_out(&self, loc: &Location, out: &mut File, path: &Path) -> Result<Hash> {
+        use std::io::Write;
+        let mut hasher = blake3::Hasher::new();
+        let parts = match loc {
+            Location::Chunked(parts) => parts.as_slice(),
+            one => std::slice::from_ref(one),
+        };
+        let mut buf = Vec::with_capacity(chunker::MAX_PIECE);
+        for part in parts {
+            buf.clear();
+            self.read_into(part, &mut buf)?;
+            hasher.update(&buf);
+            out.write_all(&buf).ctx("write", path)?;
+        }
+        Ok(hasher.finalize().into())
     }
 
     pub(crate) fn pack_file(&self, name: &str) -> Result<Arc<File>> {
@@ -213,7 +396,16 @@ impl Store {
     /// Records packed objects written by an ingest. Call after the packs are in place and before
     /// any catalog entry refers to them.
     pub fn commit(&self, ingested: &Ingested) -> Result<()> {
-        self.index.insert(&ingested.packs)
+        self.index.insert(&ingested.packs)?;
+        // After the packs: a pieces list is only of use once its pieces are found.
+        let cut: Vec<(Hash, u64, Chunks)> = ingested
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| ingested.cut.contains(i))
+            .filter_map(|(_, e)| Some((e.hash, e.size, e.chunks.clone()?)))
+            .collect();
+        self.index.record_pieces(&cut)
     }
 
     /// Held by every writer; `gc` takes it exclusively so it never removes what a writer relies on.

@@ -40,7 +40,7 @@ pub fn plan<'a>(store: &Store, entries: &'a [Entry]) -> Result<Vec<(&'a Entry, L
         .iter()
         .map(|e| {
             // Linked files are fetched into the store (and checked) before a copy is written.
-            match store.locate(&e.hash, e.size)? {
+            match store.locate_entry(e)? {
                 Some(loc) => Ok((e, loc)),
                 None => Err(Error::Corrupt {
                     what: "store".into(),
@@ -141,6 +141,7 @@ pub fn write_tree(
                                 Location::Packed { .. } => {
                                     write_new(&target, &store.read(loc)?, 0o644)?
                                 }
+                                Location::Chunked(_) => store.assemble(e, loc, &target, 0o644)?,
                             }
                             progress.advance(1, e.size);
                         }
@@ -189,19 +190,19 @@ fn link_all(
     cancel: &Cancel,
 ) -> Result<()> {
     let records = pool.records()?;
-    let mut unique: HashMap<Hash, &Location> = HashMap::new();
+    let mut unique: HashMap<Hash, (&Entry, &Location)> = HashMap::new();
     for (e, loc) in planned {
-        unique.entry(e.hash).or_insert(loc);
+        unique.entry(e.hash).or_insert((e, loc));
     }
-    let unique: Vec<(Hash, &Location)> = unique.into_iter().collect();
+    let unique: Vec<(Hash, (&Entry, &Location))> = unique.into_iter().collect();
     // First every distinct object once (so two paths with equal content never race to extract
     // it), then the links.
     let ensured: Result<HashMap<Hash, Stat>> = workers.install(|| {
         unique
             .par_iter()
-            .map(|(h, loc)| {
+            .map(|(h, (e, loc))| {
                 cancel.check()?;
-                Ok((*h, pool.ensure(store, &records, h, loc)?))
+                Ok((*h, pool.ensure(store, &records, e, loc)?))
             })
             .collect()
     });

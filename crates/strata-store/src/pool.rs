@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, TransactionBehavior};
 use strata_core::catalog::sqlite;
-use strata_core::{Error, Hash, IoContext, Result};
+use strata_core::{Entry, Error, Hash, IoContext, Result};
 
 use crate::scan::stat_of;
 use crate::statcache::Stat;
@@ -133,9 +133,10 @@ impl Pool {
         &self,
         store: &Store,
         records: &Records,
-        h: &Hash,
+        e: &Entry,
         loc: &Location,
     ) -> Result<Stat> {
+        let h = &e.hash;
         let p = self.path_of(h);
         if let Ok(m) = fs::symlink_metadata(&p) {
             if records.intact(h, &m) {
@@ -143,7 +144,7 @@ impl Pool {
             }
         }
         let tmp = self.dir.join("tmp").join(fsutil::unique_name("x-"));
-        let written = extract(store, loc, &tmp).and_then(|()| {
+        let written = extract(store, e, loc, &tmp).and_then(|()| {
             fsutil::ensure_parent(&p)?;
             fs::rename(&tmp, &p).ctx("rename into place", &p)
         });
@@ -223,8 +224,9 @@ pub fn pool_path(pool: &Path, h: &Hash) -> PathBuf {
 }
 
 /// Writes an object's bytes into a new read-only file at `tmp`.
-fn extract(store: &Store, loc: &Location, tmp: &Path) -> Result<()> {
+fn extract(store: &Store, e: &Entry, loc: &Location, tmp: &Path) -> Result<()> {
     match loc {
+        Location::Chunked(_) => store.assemble(e, loc, tmp, 0o444),
         Location::Packed { .. } => {
             let data = store.read(loc)?;
             let mut f = fs::OpenOptions::new()

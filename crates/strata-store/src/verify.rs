@@ -53,7 +53,7 @@ fn check(store: &Store, e: &Entry) -> Option<Mismatch> {
         actual: None,
         problem,
     };
-    let loc = match store.locate(&e.hash, e.size) {
+    let loc = match store.locate_entry(e) {
         Ok(Some(l)) => l,
         Ok(None) => return Some(missing("content is missing from the store".into())),
         Err(err) => return Some(missing(err.to_string())),
@@ -61,6 +61,10 @@ fn check(store: &Store, e: &Entry) -> Option<Mismatch> {
     let actual = match &loc {
         Location::Packed { .. } => store.read(&loc).map(|b| Hash::of(&b)),
         Location::Loose(p) => hash_file(p),
+        Location::Chunked(parts) => match check_pieces(store, e, parts) {
+            Ok(h) => Ok(h),
+            Err(problem) => return Some(problem),
+        },
     };
     match actual {
         Ok(h) if h == e.hash => None,
@@ -72,6 +76,33 @@ fn check(store: &Store, e: &Entry) -> Option<Mismatch> {
         }),
         Err(err) => Some(missing(err.to_string())),
     }
+}
+
+/// Re-hashes each piece of a file stored in pieces against its own hash, and the whole against
+/// the entry's: a damaged piece is named by its position, and pieces that are intact but do not
+/// make up the recorded content (a forged piece list) are caught too. Returns the whole's hash.
+fn check_pieces(store: &Store, e: &Entry, parts: &[Location]) -> Result<Hash, Mismatch> {
+    let fail = |problem: String| Mismatch {
+        path: e.path.clone(),
+        expected: e.hash,
+        actual: None,
+        problem,
+    };
+    let chunks = e.chunks.as_ref().map(|c| c.as_slice()).unwrap_or_default();
+    let mut whole = blake3::Hasher::new();
+    for (i, (part, chunk)) in parts.iter().zip(chunks).enumerate() {
+        let bytes = store.read(part).map_err(|err| fail(err.to_string()))?;
+        if Hash::of(&bytes) != chunk.hash {
+            return Err(fail(format!(
+                "piece {} of {} ({}) does not match its hash",
+                i + 1,
+                chunks.len(),
+                &chunk.hash.to_hex()[..12]
+            )));
+        }
+        whole.update(&bytes);
+    }
+    Ok(whole.finalize().into())
 }
 
 /// Re-hashes the files of a copy at `dir` against `entries`: which were edited or are missing.

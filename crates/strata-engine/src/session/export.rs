@@ -81,7 +81,7 @@ impl Engine {
         let mut have: HashSet<Hash> = HashSet::new();
         for v in &known {
             for e in self.manifest_of(v)?.entries() {
-                have.insert(e.hash);
+                have.extend(e.objects().map(|(h, _)| h));
             }
         }
         let mut objects: BTreeMap<Hash, u64> = BTreeMap::new();
@@ -92,8 +92,16 @@ impl Engine {
             let m = self.manifest_of(v)?;
             let mut new = Vec::new();
             for e in m.entries() {
-                if e.link.is_none() && !have.contains(&e.hash) && !objects.contains_key(&e.hash) {
-                    objects.insert(e.hash, e.size);
+                // A file stored in pieces travels as its pieces: those the other side has are
+                // left out like any object.
+                let mut brings = false;
+                for (h, size) in e.objects() {
+                    if !have.contains(&h) && !objects.contains_key(&h) {
+                        objects.insert(h, size);
+                        brings = true;
+                    }
+                }
+                if brings {
                     new.push(e.clone());
                 }
             }
@@ -108,7 +116,7 @@ impl Engine {
             for (i, entries) in first_in {
                 let lacking: Vec<_> = entries
                     .into_iter()
-                    .filter(|e| !places.contains_key(&e.hash))
+                    .filter(|e| e.objects().any(|(h, _)| !places.contains_key(&h)))
                     .collect();
                 if lacking.is_empty() {
                     continue;
@@ -173,7 +181,7 @@ impl Engine {
                 let size = objects[*h];
                 let name = super::object_member(h);
                 match loc {
-                    Location::Packed { .. } => {
+                    Location::Packed { .. } | Location::Chunked(_) => {
                         let bytes = self.store.read(loc)?;
                         tar.bytes(&name, &bytes).ctx("write", &tmp)?;
                     }
@@ -281,6 +289,7 @@ fn location_key(l: &Location) -> (u8, &str, u64) {
     match l {
         Location::Packed { pack, offset, .. } => (0, pack.as_str(), *offset),
         Location::Loose(p) => (1, p.to_str().unwrap_or_default(), 0),
+        Location::Chunked(_) => (2, "", 0),
     }
 }
 

@@ -445,21 +445,16 @@ impl Engine {
     }
 }
 
-/// Adds a manifest's stored content (links are references, not content) to `needed`.
+/// Adds a manifest's stored content (whole files and pieces; links are references, not
+/// content) to `needed`.
 fn collect_objects(
     m: &Manifest,
     needed: &mut HashMap<Hash, u64>,
 ) -> std::result::Result<(), String> {
-    for e in m.entries() {
-        if e.link.is_some() {
-            continue;
-        }
-        match needed.insert(e.hash, e.size) {
-            Some(size) if size != e.size => {
-                return Err(format!(
-                    "content {} is given two sizes ({size} and {})",
-                    e.hash, e.size
-                ))
+    for (h, len) in m.entries().iter().flat_map(|e| e.objects()) {
+        match needed.insert(h, len) {
+            Some(size) if size != len => {
+                return Err(format!("content {h} is given two sizes ({size} and {len})"))
             }
             _ => {}
         }

@@ -84,6 +84,7 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<Entry>) {
                 size: bytes.len() as u64,
                 hash: Hash::of(&bytes),
                 link: None,
+                chunks: None,
             });
         }
     }
