@@ -25,8 +25,8 @@ const LARGE_IN_FLIGHT: usize = 4;
 /// Ranges closer than this are fetched as one request (the gap is read and dropped): on S3
 /// servers a request costs more than a few hundred kilobytes (measured in bench/remote.py).
 const MERGE_GAP: u64 = 256 << 10;
-/// One request reads at most about this much.
-const MAX_RANGE: u64 = 16 << 20;
+/// One request reads at most about this much (with RANGES_IN_FLIGHT, the bytes held at once).
+const MAX_RANGE: u64 = 8 << 20;
 /// Fetched small objects are committed to the store every this many bytes.
 const COMMIT_EVERY: u64 = 64 << 20;
 
@@ -255,13 +255,28 @@ impl Engine {
                 continue;
             };
             let mut seen = HashSet::new();
-            for (h, off, len) in &r.objects {
-                // In range by construction (plan_ranges); checked anyway, never sliced blindly.
-                let obj = off
-                    .checked_sub(r.start)
-                    .and_then(|s| Some(s as usize..(s.checked_add(*len)?) as usize))
-                    .and_then(|range| bytes.get(range));
-                let Some(obj) = obj else {
+            // In range by construction (plan_ranges); checked anyway, never sliced blindly.
+            let objects: Vec<Option<&[u8]>> = r
+                .objects
+                .iter()
+                .map(|(_, off, len)| {
+                    off.checked_sub(r.start)
+                        .and_then(|s| Some(s as usize..(s.checked_add(*len)?) as usize))
+                        .and_then(|range| bytes.get(range))
+                })
+                .collect();
+            // A range holds up to 8 MB of objects (a large file's pieces, say): hashed on every
+            // core, not one after the other on this thread.
+            let intact: Vec<bool> = {
+                use rayon::prelude::*;
+                objects
+                    .par_iter()
+                    .zip(r.objects.par_iter())
+                    .map(|(obj, (h, _, _))| obj.is_some_and(|o| Hash::of(o) == *h))
+                    .collect()
+            };
+            for (((h, _, len), obj), intact) in r.objects.iter().zip(&objects).zip(intact) {
+                let Some(obj) = *obj else {
                     bad.push(BadObject {
                         hash: *h,
                         key: key.to_string(),
@@ -269,7 +284,7 @@ impl Engine {
                     });
                     continue;
                 };
-                if Hash::of(obj) != *h {
+                if !intact {
                     bad.push(BadObject {
                         hash: *h,
                         key: key.to_string(),

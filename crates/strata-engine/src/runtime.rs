@@ -17,6 +17,14 @@ fn runtime() -> Result<&'static tokio::runtime::Runtime> {
     static RUNTIME: OnceLock<std::result::Result<tokio::runtime::Runtime, String>> =
         OnceLock::new();
     let rt = RUNTIME.get_or_init(|| {
+        // Transfers allocate buffers of several MB on one thread and free them on another.
+        // glibc raises its mmap threshold each time such a buffer is freed, after which they come
+        // from per-thread heaps that keep the memory: a fetch of 1 GB in 8 MB ranges peaked at
+        // 170 MB where 70 MB are live. A fixed threshold maps and returns them each time.
+        // SAFETY: mallopt only sets an allocator parameter; 0 on failure, which changes nothing.
+        unsafe {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 4 << 20);
+        }
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("strata-remote")

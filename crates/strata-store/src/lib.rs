@@ -318,12 +318,25 @@ impl Store {
             Location::Chunked(parts) => parts.as_slice(),
             one => std::slice::from_ref(one),
         };
-        let mut buf = Vec::with_capacity(chunker::MAX_PIECE);
+        // One buffer for every piece, zeroed once: growing a buffer for each piece would fill
+        // a gigabyte of zeros to assemble a gigabyte.
+        let mut buf = vec![0u8; chunker::MAX_PIECE];
         for part in parts {
-            buf.clear();
-            self.read_into(part, &mut buf)?;
-            hasher.update(&buf);
-            out.write_all(&buf).ctx("write", path)?;
+            let bytes = match part {
+                Location::Packed { pack, offset, len } if *len as usize <= buf.len() => {
+                    let piece = &mut buf[..*len as usize];
+                    self.pack_file(pack)?
+                        .read_exact_at(piece, *offset)
+                        .ctx("read", &self.pack_path(pack))?;
+                    &piece[..]
+                }
+                other => {
+                    buf = self.read(other)?;
+                    &buf[..]
+                }
+            };
+            hasher.update(bytes);
+            out.write_all(bytes).ctx("write", path)?;
         }
         Ok(hasher.finalize().into())
     }

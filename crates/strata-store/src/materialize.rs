@@ -160,16 +160,21 @@ pub fn write_tree(
 
 /// One group per folder: threads then rarely contend for the same directory's lock, which on
 /// ext4 costs more than the writes themselves. A huge folder still spreads over threads, in
-/// large slices.
+/// large slices, and so does a folder of large files (by bytes: eight 128 MB shards in one
+/// folder are assembled by every writer, not one after the other by a single thread).
 fn groups<'p, 'e>(planned: &'p [(&'e Entry, Location)]) -> Vec<&'p [(&'e Entry, Location)]> {
+    const GROUP_BYTES: u64 = 32 << 20;
     let mut out = Vec::new();
     let mut start = 0;
+    let mut bytes = 0u64;
     for i in 1..=planned.len() {
+        bytes += planned[i - 1].0.size;
         let split = i == planned.len()
             || parent_of(&planned[i].0.path) != parent_of(&planned[start].0.path);
-        if split || i - start >= 1024 {
+        if split || i - start >= 1024 || bytes >= GROUP_BYTES {
             out.push(&planned[start..i]);
             start = i;
+            bytes = 0;
         }
     }
     out
