@@ -274,6 +274,54 @@ fn a_client_killed_mid_chunked_upload_resumes() {
     other.ok(&["verify", "p/d"]);
 }
 
+/// A get killed while it fetches a large file's pieces: the pieces committed so far stay, and
+/// the rerun fetches only the rest.
+#[test]
+fn a_client_killed_mid_fetch_of_pieces_resumes() {
+    let sw = &servers::shared().seaweed;
+    let direct = Backend::s3_at(&sw.endpoint(), "killed-pieces");
+    let throttle = Throttle::downloads(sw.s3_port, 16 << 20);
+    let slow = Backend::s3_at(&throttle.endpoint(), "killed-pieces");
+    let a = direct.home();
+    a.write("data/shard.bin", &crate::suite::noise(96 << 20, 9));
+    let data = a.path("data");
+    a.ok(&["snapshot", "p/d", data.to_str().unwrap()]);
+    a.ok(&["upload", "p/d"]);
+
+    let other = slow.home();
+    other.ok(&["pull"]);
+    let packs = |env: &Env| {
+        env.store_files()
+            .iter()
+            .filter(|f| f.contains("/packs/"))
+            .count()
+    };
+    let mut child = other
+        .cmd(&["get", "p/d", "--to", "copy", "--mutable"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until(
+        "the first committed pieces",
+        Duration::from_secs(60),
+        || packs(&other) >= 1,
+    );
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    let _ = child.wait();
+    assert!(!other.path("copy").exists(), "no copy from a cut fetch");
+
+    let got = other.json(&["get", "p/d", "--to", "copy", "--mutable"]);
+    let fetched = got["fetched_bytes"].as_u64().unwrap();
+    assert!(
+        fetched > 0 && fetched < 96 << 20,
+        "the pieces that arrived are not fetched again: {got}"
+    );
+    assert_eq!(tree(&other.path("copy")), tree(&data));
+    other.ok(&["verify", "p/d"]);
+}
+
 #[test]
 fn credentials_can_live_in_the_os_keychain() {
     let sw = &servers::shared().seaweed;
