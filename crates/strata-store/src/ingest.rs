@@ -71,7 +71,7 @@ fn read_in_chunks(
     to_hash: &[usize],
     progress: &dyn Progress,
     cancel: &Cancel,
-    read: impl Fn(&Path) -> Result<Read1> + Sync,
+    read: impl Fn(usize, &Path) -> Result<Read1> + Sync,
     mut apply: impl FnMut(usize, Read1),
 ) -> Result<()> {
     if to_hash.is_empty() {
@@ -84,7 +84,7 @@ fn read_in_chunks(
             .par_iter()
             .map(|&i| {
                 cancel.check()?;
-                let r = read(&scan.abs(&scan.files[i]))?;
+                let r = read(i, &scan.abs(&scan.files[i]))?;
                 progress.advance(1, r.size);
                 Ok((i, r))
             })
@@ -111,6 +111,7 @@ pub fn ingest(
     let mut out = Ingested::default();
     out.entries.reserve_exact(scan.files.len());
     let mut to_hash = Vec::new();
+    let mut whole_before: std::collections::HashMap<usize, Hash> = Default::default();
     cache.reserve(scan.files.len());
     // `base` is sorted and so is the scan: one forward pass finds each file's base entry.
     let mut in_base = base.entries().iter().peekable();
@@ -143,6 +144,16 @@ pub fn ingest(
                 h
             }
             None => {
+                // A large file the base stores whole (a version from before pieces): if it
+                // reads the same, it keeps that object instead of being stored again in pieces.
+                if let Some(e) = at_path.filter(|e| {
+                    e.link.is_none()
+                        && e.chunks.is_none()
+                        && e.size == f.stat.size
+                        && e.size >= crate::chunker::chunked_min()
+                }) {
+                    whole_before.insert(i, e.hash);
+                }
                 to_hash.push(i);
                 Hash([0; 32]) // filled in once read
             }
@@ -198,7 +209,7 @@ pub fn ingest(
             &to_hash,
             progress,
             cancel,
-            |abs| hash_source(store, abs, &tx),
+            |i, abs| hash_source(store, abs, whole_before.get(&i).copied(), &tx),
             |i, r| {
                 let f = &scan.files[i];
                 out.hashed_files += 1;
@@ -319,15 +330,22 @@ pub fn hash_only(
             hash,
         ));
     }
-    read_in_chunks(scan, &to_hash, progress, cancel, hash_stable, |i, r| {
-        out.hashed_files += 1;
-        out.hashed_bytes += r.size;
-        // The stat the bytes were read under, as ingest records it.
-        cache.record(&scan.files[i].rel, r.stat, r.hash, scan.started_ns);
-        let e = &mut out.entries[i];
-        e.hash = r.hash;
-        e.size = r.size;
-    })?;
+    read_in_chunks(
+        scan,
+        &to_hash,
+        progress,
+        cancel,
+        |_, abs| hash_stable(abs),
+        |i, r| {
+            out.hashed_files += 1;
+            out.hashed_bytes += r.size;
+            // The stat the bytes were read under, as ingest records it.
+            cache.record(&scan.files[i].rel, r.stat, r.hash, scan.started_ns);
+            let e = &mut out.entries[i];
+            e.hash = r.hash;
+            e.size = r.size;
+        },
+    )?;
     Ok(out)
 }
 
@@ -402,8 +420,18 @@ const ATTEMPTS: usize = 3;
 fn hash_source(
     store: &Store,
     abs: &Path,
+    whole_before: Option<Hash>,
     tx: &crossbeam_channel::Sender<(Hash, Vec<u8>)>,
 ) -> Result<Read1> {
+    if let Some(before) = whole_before {
+        // Read once without storing: unchanged, it keeps its whole object (the common case
+        // when a file's stat was only too recent to trust); changed, it is read again below
+        // and stored in pieces.
+        let r = hash_stable(abs)?;
+        if r.hash == before && store.loose_path(&before).exists() {
+            return Ok(r);
+        }
+    }
     for _ in 0..ATTEMPTS {
         let mut file = open_source(abs, "added")?;
         let before = stat_of(&file.metadata().ctx("stat", abs)?);

@@ -12,7 +12,7 @@ use strata_core::{Cancel, Error, Hash, IoContext, Progress, Result, Version};
 use strata_store::Location;
 
 use super::archive::TarWriter;
-use super::{Header, SessionVersion, FORMAT, FORMAT_VERSION, HEADER_NAME};
+use super::{Header, SessionVersion, FORMAT, FORMAT_VERSION, FORMAT_VERSION_WHOLE, HEADER_NAME};
 use crate::Engine;
 
 #[derive(Clone, Debug, Serialize)]
@@ -86,6 +86,8 @@ impl Engine {
         }
         let mut objects: BTreeMap<Hash, u64> = BTreeMap::new();
         let mut manifests = Vec::new();
+        // Whether any file travels as pieces: the layout a reader must know (FORMAT_VERSION).
+        let mut pieces = false;
         // Which version brought each object first: the one to fetch it for, when it is missing.
         let mut first_in: Vec<(usize, Vec<strata_core::Entry>)> = Vec::new();
         for (i, v) in versions.iter().enumerate() {
@@ -95,6 +97,7 @@ impl Engine {
                 // A file stored in pieces travels as its pieces: those the other side has are
                 // left out like any object.
                 let mut brings = false;
+                pieces |= e.chunks.is_some();
                 for (h, size) in e.objects() {
                     if !have.contains(&h) && !objects.contains_key(&h) {
                         objects.insert(h, size);
@@ -150,7 +153,11 @@ impl Engine {
 
         let header = Header {
             format: FORMAT.into(),
-            version: FORMAT_VERSION,
+            version: if pieces {
+                FORMAT_VERSION
+            } else {
+                FORMAT_VERSION_WHOLE
+            },
             created_at: strata_core::time::now_ms(),
             created_by: crate::naming::who(),
             versions: versions.iter().map(SessionVersion::of).collect(),

@@ -35,8 +35,12 @@ pub use import::{ImportOutcome, ImportRequest, ImportedVersion};
 
 /// What `format` says in every session file.
 pub const FORMAT: &str = "strata-session";
-/// The layout written; a reader refuses a newer one instead of misreading it.
-pub const FORMAT_VERSION: u32 = 1;
+/// The newest layout read; a reader refuses a newer one instead of misreading it. 2: manifests
+/// may hold files stored in pieces (their pieces travel as objects). A session without such files
+/// is still written as 1, so a Strata from before pieces reads it.
+pub const FORMAT_VERSION: u32 = 2;
+/// The layout of a session none of whose files is stored in pieces.
+pub const FORMAT_VERSION_WHOLE: u32 = 1;
 /// The first member's name.
 const HEADER_NAME: &str = "strata-session.json";
 /// Largest header read: records are bounded (see [`SessionVersion::check`]), so this allows
