@@ -279,11 +279,18 @@ pub(crate) fn scan_settled(
     let mut scan = scan_folder(folder, &ScanOptions::default(), progress)?;
     let mut held = Vec::new();
     if let Some(cutoff) = settled_before {
-        let (settled, moving): (Vec<_>, Vec<_>) = std::mem::take(&mut scan.files)
-            .into_iter()
-            .partition(|f| f.stat.mtime_ns.max(f.stat.ctime_ns) < cutoff);
-        scan.files = settled;
-        held = moving;
+        // Sorted out in place, the order kept: a second list of every settled file would hold
+        // the scan twice for a moment. Held-back files are few; their paths move, not copied.
+        scan.files.retain_mut(|f| {
+            let settled = f.stat.mtime_ns.max(f.stat.ctime_ns) < cutoff;
+            if !settled {
+                held.push(Source {
+                    rel: std::mem::take(&mut f.rel),
+                    stat: f.stat,
+                });
+            }
+            settled
+        });
         // The stat cache must not forget files it did not see this time.
         scan.complete &= held.is_empty();
     }

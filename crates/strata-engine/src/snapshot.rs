@@ -1,10 +1,14 @@
 //! `snapshot`: a folder becomes the next final version of a dataset in one step.
 
+use std::borrow::Cow;
+
+use strata_core::manifest::EncodedEntries;
 use strata_core::names::validate_tag;
 use strata_core::{
-    Cancel, DatasetName, Diff, DiffTotals, Error, Manifest, Progress, Resolution, Result,
+    Cancel, DatasetName, Diff, DiffTotals, Entry, Error, Hash, Manifest, Progress, Resolution,
+    Result,
 };
-use strata_store::ingest;
+use strata_store::{ingest, Scan, Source, StatCache};
 
 use crate::draft::Change;
 use crate::naming::next_semver;
@@ -68,16 +72,18 @@ impl Engine {
         let latest = versions
             .into_iter()
             .rfind(|v| Resolution::Settled.admits(v.state));
-        let (scan, held, mut cache) =
+        let (mut scan, held, mut cache) =
             self.scan_with_cache(folder, watched.as_ref().map(|w| w.settled_before), progress)?;
         let placed = watched.as_ref().and_then(|w| w.placed);
-        let base = match &latest {
+        // The newest version stays encoded (about 45 bytes a file) and is read one entry at a
+        // time: decoded, a version of a million files would be a million `Entry`s held beside
+        // the scan, the stat cache and the new entries, the largest part of a watch's peak.
+        let base_bytes = match &latest {
             Some(l) => {
                 let bytes = self.store.manifest_bytes(&l.manifest)?;
                 if held.is_empty() && ingest::matches_encoded(&scan, &mut cache, &bytes)? {
                     // The folder is the newest version, file for file: nothing to read, store,
-                    // build or encode (the long way below holds the version decoded, the new
-                    // entries and their encoding at once).
+                    // build or encode.
                     cache.save(scan.complete)?;
                     if placed == Some(l.manifest) {
                         return Ok((None, 0));
@@ -88,16 +94,72 @@ impl Engine {
                     };
                     return Ok((Some(unchanged(l, changes)), 0));
                 }
-                Manifest::decode(&bytes)?
+                Some(bytes)
             }
-            None => Manifest::default(),
+            None => None,
         };
-        let (new, got, cache, complete, held) =
-            self.ingest_settled(scan, held, cache, &base, progress, cancel)?;
+        let complete = scan.complete;
+        let held_n = held.len() as u64;
+        let (new, got) = match &base_bytes {
+            Some(bytes) => {
+                let mut split = split_against(&mut scan, &held, &mut cache, bytes)?;
+                drop(held);
+                // Only what the base could not vouch for is left in the scan: read and stored.
+                let mut got = ingest::ingest(
+                    &self.store,
+                    &scan,
+                    &mut cache,
+                    &Manifest::default(),
+                    progress,
+                    cancel,
+                )?;
+                drop(scan);
+                // Ingest returns one entry per file it was given, in their order: the order the
+                // slots were taken in.
+                for (slot, e) in split.slots.iter().zip(std::mem::take(&mut got.entries)) {
+                    split.entries[*slot] = e;
+                }
+                (Manifest::from_sorted(split.entries), got)
+            }
+            None => {
+                // A first version: every file is new to the dataset, and nothing is held back
+                // but left out (there is no earlier content to keep for it).
+                let mut got = ingest::ingest(
+                    &self.store,
+                    &scan,
+                    &mut cache,
+                    &Manifest::default(),
+                    progress,
+                    cancel,
+                )?;
+                drop(scan);
+                // In the scan's order, which is path order: no sort (a stable sort of a
+                // million entries takes a scratch copy of half of them).
+                (Manifest::from_sorted(std::mem::take(&mut got.entries)), got)
+            }
+        };
+        let new = match new {
+            Ok(n) => n,
+            Err(e) => {
+                got.abort();
+                return Err(e);
+            }
+        };
+        let held = held_n;
+        let totals = match totals_against(base_bytes.as_deref(), &new) {
+            Ok(t) => t,
+            Err(e) => {
+                got.abort();
+                return Err(e);
+            }
+        };
+        drop(base_bytes);
         // Encoding a manifest to hash it costs as much as the manifest is long: once each. The
         // base's hash is its version's manifest id (the empty manifest's when there is none).
         let new_hash = new.hash();
-        let base_hash = latest.as_ref().map_or_else(|| base.hash(), |l| l.manifest);
+        let base_hash = latest
+            .as_ref()
+            .map_or_else(|| Manifest::default().hash(), |l| l.manifest);
         if (held > 0 && new_hash == base_hash) || placed == Some(new_hash) {
             got.abort();
             cache.save(complete)?;
@@ -135,7 +197,7 @@ impl Engine {
             Some(Change {
                 version: self.catalog.version(&id)?,
                 created: true,
-                changes: Diff::totals_between(&base, &new),
+                changes: totals,
                 hashed_files: stats.0,
                 hashed_bytes: stats.1,
                 stored_bytes: stats.2,
@@ -154,5 +216,290 @@ fn unchanged(v: &strata_core::Version, changes: DiffTotals) -> Change {
         hashed_files: 0,
         hashed_bytes: 0,
         stored_bytes: 0,
+    }
+}
+
+/// A snapshot's entries as far as the base version vouches for them, and the files it cannot.
+struct Split {
+    /// One entry per settled file and per held-back file the base holds, in path order. The
+    /// entries at `slots` are placeholders for the files left in the scan.
+    entries: Vec<Entry>,
+    /// Where the entries of the files left in the scan go, in the scan's order.
+    slots: Vec<usize>,
+}
+
+/// Walks the scan, the held-back files and `base` (an encoded manifest) together in path order.
+/// A file whose stat the cache vouches for and whose cached hash is the one `base` records at
+/// its path (no link) keeps that entry, and its path moves from the scan into the entry; every
+/// other file stays in `scan.files`, to be ingested, its entry left as a placeholder. A held-back
+/// file keeps its entry in `base`, if it has one.
+///
+/// What ingest with `base` decoded would do, file for file (a file the base does not vouch for
+/// is looked up in the store by ingest, as it would be there), without holding the base decoded
+/// nor the scan's paths twice.
+fn split_against(
+    scan: &mut Scan,
+    held: &[Source],
+    cache: &mut StatCache,
+    base: &[u8],
+) -> Result<Split> {
+    let files = std::mem::take(&mut scan.files);
+    let mut base = BaseCursor::new(base)?;
+    let mut held = held.iter().map(|f| scan.dataset_path(f)).peekable();
+    let mut entries = Vec::with_capacity(files.len() + held.len());
+    let mut slots = Vec::new();
+    let mut rest = Vec::new();
+    cache.reserve(files.len());
+    for f in files {
+        let path = scan.dataset_path(&f);
+        base.keep_held_before(Some(&path), &mut held, &mut entries)?;
+        let at_path = base.cur.as_ref().filter(|b| b.path == path);
+        let known = at_path
+            .filter(|b| b.link.is_none())
+            .and_then(|b| Some(b.hash).filter(|h| cache.lookup(&f.rel, &f.stat) == Some(*h)));
+        if at_path.is_some() {
+            base.advance()?;
+        }
+        drop(path);
+        match known {
+            Some(hash) => {
+                cache.record(&f.rel, f.stat, hash, scan.started_ns);
+                let path = if scan.prefix.is_empty() {
+                    f.rel
+                } else {
+                    scan.dataset_path(&f).into_owned()
+                };
+                entries.push(Entry {
+                    path,
+                    size: f.stat.size,
+                    hash,
+                    link: None,
+                });
+            }
+            None => {
+                slots.push(entries.len());
+                entries.push(Entry {
+                    path: String::new(),
+                    size: 0,
+                    hash: Hash([0; 32]),
+                    link: None,
+                });
+                rest.push(f);
+            }
+        }
+    }
+    base.keep_held_before(None, &mut held, &mut entries)?;
+    scan.files = rest;
+    Ok(Split { entries, slots })
+}
+
+/// One entry of an encoded manifest, owned: its buffers are reused from entry to entry.
+struct BaseEntry {
+    path: String,
+    size: u64,
+    hash: Hash,
+    link: Option<String>,
+}
+
+/// The entries of an encoded manifest in order, the current one at hand.
+struct BaseCursor<'a> {
+    entries: EncodedEntries<'a>,
+    cur: Option<BaseEntry>,
+    /// The last entry's buffers, for the next one.
+    spare: Option<BaseEntry>,
+}
+
+impl<'a> BaseCursor<'a> {
+    fn new(bytes: &'a [u8]) -> Result<Self> {
+        let mut c = BaseCursor {
+            entries: EncodedEntries::new(bytes)?,
+            cur: None,
+            spare: None,
+        };
+        c.advance()?;
+        Ok(c)
+    }
+
+    fn advance(&mut self) -> Result<()> {
+        if let Some(old) = self.cur.take() {
+            self.spare = Some(old);
+        }
+        if let Some(e) = self.entries.next_entry()? {
+            let mut b = self.spare.take().unwrap_or(BaseEntry {
+                path: String::new(),
+                size: 0,
+                hash: Hash([0; 32]),
+                link: None,
+            });
+            b.path.clear();
+            b.path.push_str(e.path);
+            b.size = e.size;
+            b.hash = *e.hash;
+            b.link = e.link.map(str::to_string);
+            self.cur = Some(b);
+        }
+        Ok(())
+    }
+
+    /// Passes the entries before `limit` (all that are left without one): those of held-back
+    /// files are kept in `out`, the others are files gone from the folder.
+    fn keep_held_before<'h>(
+        &mut self,
+        limit: Option<&str>,
+        held: &mut std::iter::Peekable<impl Iterator<Item = Cow<'h, str>>>,
+        out: &mut Vec<Entry>,
+    ) -> Result<()> {
+        while let Some(b) = &self.cur {
+            if limit.is_some_and(|l| b.path.as_str() >= l) {
+                break;
+            }
+            while held.next_if(|h| h.as_ref() < b.path.as_str()).is_some() {}
+            if held.next_if(|h| h.as_ref() == b.path.as_str()).is_some() {
+                out.push(Entry {
+                    path: b.path.clone(),
+                    size: b.size,
+                    hash: b.hash,
+                    link: b.link.clone(),
+                });
+            }
+            self.advance()?;
+        }
+        Ok(())
+    }
+}
+
+/// [`Diff::totals_between`] of `base` (an encoded manifest; `None` for none) and `new`, reading
+/// the base one entry at a time.
+fn totals_against(base: Option<&[u8]>, new: &Manifest) -> Result<DiffTotals> {
+    let mut t = DiffTotals::default();
+    let mut next = new.entries().iter().peekable();
+    let added = |t: &mut DiffTotals, e: &Entry| {
+        t.added += 1;
+        t.added_bytes = t.added_bytes.saturating_add(e.size);
+    };
+    if let Some(bytes) = base {
+        let mut old = EncodedEntries::new(bytes)?;
+        while let Some(o) = old.next_entry()? {
+            while let Some(e) = next.next_if(|e| e.path.as_str() < o.path) {
+                added(&mut t, e);
+            }
+            match next.next_if(|e| e.path == o.path) {
+                Some(e) => {
+                    if e.hash != *o.hash || e.size != o.size || e.link.as_deref() != o.link {
+                        t.modified += 1;
+                        t.modified_bytes = t.modified_bytes.saturating_add(e.size);
+                    }
+                }
+                None => {
+                    t.removed += 1;
+                    t.removed_bytes = t.removed_bytes.saturating_add(o.size);
+                }
+            }
+        }
+    }
+    for e in next {
+        added(&mut t, e);
+    }
+    t.unchanged = (new.len() as u64).saturating_sub(t.added + t.modified);
+    Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+    use strata_store::scan::{now_ns, stat_of};
+
+    fn entry(path: &str, b: u8, link: Option<&str>) -> Entry {
+        Entry {
+            path: path.into(),
+            size: u64::from(b),
+            hash: Hash([b; 32]),
+            link: link.map(str::to_string),
+        }
+    }
+
+    /// A file of `b` bytes written long ago (the stat type is only had from a real one).
+    fn source(rel: &str, b: u8) -> Source {
+        let mut stat = stat_of(&std::fs::metadata(std::env::temp_dir()).unwrap());
+        stat.size = u64::from(b);
+        stat.mtime_ns = 1_000;
+        stat.ctime_ns = 1_000;
+        stat.ino = u64::from(b);
+        Source {
+            rel: rel.into(),
+            stat,
+        }
+    }
+
+    /// The split keeps what the base vouches for, leaves the rest to ingest, keeps a held-back
+    /// file's previous content, and the totals read from the encoded base are those of the
+    /// decoded one.
+    #[test]
+    fn the_base_vouches_only_for_unchanged_files_and_keeps_held_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = Path::new("/data/cats");
+        let base = Manifest::from_entries(vec![
+            entry("a", 1, None),
+            entry("b", 2, None),
+            entry("c", 3, None),
+            entry("d", 4, None),
+            entry("e", 5, Some("https://host/e")),
+        ]);
+        let mut cache = StatCache::load(dir.path(), folder);
+        // `a` unchanged; `b` read since with other content; `e` a link in the base.
+        for (rel, b, h) in [("a", 1, 1), ("b", 2, 9), ("e", 5, 5)] {
+            cache.record(rel, source(rel, b).stat, Hash([h; 32]), 10_000_000_000);
+        }
+        let mut scan = Scan {
+            root: folder.to_path_buf(),
+            prefix: String::new(),
+            files: vec![
+                source("a", 1),
+                source("b", 2),
+                source("e", 5),
+                source("f", 6),
+            ],
+            complete: false,
+            started_ns: now_ns(),
+        };
+        let held = vec![source("c", 7), source("g", 8)];
+        let bytes = base.encode();
+        let mut split = split_against(&mut scan, &held, &mut cache, &bytes).unwrap();
+        let paths: Vec<&str> = split.entries.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, ["a", "", "c", "", ""]);
+        assert_eq!(split.entries[0], entry("a", 1, None));
+        assert_eq!(
+            split.entries[2],
+            entry("c", 3, None),
+            "held back: kept as it was"
+        );
+        assert_eq!(split.slots, [1, 3, 4]);
+        let left: Vec<&str> = scan.files.iter().map(|f| f.rel.as_str()).collect();
+        assert_eq!(left, ["b", "e", "f"]);
+        // What ingest would make of the files left.
+        for (slot, e) in split.slots.iter().zip([
+            entry("b", 9, None),
+            entry("e", 5, None),
+            entry("f", 6, None),
+        ]) {
+            split.entries[*slot] = e;
+        }
+        let new = Manifest::from_sorted(split.entries).unwrap();
+        let totals = totals_against(Some(&bytes), &new).unwrap();
+        assert_eq!(totals, Diff::totals_between(&base, &new));
+        assert_eq!(
+            (
+                totals.added,
+                totals.modified,
+                totals.removed,
+                totals.unchanged
+            ),
+            (1, 2, 1, 2)
+        );
+        assert_eq!(
+            totals_against(None, &new).unwrap(),
+            Diff::totals_between(&Manifest::default(), &new)
+        );
     }
 }
