@@ -5,8 +5,8 @@ use std::borrow::Cow;
 use strata_core::manifest::EncodedEntries;
 use strata_core::names::validate_tag;
 use strata_core::{
-    Cancel, DatasetName, Diff, DiffTotals, Entry, Error, Hash, Manifest, Progress, Resolution,
-    Result,
+    Cancel, Chunks, DatasetName, Diff, DiffTotals, Entry, Error, Hash, Manifest, Progress,
+    Resolution, Result,
 };
 use strata_store::{ingest, Scan, Source, StatCache};
 
@@ -109,7 +109,7 @@ impl Engine {
                     &self.store,
                     &scan,
                     &mut cache,
-                    &Manifest::default(),
+                    &std::mem::take(&mut split.rest_base),
                     progress,
                     cancel,
                 )?;
@@ -226,6 +226,8 @@ struct Split {
     entries: Vec<Entry>,
     /// Where the entries of the files left in the scan go, in the scan's order.
     slots: Vec<usize>,
+    /// The base's entries at the paths of the files left in the scan (few: what changed).
+    rest_base: Manifest,
 }
 
 /// Walks the scan, the held-back files and `base` (an encoded manifest) together in path order.
@@ -249,6 +251,7 @@ fn split_against(
     let mut entries = Vec::with_capacity(files.len() + held.len());
     let mut slots = Vec::new();
     let mut rest = Vec::new();
+    let mut rest_entries = Vec::new();
     cache.reserve(files.len());
     for f in files {
         let path = scan.dataset_path(&f);
@@ -256,13 +259,24 @@ fn split_against(
         let at_path = base.cur.as_ref().filter(|b| b.path == path);
         let known = at_path
             .filter(|b| b.link.is_none())
-            .and_then(|b| Some(b.hash).filter(|h| cache.lookup(&f.rel, &f.stat) == Some(*h)));
+            .filter(|b| cache.lookup(&f.rel, &f.stat) == Some(b.hash))
+            .map(|b| (b.hash, b.chunks.clone()));
+        // The base's entry of a file left to ingest goes with it: what ingest compares with (a
+        // large file stored whole keeps its object if it reads the same).
+        let rest_base = match (&known, at_path) {
+            (None, Some(b)) => Some(Entry {
+                link: b.link.clone(),
+                chunks: b.chunks.clone(),
+                ..Entry::new(b.path.clone(), b.size, b.hash)
+            }),
+            _ => None,
+        };
         if at_path.is_some() {
             base.advance()?;
         }
         drop(path);
         match known {
-            Some(hash) => {
+            Some((hash, chunks)) => {
                 cache.record(&f.rel, f.stat, hash, scan.started_ns);
                 let path = if scan.prefix.is_empty() {
                     f.rel
@@ -270,27 +284,25 @@ fn split_against(
                     scan.dataset_path(&f).into_owned()
                 };
                 entries.push(Entry {
-                    path,
-                    size: f.stat.size,
-                    hash,
-                    link: None,
+                    chunks,
+                    ..Entry::new(path, f.stat.size, hash)
                 });
             }
             None => {
                 slots.push(entries.len());
-                entries.push(Entry {
-                    path: String::new(),
-                    size: 0,
-                    hash: Hash([0; 32]),
-                    link: None,
-                });
+                entries.push(Entry::new(String::new(), 0, Hash([0; 32])));
                 rest.push(f);
+                rest_entries.extend(rest_base);
             }
         }
     }
     base.keep_held_before(None, &mut held, &mut entries)?;
     scan.files = rest;
-    Ok(Split { entries, slots })
+    Ok(Split {
+        entries,
+        slots,
+        rest_base: Manifest::from_sorted(rest_entries)?,
+    })
 }
 
 /// One entry of an encoded manifest, owned: its buffers are reused from entry to entry.
@@ -299,6 +311,7 @@ struct BaseEntry {
     size: u64,
     hash: Hash,
     link: Option<String>,
+    chunks: Option<Chunks>,
 }
 
 /// The entries of an encoded manifest in order, the current one at hand.
@@ -330,12 +343,17 @@ impl<'a> BaseCursor<'a> {
                 size: 0,
                 hash: Hash([0; 32]),
                 link: None,
+                chunks: None,
             });
             b.path.clear();
             b.path.push_str(e.path);
             b.size = e.size;
             b.hash = *e.hash;
             b.link = e.link.map(str::to_string);
+            b.chunks = match e.chunks {
+                Some(c) => Some(Chunks::new(c.to_vec())?),
+                None => None,
+            };
             self.cur = Some(b);
         }
         Ok(())
@@ -356,10 +374,9 @@ impl<'a> BaseCursor<'a> {
             while held.next_if(|h| h.as_ref() < b.path.as_str()).is_some() {}
             if held.next_if(|h| h.as_ref() == b.path.as_str()).is_some() {
                 out.push(Entry {
-                    path: b.path.clone(),
-                    size: b.size,
-                    hash: b.hash,
                     link: b.link.clone(),
+                    chunks: b.chunks.clone(),
+                    ..Entry::new(b.path.clone(), b.size, b.hash)
                 });
             }
             self.advance()?;
@@ -412,10 +429,8 @@ mod tests {
 
     fn entry(path: &str, b: u8, link: Option<&str>) -> Entry {
         Entry {
-            path: path.into(),
-            size: u64::from(b),
-            hash: Hash([b; 32]),
             link: link.map(str::to_string),
+            ..Entry::new(path.into(), u64::from(b), Hash([b; 32]))
         }
     }
 
