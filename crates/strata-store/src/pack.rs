@@ -14,6 +14,8 @@ use crate::fsutil::unique_name;
 const MAGIC: &[u8; 8] = b"STRATAP1";
 /// A pack is closed once it holds this much.
 pub const PACK_TARGET: u64 = 256 << 20;
+/// Objects at least this large are written past the pack's buffer.
+const DIRECT_WRITE: usize = 64 << 10;
 /// A durable pack's bytes are handed to the disk every this many bytes (see `append`).
 const WRITEBACK_EVERY: u64 = 8 << 20;
 
@@ -70,7 +72,14 @@ impl PackWriter {
         let Some(cur) = self.current.as_mut() else {
             return Ok(());
         };
-        cur.out.write_all(bytes).ctx("write", &cur.tmp)?;
+        if bytes.len() >= DIRECT_WRITE {
+            // A large piece goes to the file as it is: through the buffer it would be copied
+            // once more for nothing.
+            cur.out.flush().ctx("write", &cur.tmp)?;
+            cur.out.get_mut().write_all(bytes).ctx("write", &cur.tmp)?;
+        } else {
+            cur.out.write_all(bytes).ctx("write", &cur.tmp)?;
+        }
         cur.records.push((h, cur.offset, bytes.len() as u64));
         let before = cur.offset;
         cur.offset += bytes.len() as u64;
