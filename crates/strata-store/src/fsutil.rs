@@ -93,6 +93,55 @@ impl FileLock {
         Self::take(path, libc::LOCK_EX | libc::LOCK_NB)
     }
 
+    /// Creates `path` holding `content`, locked exclusively from the moment it exists: an
+    /// anonymous file is written and locked, then linked into place, so no other process ever
+    /// finds it empty or unlocked (a process killed in between leaves nothing behind). Where the
+    /// filesystem has no anonymous files, the file is created, locked, then written.
+    pub fn create_marked(path: &Path, content: &[u8]) -> Result<Self> {
+        use std::os::unix::ffi::OsStrExt;
+        use std::os::unix::fs::OpenOptionsExt;
+        let dir = path.parent().unwrap_or_else(|| Path::new("."));
+        let anonymous = OpenOptions::new()
+            .write(true)
+            .mode(0o644)
+            .custom_flags(libc::O_TMPFILE)
+            .open(dir);
+        if let Ok(mut file) = anonymous {
+            file.write_all(content).ctx("write", path)?;
+            // SAFETY: flock on a descriptor we own.
+            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+                return Err(std::io::Error::last_os_error()).ctx("lock", path);
+            }
+            let from = std::ffi::CString::new(format!("/proc/self/fd/{}", file.as_raw_fd()));
+            let to = std::ffi::CString::new(path.as_os_str().as_bytes());
+            if let (Ok(from), Ok(to)) = (from, to) {
+                // SAFETY: two NUL-terminated paths that outlive the call.
+                let linked = unsafe {
+                    libc::linkat(
+                        libc::AT_FDCWD,
+                        from.as_ptr(),
+                        libc::AT_FDCWD,
+                        to.as_ptr(),
+                        libc::AT_SYMLINK_FOLLOW,
+                    )
+                };
+                if linked == 0 {
+                    return Ok(FileLock { _file: file });
+                }
+                let e = std::io::Error::last_os_error();
+                if e.raw_os_error() == Some(libc::EEXIST) {
+                    return Err(e).ctx("create", path);
+                }
+            }
+        }
+        let lock = Self::exclusive(path)?;
+        if let Err(e) = fs::write(path, content).ctx("create", path) {
+            let _ = fs::remove_file(path);
+            return Err(e);
+        }
+        Ok(lock)
+    }
+
     fn take(path: &Path, how: libc::c_int) -> Result<Self> {
         let file = OpenOptions::new()
             .create(true)
@@ -120,4 +169,24 @@ pub fn ensure_parent(p: &Path) -> Result<PathBuf> {
         .ok_or_else(|| Error::invalid(format!("'{}' has no parent folder", p.display())))?;
     fs::create_dir_all(parent).ctx("create", parent)?;
     Ok(parent.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_marked_lock_file_appears_with_its_content_and_its_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.lock");
+        let held = FileLock::create_marked(&p, b"mine\n").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"mine\n");
+        assert!(matches!(FileLock::exclusive(&p), Err(Error::Locked(_))));
+        assert!(
+            FileLock::create_marked(&p, b"again\n").is_err(),
+            "never replaces one"
+        );
+        drop(held);
+        assert!(FileLock::exclusive(&p).is_ok(), "released with its holder");
+    }
 }

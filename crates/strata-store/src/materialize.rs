@@ -542,13 +542,10 @@ pub fn staging_for(dest: &Path) -> Result<Staging> {
     let token = fsutil::random_token();
     let dir = parent.join(format!(".{name}{STAGING_INFIX}{token}"));
     let lock_path = parent.join(format!(".{name}{STAGING_INFIX}{token}.lock"));
-    // The lock file is locked, then marked, before the folder exists: a sweeper can never see
-    // the folder, or the marked lock file, without the proof that it is ours and alive.
-    let lock = fsutil::FileLock::exclusive(&lock_path)?;
-    if let Err(e) = fs::write(&lock_path, staging_marker(&token)).ctx("create", &lock_path) {
-        let _ = fs::remove_file(&lock_path);
-        return Err(e);
-    }
+    // The lock file appears marked and locked at once, before the folder exists: a sweeper can
+    // never see the folder, or the marked lock file, without the proof that it is ours and
+    // alive, and a kill leaves no empty lock file behind.
+    let lock = fsutil::FileLock::create_marked(&lock_path, staging_marker(&token).as_bytes())?;
     let staging = Staging {
         dir,
         lock_path,
