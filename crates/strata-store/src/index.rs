@@ -261,7 +261,7 @@ impl Index {
             let mut add_obj = tx.prepare_cached(
                 "INSERT OR REPLACE INTO objects(hash, pack, offset, len) VALUES (?1, ?2, ?3, ?4)",
             )?;
-            for p in new {
+            for p in new.iter().filter(|p| !p.indexed) {
                 add_pack.execute([&p.name])?;
                 let id = tx.last_insert_rowid();
                 // In hash order, the table's order: each page of the table is then written once,

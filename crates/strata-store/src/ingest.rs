@@ -1,6 +1,10 @@
 //! Turning scanned files into stored content: hash what the stat cache cannot vouch for, pack
-//! small files, copy large ones (hashing the bytes as they are copied), and return the entries. Nothing becomes visible until the caller
-//! commits: packs are in place but unindexed, so a failure or a kill leaves only garbage for `gc`.
+//! small files, cut large ones into content-defined pieces that are packed like small files
+//! ([`crate::chunker`]; from 4 MiB), copy the ones in between whole (hashing the bytes as they are
+//! copied), and return the entries. Nothing a version needs becomes visible until the caller
+//! commits; packs closed on the way are indexed as they close (so a million small files need not
+//! be held as records to the end), which makes their objects findable early but never leaves an
+//! index row without its durable pack: a failure or a kill leaves only garbage for `gc`.
 //! [`hash_only`] is the same hashing without storing: what a folder holds, for `status` and for
 //! switching a folder to another version in place.
 
@@ -40,7 +44,9 @@ impl Ingested {
     /// Removes the packs this ingest wrote. Loose objects stay: another writer may share them,
     /// and `gc` removes them if nothing refers to them.
     pub fn abort(self) {
-        for p in self.packs {
+        // Packs already indexed stay: their objects may be another writer's by now; gc
+        // removes them if nothing refers to them.
+        for p in self.packs.into_iter().filter(|p| !p.indexed) {
             let _ = fs::remove_file(&p.path);
         }
     }
@@ -190,6 +196,16 @@ pub fn ingest(
                 packs.append(h, &data)?;
                 n += 1;
                 bytes += data.len() as u64;
+                if packs.finished.last().is_some_and(|p| !p.indexed) {
+                    // A pack closed: indexed now, so its records and its objects' entries in
+                    // `seen` need not be held to the end (a first snapshot of a million small
+                    // files held 48 MB of records and 35 MB of `seen`). A later copy of one of
+                    // its objects is found by the index, read afresh.
+                    index.end_reads()?;
+                    packs.index_finished(&index)?;
+                    seen.clear();
+                    index.begin_reads()?;
+                }
             }
             index.end_reads()
         })();

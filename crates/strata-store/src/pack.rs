@@ -14,6 +14,9 @@ use crate::fsutil::unique_name;
 const MAGIC: &[u8; 8] = b"STRATAP1";
 /// A pack is closed once it holds this much.
 pub const PACK_TARGET: u64 = 256 << 20;
+/// ... or this many objects: a first snapshot of a million small files then holds the records and
+/// the duplicate check of one pack at a time, not of all of them (see `ingest`).
+pub const MAX_PACK_OBJECTS: usize = 1 << 16;
 /// Objects at least this large are written past the pack's buffer.
 const DIRECT_WRITE: usize = 64 << 10;
 /// A durable pack's bytes are handed to the disk every this many bytes (see `append`).
@@ -23,8 +26,11 @@ const WRITEBACK_EVERY: u64 = 8 << 20;
 pub struct FinishedPack {
     pub name: String,
     pub path: PathBuf,
+    /// The objects in it; emptied once the pack is indexed ([`PackWriter::index_finished`]).
     pub records: Vec<(Hash, u64, u64)>,
     pub bytes: u64,
+    /// Already in the store's index: left to gc, never removed, by an abort.
+    pub indexed: bool,
 }
 
 pub struct PackWriter {
@@ -101,7 +107,7 @@ impl PackWriter {
                 );
             }
         }
-        if cur.offset >= PACK_TARGET {
+        if cur.offset >= PACK_TARGET || cur.records.len() >= MAX_PACK_OBJECTS {
             self.close_current()?;
         }
         Ok(())
@@ -139,6 +145,7 @@ impl PackWriter {
             path: dest,
             bytes: cur.offset,
             records: cur.records,
+            indexed: false,
         });
         Ok(())
     }
@@ -147,12 +154,42 @@ impl PackWriter {
     pub fn finish(mut self) -> Result<Vec<FinishedPack>> {
         self.close_current()?;
         if self.durable && !self.finished.is_empty() {
-            // Make the renames themselves durable.
-            if let Ok(d) = File::open(&self.packs_dir) {
-                let _ = d.sync_all();
-            }
+            self.sync_renames();
         }
         Ok(std::mem::take(&mut self.finished))
+    }
+
+    /// Makes the renames of the closed packs durable.
+    fn sync_renames(&self) {
+        if let Ok(d) = File::open(&self.packs_dir) {
+            let _ = d.sync_all();
+        }
+    }
+
+    /// Indexes the packs closed since the last call and forgets their records; returns whether
+    /// there were any. Their objects are then found by the index like any stored object; if
+    /// the operation fails later, they are garbage for gc, never a dangling index row (an abort
+    /// leaves indexed packs in place).
+    pub(crate) fn index_finished(&mut self, index: &crate::index::Index) -> Result<bool> {
+        let fresh: Vec<usize> = (0..self.finished.len())
+            .filter(|&i| !self.finished[i].indexed)
+            .collect();
+        if fresh.is_empty() {
+            return Ok(false);
+        }
+        // Durable before the index names them: a pack lost to a power cut after its index
+        // rows landed would make later snapshots skip content that is not there.
+        if self.durable {
+            self.sync_renames();
+        }
+        let packs: Vec<FinishedPack> = fresh.iter().map(|&i| self.finished[i].clone()).collect();
+        index.insert(&packs)?;
+        for i in fresh {
+            let p = &mut self.finished[i];
+            p.records = Vec::new();
+            p.indexed = true;
+        }
+        Ok(true)
     }
 
     /// Removes everything written (used when the operation fails or is cancelled).
@@ -161,7 +198,7 @@ impl PackWriter {
             drop(cur.out);
             let _ = fs::remove_file(&cur.tmp);
         }
-        for p in self.finished.drain(..) {
+        for p in self.finished.drain(..).filter(|p| !p.indexed) {
             let _ = fs::remove_file(&p.path);
         }
     }

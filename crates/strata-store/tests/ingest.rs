@@ -161,3 +161,71 @@ fn a_folder_matches_its_version_until_a_file_changes() {
     let scan = scan_folder(&data, &ScanOptions::default(), &NoProgress).unwrap();
     assert!(!ingest::matches_encoded(&scan, &mut cache, &version).unwrap());
 }
+
+/// More small files than one pack holds: packs close by count and are indexed as they close, an
+/// object seen again after its pack closed is still stored once, and an ingest that fails after
+/// that leaves the indexed packs (gc's to collect) and every object findable.
+#[test]
+fn packs_close_by_count_and_are_indexed_as_they_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let n = strata_store::MAX_PACK_OBJECTS + 1000;
+    for i in 0..n {
+        let d = data.join(format!("d{:03}", i / 1000));
+        if i % 1000 == 0 {
+            std::fs::create_dir_all(&d).unwrap();
+        }
+        // The last file repeats the first one's bytes: by then the first pack is closed.
+        let body = if i + 1 == n {
+            "file 0".to_string()
+        } else {
+            format!("file {i}")
+        };
+        std::fs::write(d.join(format!("{i}.txt")), body).unwrap();
+    }
+    let store = Store::open(&dir.path().join("store")).unwrap();
+    let scan = scan_folder(&data, &ScanOptions::default(), &NoProgress).unwrap();
+    let run = || {
+        let mut cache = StatCache::load(store.root(), &scan.root);
+        ingest::ingest(
+            &store,
+            &scan,
+            &mut cache,
+            &Manifest::default(),
+            &NoProgress,
+            &Cancel::new(),
+        )
+        .unwrap()
+    };
+    let got = run();
+    assert_eq!(
+        got.stored_objects as usize,
+        n - 1,
+        "the repeat is stored once"
+    );
+    assert_eq!(got.packs.len(), 2);
+    assert!(got.packs[0].indexed && got.packs[0].records.is_empty());
+    assert!(!got.packs[1].indexed);
+    // Failing now (an abort) keeps the indexed pack, whose objects stay findable, and removes
+    // the other.
+    let (kept, gone) = (got.packs[0].path.clone(), got.packs[1].path.clone());
+    let first = got.entries[0].clone();
+    got.abort();
+    assert!(kept.exists() && !gone.exists());
+    assert!(store.locate(&first.hash, first.size).unwrap().is_some());
+    // Again: what the first pack holds is not stored twice; committed, everything is found.
+    let got = run();
+    assert_eq!(
+        got.stored_objects as usize,
+        n - 1 - strata_store::MAX_PACK_OBJECTS,
+        "only the aborted pack's objects"
+    );
+    store.commit(&got).unwrap();
+    for e in &got.entries {
+        assert!(
+            store.locate(&e.hash, e.size).unwrap().is_some(),
+            "{}",
+            e.path
+        );
+    }
+}
