@@ -178,9 +178,10 @@ pub fn ingest(
     let index_path = store.root().join("index.db");
     let writer_tmp = store.tmp_dir();
     let packs_dir = store.packs_dir();
+    let pack_objects = store.pack_objects();
     let writer = thread::spawn(move || -> Result<(Vec<FinishedPack>, u64, u64)> {
         let index = crate::index::Index::open(&index_path)?;
-        let mut packs = PackWriter::new(writer_tmp, packs_dir, true);
+        let mut packs = PackWriter::new(writer_tmp, packs_dir, true).with_max_objects(pack_objects);
         // Content packed by this ingest (two files, one content: packed once). Half of each
         // hash is kept, half the memory of a set of hashes for a million files; a false match
         // of 128 bits of BLAKE3 is beyond any real count of files.

@@ -56,6 +56,8 @@ pub struct Store {
     root: PathBuf,
     index: index::Index,
     packs: Mutex<HashMap<String, Arc<File>>>,
+    /// Objects per pack an ingest writes (see [`pack::MAX_PACK_OBJECTS`]).
+    pack_objects: usize,
 }
 
 impl Store {
@@ -69,11 +71,23 @@ impl Store {
             root: root.to_path_buf(),
             index,
             packs: Mutex::new(HashMap::new()),
+            pack_objects: pack::MAX_PACK_OBJECTS,
         })
     }
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Makes ingests close packs at `n` objects: for tests, which cannot write a quarter of a
+    /// million files to see a pack close.
+    #[doc(hidden)]
+    pub fn set_pack_objects(&mut self, n: usize) {
+        self.pack_objects = n;
+    }
+
+    pub(crate) fn pack_objects(&self) -> usize {
+        self.pack_objects
     }
 
     pub(crate) fn tmp_dir(&self) -> PathBuf {

@@ -162,17 +162,19 @@ fn a_folder_matches_its_version_until_a_file_changes() {
     assert!(!ingest::matches_encoded(&scan, &mut cache, &version).unwrap());
 }
 
-/// More small files than one pack holds: packs close by count and are indexed as they close, an
+/// More small files than one pack holds (a store told to close packs at 1,000 objects, as it
+/// does at 262,144): packs close by count and are indexed as they close, an
 /// object seen again after its pack closed is still stored once, and an ingest that fails after
 /// that leaves the indexed packs (gc's to collect) and every object findable.
 #[test]
 fn packs_close_by_count_and_are_indexed_as_they_close() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let n = strata_store::MAX_PACK_OBJECTS + 1000;
+    const PER_PACK: usize = 1000;
+    let n = PER_PACK + 500;
     for i in 0..n {
-        let d = data.join(format!("d{:03}", i / 1000));
-        if i % 1000 == 0 {
+        let d = data.join(format!("d{:03}", i / 100));
+        if i % 100 == 0 {
             std::fs::create_dir_all(&d).unwrap();
         }
         // The last file repeats the first one's bytes: by then the first pack is closed.
@@ -183,7 +185,8 @@ fn packs_close_by_count_and_are_indexed_as_they_close() {
         };
         std::fs::write(d.join(format!("{i}.txt")), body).unwrap();
     }
-    let store = Store::open(&dir.path().join("store")).unwrap();
+    let mut store = Store::open(&dir.path().join("store")).unwrap();
+    store.set_pack_objects(PER_PACK);
     let scan = scan_folder(&data, &ScanOptions::default(), &NoProgress).unwrap();
     let run = || {
         let mut cache = StatCache::load(store.root(), &scan.root);
@@ -217,7 +220,7 @@ fn packs_close_by_count_and_are_indexed_as_they_close() {
     let got = run();
     assert_eq!(
         got.stored_objects as usize,
-        n - 1 - strata_store::MAX_PACK_OBJECTS,
+        n - 1 - PER_PACK,
         "only the aborted pack's objects"
     );
     store.commit(&got).unwrap();
