@@ -229,7 +229,7 @@ export function VersionPage(props: {
                   pausable: true,
                   unit: "objects",
                   describe: (u) =>
-                    `${u.uploaded.join(", ") || u.version} → ${u.remote}: ${u.sentObjects} objects (${bytes(u.sentBytes)}) sent, ${u.skippedObjects} already there` +
+                    `${u.uploaded.join(", ") || u.version} → ${u.remote}: ${bytes(u.sentBytes)} sent (${count(u.sentObjects, "object")}), ${count(u.skippedObjects, "object")} already there` +
                     (u.renumberedFrom ? `; ${u.renumberedFrom} was taken, now ${u.version}` : ""),
                 })
               }
@@ -252,7 +252,7 @@ export function VersionPage(props: {
                     api.getCopy(v.id, { to: null, mutable: false, overwrite: false, include: [], exclude: [], fraction: null, seed: 0 }, p),
                   pausable: true,
                   unit: "objects",
-                  describe: (c) => `${c.version}: ${c.fetchedObjects} objects (${bytes(c.fetchedBytes)}) fetched into the cache`,
+                  describe: (c) => `${c.version}: ${bytes(c.fetchedBytes)} fetched into the cache (${count(c.fetchedObjects, "object")})`,
                 })
               }
               data-test="download"
