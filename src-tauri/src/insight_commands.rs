@@ -214,12 +214,18 @@ fn insight_dto(r: StatsReport) -> InsightDto {
         images: stats.totals.images,
         unlabelled: stats.totals.unlabelled,
         instances: stats.totals.instances,
-        imbalance: stats.imbalance.as_ref().map(|i| {
-            format!(
-                "{} has {:.0}× the instances of {}",
-                i.largest, i.ratio, i.smallest
-            )
-        }),
+        // Only past the warning ratio, as its words say: "dog has 1× the instances of cat"
+        // was shown for two classes of 31 and 29 images.
+        imbalance: stats
+            .imbalance
+            .as_ref()
+            .filter(|i| i.ratio > strata_engine::strata_insight::IMBALANCE_WARNING)
+            .map(|i| {
+                format!(
+                    "{} has {:.0}× the instances of {}",
+                    i.largest, i.ratio, i.smallest
+                )
+            }),
         sizes: sizes_words(stats),
         warnings,
         svg,

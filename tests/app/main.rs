@@ -232,6 +232,10 @@ async fn a_team_shares_datasets_through_a_remote() {
     s.click("[data-test=download]").await;
     s.wait_text("[data-test=transfer-done]", "60 objects").await;
     s.wait_text("[data-test=upload-state]", "uploaded").await;
+    // Two classes of 30 images: balanced, so no imbalance warning (it once read "Imbalanced: dog
+    // has 1× the instances of cat").
+    s.wait_for("[data-test=insight-class-dog]").await;
+    s.wait_gone("[data-test=insight-imbalance]").await;
     shot.take(&s, "06-downloaded").await;
 
     // Upload this workstation's version from its page.

@@ -29,7 +29,9 @@ pub use content::{Content, FolderContent};
 pub use dims::{Dimensions, Range};
 pub use labels::{Listed, UnknownClass, Warning};
 pub use source::{detect, Detection, LabelSource};
-pub use stats::{stats, ClassStat, FileRow, FileTable, Imbalance, SourceInfo, Stats, Totals};
+pub use stats::{
+    stats, ClassStat, FileRow, FileTable, Imbalance, SourceInfo, Stats, Totals, IMBALANCE_WARNING,
+};
 pub use strata_core::manifest::Entry;
 
 pub mod charts;
