@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """A million small files: snapshot, no-change snapshot and status against hashing the same files.
 
-Usage: bench/million.py [N] [--reps R] [--data DIR] [--keep]   (bench/million.sh builds first)
+Usage: bench/million.py [N] [--reps R] [--data DIR] [--keep] [--transfers]
+       (bench/million.sh builds first)
 
 Generates N files (default 1,000,000) of about 120 bytes in N/1000 folders under DIR
 (deterministic: the same N gives the same bytes), then per repetition, with a warm page cache:
   baseline  b3sum of every file (the physical floor: read and hash), else `cat > /dev/null`
   strata    first snapshot into a fresh home, no-change snapshot, status
+and with --transfers, through a folder remote:
+  upload    of that version             vs  rclone copy --transfers 16 of the folder (else cp -r)
+  get       read-only, into a fresh home vs  cp -al of the folder
+  get --mutable, into another fresh home vs  8 parallel cp -r, one per slice of the folders
 and prints medians, peak resident memory (GNU time's max RSS of the measured process) and the
 ratio of the first snapshot to the baseline. The files are deleted at the end unless --keep:
 a million of them hold about 4 GB of blocks and inodes.
@@ -30,6 +35,11 @@ STRATA = os.environ.get("STRATA_BIN", os.path.join(TARGET, "release", "strata"))
 
 TARGETS = {"snapshot": "2.5× b3sum", "snapshot-nochange": 1.5, "status": 1.5}
 RSS_TARGET_MB = 250
+# Transfer rows: (their baseline, the largest ratio allowed); resident memory ≤ 300 MB each.
+UPLOAD_BASELINE = "baseline rclone copy" if shutil.which("rclone") else "baseline cp -r"
+TRANSFERS = {"upload": UPLOAD_BASELINE, "get": "baseline cp -al",
+             "get --mutable": "baseline parallel cp -r"}
+TRANSFER_RATIO, TRANSFER_RSS_MB = 2.0, 300
 
 
 def generate(root, n):
@@ -54,6 +64,66 @@ def generate(root, n):
         fh.write(str(n))
 
 
+def transfer_steps(src, work, env):
+    """Upload of the version just made to a folder remote, and gets of it into fresh homes, each
+    next to its baseline on the same files. Each step is a (name, thunk) like main's."""
+    remote_dir = os.path.join(work, "remote")
+    quiet = {"stdout": subprocess.DEVNULL, "check": True}
+    rclone = shutil.which("rclone")
+
+    def home(name):
+        h = os.path.join(work, name)
+        e = dict(os.environ, STRATA_HOME=h)
+        subprocess.run([STRATA, "-q", "remote", "add", "f", f"file://{remote_dir}", "--default"],
+                       env=e, **quiet)
+        return e
+
+    def upload():
+        subprocess.run([STRATA, "-q", "remote", "add", "f", f"file://{remote_dir}", "--default"],
+                       env=env, **quiet)
+        return run([STRATA, "-q", "upload", "b/million"], env)
+
+    def upload_baseline():
+        dest = os.path.join(work, "baseline-up")
+        cmd = ([rclone, "copy", "--transfers", "16", src, dest] if rclone
+               else ["cp", "-r", src, dest])
+        t = run(cmd)
+        shutil.rmtree(dest, ignore_errors=True)
+        return t
+
+    def get(mutable):
+        e = home("get-mutable" if mutable else "get")
+        subprocess.run([STRATA, "-q", "pull"], env=e, **quiet)
+        subprocess.run(["sync"])
+        args = ["--to", os.path.join(work, "copy-mutable"), "--mutable"] if mutable else []
+        return run([STRATA, "-q", "get", "b/million", *args], e)
+
+    def cp_al():
+        dest = os.path.join(work, "baseline-al")
+        t = run(["cp", "-al", src, dest])
+        shutil.rmtree(dest, ignore_errors=True)
+        return t
+
+    def parallel_cp():
+        dest = os.path.join(work, "baseline-cp")
+        os.makedirs(dest)
+        folders = sorted(f for f in os.listdir(src) if os.path.isdir(os.path.join(src, f)))
+        slices = [" ".join(os.path.join(src, f) for f in folders[i::8]) for i in range(8)]
+        cmd = " & ".join(f"cp -r {sl} {dest}" for sl in slices if sl) + " & wait"
+        t = run(cmd, shell=True)
+        shutil.rmtree(dest, ignore_errors=True)
+        return t
+
+    return [
+        (UPLOAD_BASELINE, upload_baseline),
+        ("upload", upload),
+        ("baseline cp -al", cp_al),
+        ("get", lambda: get(False)),
+        ("baseline parallel cp -r", parallel_cp),
+        ("get --mutable", lambda: get(True)),
+    ]
+
+
 def main():
     os.makedirs(local.OUT, exist_ok=True)  # where run() keeps its RSS file
     ap = argparse.ArgumentParser()
@@ -61,6 +131,8 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--data", default=os.path.join(HERE, "data", "million"))
     ap.add_argument("--keep", action="store_true", help="keep the generated files")
+    ap.add_argument("--transfers", action="store_true",
+                    help="also upload to a folder remote and get into fresh homes")
     a = ap.parse_args()
     if not os.path.exists(STRATA):
         sys.exit(f"{STRATA} not found: run bench/million.sh (it builds the release binary)")
@@ -88,6 +160,8 @@ def main():
             ("status",
              lambda: run([STRATA, "-q", "status", src, "--dataset", "b/million"], env)),
         ]
+        if a.transfers:
+            steps += transfer_steps(src, work, env)
         for name, step in steps:
             t = step()
             results.setdefault(name, []).append(t)
@@ -102,10 +176,18 @@ def main():
              f"medians; {os.cpu_count()} cores", "",
              "| operation | median s | peak MB | target | vs baseline |", "|---|---:|---:|---|---|"]
     for k in results:
+        if k in TRANSFERS:
+            base = TRANSFERS[k]
+            target = f"≤ {TRANSFER_RATIO}× {base[9:]}, ≤ {TRANSFER_RSS_MB} MB"
+            cmp = f"{med[k] / med[base]:.2f}× {base[9:]}"
+            lines.append(f"| {k} | {med[k]:.2f} | {mem[k]:.0f} | {target} | {cmp} |")
+            continue
         t = TARGETS.get(k)
         target = "—" if t is None else (f"≤ {t} s" if isinstance(t, float) else f"≤ {t}")
         target += f", ≤ {RSS_TARGET_MB} MB" if t is not None else ""
-        cmp = f"{med[k] / med[base_name]:.2f}× {base_name.split()[-1]}" if k != base_name else ""
+        cmp = ""
+        if k != base_name and not k.startswith("baseline"):
+            cmp = f"{med[k] / med[base_name]:.2f}× {base_name.split()[-1]}"
         lines.append(f"| {k} | {med[k]:.2f} | {mem[k]:.0f} | {target} | {cmp} |")
     if not b3:
         lines += ["", "b3sum is not installed: the baseline only reads the files (cat)."]
