@@ -115,3 +115,34 @@ fn content_is_stored_once_across_datasets() {
         .collect();
     assert_eq!(added.len(), n - 1, "only the manifest differs: {added:?}");
 }
+
+/// A read-only get writes each pool file beside its final name and renames it there; what a
+/// killed one leaves (`.x-…`) is removed by gc, and the copies stay whole.
+#[test]
+fn gc_removes_pool_files_a_killed_get_left_half_written() {
+    let env = Env::new();
+    env.images("data", 2, 10);
+    env.ok(&["snapshot", "d/x", "data"]);
+    let got = env.json(&["get", "d/x"]);
+    let copy = std::path::PathBuf::from(got["path"].as_str().unwrap());
+    let pool = env.home().join("cache/objects");
+    let bucket = std::fs::read_dir(&pool)
+        .unwrap()
+        .flatten()
+        .find(|d| d.file_name().len() == 2)
+        .expect("a pool folder")
+        .path();
+    assert!(
+        std::fs::read_dir(&bucket)
+            .unwrap()
+            .flatten()
+            .all(|f| !f.file_name().to_string_lossy().starts_with('.')),
+        "a finished get leaves no file being written"
+    );
+    let leftover = bucket.join(".x-0123456789abcdef");
+    std::fs::write(&leftover, b"half").unwrap();
+    let gc = env.json(&["gc"]);
+    assert!(!leftover.exists(), "{gc}");
+    assert_eq!(tree(&copy), tree(&env.path("data")));
+    env.ok(&["verify", "d/x"]);
+}

@@ -118,7 +118,14 @@ pub fn collect(
         }
     }
 
-    // Extracted copies in the read-only cache pool.
+    // Extracted copies in the read-only cache pool, and files a killed extraction left beside
+    // them (under the exclusive lock no extraction is running).
+    for path in pool_leftovers(pool)? {
+        r.cache_files_removed += 1;
+        if !dry_run {
+            fs::remove_file(&path).ctx("remove", &path)?;
+        }
+    }
     for (path, h) in hashed_files(pool)? {
         if !live.contains(&h) {
             r.cache_files_removed += 1;
@@ -129,6 +136,29 @@ pub fn collect(
     }
     progress.end();
     Ok(r)
+}
+
+/// Files of the pool being written when their process died: `root/ab/.x-…`.
+fn pool_leftovers(root: &Path) -> Result<Vec<std::path::PathBuf>> {
+    let mut out = Vec::new();
+    let Ok(top) = fs::read_dir(root) else {
+        return Ok(out);
+    };
+    for d in top.flatten() {
+        if d.file_name().len() != 2 || !d.path().is_dir() {
+            continue;
+        }
+        for f in fs::read_dir(d.path()).ctx("read", &d.path())?.flatten() {
+            let name = f.file_name();
+            if name
+                .to_str()
+                .is_some_and(|n| n.starts_with(crate::pool::TMP_PREFIX))
+            {
+                out.push(f.path());
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Files named by their hash under `root/ab/<hex>`.
