@@ -4,20 +4,7 @@
 
 use std::io::{Seek, SeekFrom, Write};
 
-use crate::support::{tree, Env};
-
-/// `n` bytes that look random, so content-defined cut points fall where real data puts them.
-fn noise(n: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
+use crate::support::{noise, tree, Env};
 
 fn stored(j: &serde_json::Value) -> u64 {
     j["stored_bytes"].as_u64().expect("stored_bytes")

@@ -242,7 +242,7 @@ fn a_client_killed_mid_chunked_upload_resumes() {
     let b = Backend::s3_at(&throttle.endpoint(), "killed-chunked");
     let direct = Backend::s3_at(&sw.endpoint(), "killed-chunked");
     let a = b.home();
-    a.write("data/shard.bin", &crate::suite::noise(40 << 20, 5));
+    a.write("data/shard.bin", &crate::support::noise(40 << 20, 5));
     let data = a.path("data");
     a.ok(&["snapshot", "p/d", data.to_str().unwrap()]);
     let mut child = a
@@ -283,7 +283,7 @@ fn a_client_killed_mid_fetch_of_pieces_resumes() {
     let throttle = Throttle::downloads(sw.s3_port, 16 << 20);
     let slow = Backend::s3_at(&throttle.endpoint(), "killed-pieces");
     let a = direct.home();
-    a.write("data/shard.bin", &crate::suite::noise(96 << 20, 9));
+    a.write("data/shard.bin", &crate::support::noise(96 << 20, 9));
     let data = a.path("data");
     a.ok(&["snapshot", "p/d", data.to_str().unwrap()]);
     a.ok(&["upload", "p/d"]);

@@ -5,7 +5,7 @@ use std::process::Stdio;
 use serde_json::Value;
 
 use crate::backend::{Backend, Kind};
-use crate::support::{tree, Env};
+use crate::support::{noise, tree, Env};
 
 /// Runs each case once per backend: `folder::case`, `s3::case`, `azure::case`.
 macro_rules! on_every_backend {
@@ -33,20 +33,6 @@ on_every_backend!(
     large_files_arrive_whole_and_a_corrupt_one_is_refused_by_name,
     an_edit_inside_a_shard_moves_only_its_pieces,
 );
-
-/// `n` bytes that look random (content-defined cut points need content, not a repeating
-/// pattern, to fall where real data puts them).
-pub fn noise(n: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
 
 /// A 24 MB shard is stored and sent as pieces; a 4 KB edit inside it moves a few hundred KB
 /// each way (upload, and the other home's get), the pieces are checked one by one on arrival,

@@ -118,16 +118,12 @@ pub fn collect(
         }
     }
 
-    // Extracted copies in the read-only cache pool, and files a killed extraction left beside
-    // them (under the exclusive lock no extraction is running).
-    for path in pool_leftovers(pool)? {
-        r.cache_files_removed += 1;
-        if !dry_run {
-            fs::remove_file(&path).ctx("remove", &path)?;
-        }
-    }
-    for (path, h) in hashed_files(pool)? {
-        if !live.contains(&h) {
+    // Extracted copies in the read-only cache pool no version needs, and files a killed
+    // extraction left beside them (under the exclusive lock no extraction is running): one walk.
+    for (path, name) in bucket_files(pool)? {
+        let dead = name.starts_with(crate::pool::TMP_PREFIX)
+            || Hash::from_hex(&name).is_ok_and(|h| !live.contains(&h));
+        if dead {
             r.cache_files_removed += 1;
             if !dry_run {
                 fs::remove_file(&path).ctx("remove", &path)?;
@@ -138,8 +134,9 @@ pub fn collect(
     Ok(r)
 }
 
-/// Files of the pool being written when their process died: `root/ab/.x-…`.
-fn pool_leftovers(root: &Path) -> Result<Vec<std::path::PathBuf>> {
+/// Every file under `root/ab/`, with its name (names that are not UTF-8 are left out: none of
+/// ours is).
+fn bucket_files(root: &Path) -> Result<Vec<(std::path::PathBuf, String)>> {
     let mut out = Vec::new();
     let Ok(top) = fs::read_dir(root) else {
         return Ok(out);
@@ -149,12 +146,8 @@ fn pool_leftovers(root: &Path) -> Result<Vec<std::path::PathBuf>> {
             continue;
         }
         for f in fs::read_dir(d.path()).ctx("read", &d.path())?.flatten() {
-            let name = f.file_name();
-            if name
-                .to_str()
-                .is_some_and(|n| n.starts_with(crate::pool::TMP_PREFIX))
-            {
-                out.push(f.path());
+            if let Ok(name) = f.file_name().into_string() {
+                out.push((f.path(), name));
             }
         }
     }
@@ -163,21 +156,10 @@ fn pool_leftovers(root: &Path) -> Result<Vec<std::path::PathBuf>> {
 
 /// Files named by their hash under `root/ab/<hex>`.
 pub fn hashed_files(root: &Path) -> Result<Vec<(std::path::PathBuf, Hash)>> {
-    let mut out = Vec::new();
-    let Ok(top) = fs::read_dir(root) else {
-        return Ok(out);
-    };
-    for d in top.flatten() {
-        if d.file_name().len() != 2 || !d.path().is_dir() {
-            continue;
-        }
-        for f in fs::read_dir(d.path()).ctx("read", &d.path())?.flatten() {
-            if let Some(h) = f.file_name().to_str().and_then(|n| Hash::from_hex(n).ok()) {
-                out.push((f.path(), h));
-            }
-        }
-    }
-    Ok(out)
+    Ok(bucket_files(root)?
+        .into_iter()
+        .filter_map(|(path, name)| Some((path, Hash::from_hex(&name).ok()?)))
+        .collect())
 }
 
 fn clear_dir(dir: &Path) -> Result<()> {
