@@ -2,6 +2,7 @@
 //! leaves nothing behind.
 
 use strata_core::{Cancel, Manifest, NoProgress};
+use strata_store::materialize::{write_tree, Mode, Target};
 use strata_store::scan::{scan_folder, ScanOptions};
 use strata_store::{ingest, StatCache, Store};
 
@@ -231,4 +232,66 @@ fn packs_close_by_count_and_are_indexed_as_they_close() {
             e.path
         );
     }
+}
+
+/// A piece list that does not make up the file's recorded hash (a forged manifest from a bucket
+/// or a session): every piece is intact, yet neither copy is written, the error names the file,
+/// and verify reports it.
+#[test]
+fn pieces_that_do_not_make_up_the_recorded_content_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let mut x = 7u64;
+    let body: Vec<u8> = (0..(6 << 20))
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect();
+    std::fs::write(data.join("shard.bin"), &body).unwrap();
+    let store = Store::open(&dir.path().join("store")).unwrap();
+    let scan = scan_folder(&data, &ScanOptions::default(), &NoProgress).unwrap();
+    let mut cache = StatCache::load(store.root(), &scan.root);
+    let got = ingest::ingest(
+        &store,
+        &scan,
+        &mut cache,
+        &Manifest::default(),
+        &NoProgress,
+        &Cancel::new(),
+    )
+    .unwrap();
+    store.commit(&got).unwrap();
+    let mut forged = got.entries[0].clone();
+    assert!(
+        forged.chunks.as_ref().is_some_and(|c| c.len() > 1),
+        "stored in pieces"
+    );
+    forged.hash = strata_core::Hash::of(b"other content");
+    let entries = vec![forged];
+    for mode in [Mode::Mutable, Mode::ReadOnly] {
+        let dest = dir.path().join(format!("copy-{mode:?}"));
+        std::fs::create_dir_all(&dest).unwrap();
+        let target = Target {
+            dest: &dest,
+            mode,
+            pool: &dir.path().join("pool"),
+            jobs: None,
+        };
+        let err = write_tree(&store, &entries, &target, &NoProgress, &Cancel::new())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("shard.bin") && err.contains("pieces"), "{err}");
+        assert!(
+            !dest.join("shard.bin").exists(),
+            "{mode:?}: nothing written"
+        );
+    }
+    let found =
+        strata_store::verify::verify(&store, &entries, &NoProgress, &Cancel::new()).unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].path, "shard.bin");
 }
