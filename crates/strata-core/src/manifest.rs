@@ -107,8 +107,10 @@ pub struct Entry {
     pub size: u64,
     pub hash: Hash,
     /// For external files: where they live (the content is not in the store).
+    // A boxed str, not a String: 8 bytes less in every entry, a million of which a first
+    // snapshot holds while it reads the files.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub link: Option<String>,
+    pub link: Option<Box<str>>,
     /// For large files stored in pieces (content-defined chunks): the pieces in order, their
     /// lengths adding up to `size`. `hash` stays the hash of the whole content, so diffs,
     /// `status` and equal files compare as they always did; `None` for a file stored whole
@@ -376,7 +378,7 @@ impl Manifest {
                 path: e.path.to_string(),
                 size: e.size,
                 hash: *e.hash,
-                link: e.link.map(str::to_string),
+                link: e.link.map(Box::from),
                 chunks,
             });
         }
@@ -1049,7 +1051,7 @@ mod tests {
                 proptest::option::of("https://[a-z]{1,10}/[a-z]{1,10}"),
             )
                 .prop_map(|(path, size, h, link)| Entry {
-                    link,
+                    link: link.map(Box::from),
                     ..Entry::new(path, size, Hash(h))
                 })
         }

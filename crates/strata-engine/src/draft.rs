@@ -86,7 +86,7 @@ impl Engine {
         let mut all = Vec::new();
         let mut caches = Vec::new();
         let mut stats = (0, 0, 0);
-        for scan in &scans {
+        for scan in &mut scans {
             cancel.check()?;
             let mut cache = StatCache::load(self.store.root(), &scan.root);
             let got = ingest::ingest(&self.store, scan, &mut cache, &old, progress, cancel);
@@ -196,14 +196,14 @@ impl Engine {
     /// in a scan made by [`scan_settled`].
     pub(crate) fn ingest_settled(
         &self,
-        scan: Scan,
+        mut scan: Scan,
         held: Vec<Source>,
         mut cache: StatCache,
         base: &Manifest,
         progress: &dyn Progress,
         cancel: &Cancel,
     ) -> Result<(Manifest, strata_store::Ingested, StatCache, bool, u64)> {
-        let mut got = ingest::ingest(&self.store, &scan, &mut cache, base, progress, cancel)?;
+        let mut got = ingest::ingest(&self.store, &mut scan, &mut cache, base, progress, cancel)?;
         let mut new = Manifest::from_entries(std::mem::take(&mut got.entries));
         let kept: Vec<_> = held
             .iter()

@@ -69,13 +69,16 @@ impl Engine {
         progress.end();
         for (path, url, size, hash) in measured {
             entries.push(Entry {
-                link: Some(url),
+                link: Some(url.into()),
                 ..Entry::new(path, size, hash)
             });
         }
         // Recorded before the version names them: a link marked as this machine's own with no
         // version yet is harmless, the other order could leave a link of ours treated as foreign.
-        let urls: Vec<String> = entries.iter().filter_map(|e| e.link.clone()).collect();
+        let urls: Vec<String> = entries
+            .iter()
+            .filter_map(|e| e.link.as_deref().map(str::to_string))
+            .collect();
         self.catalog.write(|w| w.add_own_links(&urls))?;
         let _guard = self.store.writer_guard()?;
         let old = self.manifest_of(&v)?;
@@ -200,7 +203,7 @@ impl Engine {
             if p.upload_state == UploadState::Remote {
                 for e in self.manifest_of(&p)?.into_entries() {
                     if let Some(url) = e.link {
-                        out.push((p.remote.clone(), url));
+                        out.push((p.remote.clone(), url.into()));
                     }
                 }
             }
@@ -230,8 +233,8 @@ impl Engine {
                 .collect();
             for e in self.manifest_of(&v)?.into_entries() {
                 if let Some(url) = e.link {
-                    if !foreign.contains(&url) {
-                        urls.push(url);
+                    if !foreign.contains(&*url) {
+                        urls.push(url.into());
                     }
                 }
             }

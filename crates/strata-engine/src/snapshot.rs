@@ -107,7 +107,7 @@ impl Engine {
                 // Only what the base could not vouch for is left in the scan: read and stored.
                 let mut got = ingest::ingest(
                     &self.store,
-                    &scan,
+                    &mut scan,
                     &mut cache,
                     &std::mem::take(&mut split.rest_base),
                     progress,
@@ -126,7 +126,7 @@ impl Engine {
                 // but left out (there is no earlier content to keep for it).
                 let mut got = ingest::ingest(
                     &self.store,
-                    &scan,
+                    &mut scan,
                     &mut cache,
                     &Manifest::default(),
                     progress,
@@ -145,6 +145,14 @@ impl Engine {
                 return Err(e);
             }
         };
+        // Saved now, not after the version is made: its rows (about 90 bytes a file) need not
+        // sit beside the new manifest while it is encoded. Safe whatever follows: a cached hash
+        // is trusted only for content the store holds, so a hash recorded for content a failure
+        // then throws away is read again by the next ingest.
+        if let Err(e) = cache.save(complete) {
+            got.abort();
+            return Err(e);
+        }
         let held = held_n;
         let totals = match totals_against(base_bytes.as_deref(), &new) {
             Ok(t) => t,
@@ -162,13 +170,11 @@ impl Engine {
             .map_or_else(|| Manifest::default().hash(), |l| l.manifest);
         if (held > 0 && new_hash == base_hash) || placed == Some(new_hash) {
             got.abort();
-            cache.save(complete)?;
             return Ok((None, held));
         }
         if let Some(l) = &latest {
             if new_hash == l.manifest {
                 got.abort();
-                cache.save(complete)?;
                 let changes = Diff::default().totals(new.len());
                 return Ok((Some(unchanged(l, changes)), held));
             }
@@ -192,7 +198,6 @@ impl Engine {
             Some(got),
             Default::default(),
         )?;
-        cache.save(complete)?;
         Ok((
             Some(Change {
                 version: self.catalog.version(&id)?,
@@ -265,7 +270,7 @@ fn split_against(
         // large file stored whole keeps its object if it reads the same).
         let rest_base = match (&known, at_path) {
             (None, Some(b)) => Some(Entry {
-                link: b.link.clone(),
+                link: b.link.as_deref().map(Box::from),
                 chunks: b.chunks.clone(),
                 ..Entry::new(b.path.clone(), b.size, b.hash)
             }),
@@ -374,7 +379,7 @@ impl<'a> BaseCursor<'a> {
             while held.next_if(|h| h.as_ref() < b.path.as_str()).is_some() {}
             if held.next_if(|h| h.as_ref() == b.path.as_str()).is_some() {
                 out.push(Entry {
-                    link: b.link.clone(),
+                    link: b.link.as_deref().map(Box::from),
                     chunks: b.chunks.clone(),
                     ..Entry::new(b.path.clone(), b.size, b.hash)
                 });
@@ -429,7 +434,7 @@ mod tests {
 
     fn entry(path: &str, b: u8, link: Option<&str>) -> Entry {
         Entry {
-            link: link.map(str::to_string),
+            link: link.map(Box::from),
             ..Entry::new(path.into(), u64::from(b), Hash([b; 32]))
         }
     }

@@ -70,73 +70,112 @@ struct Read1 {
 /// snapshot of a million files would otherwise hold a million results at once).
 const CHUNK: usize = 4096;
 
-/// Reads the files at `to_hash` (indices into `scan.files`) in parallel with `read`, a chunk at
-/// a time, and hands each result to `apply` in order.
+/// Reads the files at `to_hash` (indices into `entries`, whose paths are under `root` once their
+/// first `skip` bytes — the dataset folder and its `/` — are left out) in parallel with `read`,
+/// a chunk at a time, and hands each result to `apply` with its entry, in order.
+#[allow(clippy::too_many_arguments)]
 fn read_in_chunks(
-    scan: &Scan,
-    to_hash: &[usize],
+    root: &Path,
+    skip: usize,
+    entries: &mut [Entry],
+    to_hash: &[u32],
     progress: &dyn Progress,
     cancel: &Cancel,
     read: impl Fn(usize, &Path) -> Result<Read1> + Sync,
-    mut apply: impl FnMut(usize, Read1),
+    mut apply: impl FnMut(usize, &mut Entry, Read1),
 ) -> Result<()> {
     if to_hash.is_empty() {
         return Ok(());
     }
-    let total: u64 = to_hash.iter().map(|&i| scan.files[i].stat.size).sum();
+    let total: u64 = to_hash.iter().map(|&i| entries[i as usize].size).sum();
     progress.begin("hashing", to_hash.len() as u64, total);
     for chunk in to_hash.chunks(CHUNK) {
-        let read: Result<Vec<(usize, Read1)>> = chunk
-            .par_iter()
+        let paths: Vec<(usize, std::path::PathBuf)> = chunk
+            .iter()
             .map(|&i| {
+                (
+                    i as usize,
+                    root.join(rel_of(&entries[i as usize].path, skip)),
+                )
+            })
+            .collect();
+        let read: Result<Vec<(usize, Read1)>> = paths
+            .par_iter()
+            .map(|(i, abs)| {
                 cancel.check()?;
-                let r = read(i, &scan.abs(&scan.files[i]))?;
+                let r = read(*i, abs)?;
                 progress.advance(1, r.size);
-                Ok((i, r))
+                Ok((*i, r))
             })
             .collect();
         for (i, r) in read? {
-            apply(i, r);
+            apply(i, &mut entries[i], r);
         }
     }
     progress.end();
     Ok(())
 }
 
+/// The path relative to the scanned root of an entry made from a scan whose dataset folder
+/// (with its `/`) is `skip` bytes long.
+fn rel_of(path: &str, skip: usize) -> &str {
+    path.get(skip..).unwrap_or(path)
+}
+
+/// How many bytes a scan's dataset folder puts before each relative path ([`Scan::dataset_path`]).
+fn prefix_len(scan: &Scan) -> usize {
+    if scan.prefix.is_empty() {
+        0
+    } else {
+        scan.prefix.len() + 1
+    }
+}
+
 /// Brings every file of `scan` into the store. `base` is the version the files go into (its
 /// content is in the store): a cached hash that `base` holds at the same path needs no lookup
 /// in the store's index, which is every file of a folder that did not change.
+///
+/// Takes the scan's files: each path moves into its entry (a first snapshot of a million files
+/// would otherwise hold every path twice, and the scan beside the entries while files are read).
 pub fn ingest(
     store: &Store,
-    scan: &Scan,
+    scan: &mut Scan,
     cache: &mut StatCache,
     base: &Manifest,
     progress: &dyn Progress,
     cancel: &Cancel,
 ) -> Result<Ingested> {
+    let files = std::mem::take(&mut scan.files);
+    let skip = prefix_len(scan);
     let mut out = Ingested::default();
-    out.entries.reserve_exact(scan.files.len());
-    let mut to_hash = Vec::new();
+    out.entries.reserve_exact(files.len());
+    // Indices as u32 (4 bytes a file to read, not 8): a scan holds far fewer than 4 billion.
+    let mut to_hash: Vec<u32> = Vec::new();
     let mut whole_before: std::collections::HashMap<usize, Hash> = Default::default();
-    cache.reserve(scan.files.len());
+    cache.reserve(files.len());
     // `base` is sorted and so is the scan: one forward pass finds each file's base entry.
     let mut in_base = base.entries().iter().peekable();
-    for (i, f) in scan.files.iter().enumerate() {
-        let path = scan.dataset_path(f);
+    for (i, Source { rel, stat }) in files.into_iter().enumerate() {
+        let path = if skip == 0 {
+            rel
+        } else {
+            format!("{}/{rel}", scan.prefix)
+        };
+        let rel = rel_of(&path, skip);
         while in_base
-            .next_if(|e| e.path.as_str() < path.as_ref())
+            .next_if(|e| e.path.as_str() < path.as_str())
             .is_some()
         {}
-        let at_path = in_base.peek().filter(|e| e.path == path.as_ref());
+        let at_path = in_base.peek().filter(|e| e.path == path);
         // Unchanged content the base holds at this path keeps the base's entry, pieces and
         // all; content stored whole elsewhere is found by its hash. Anything else is read.
         let mut chunks = None;
-        let known = cache.lookup(&f.rel, &f.stat).filter(|h| {
+        let known = cache.lookup(rel, &stat).filter(|h| {
             if let Some(e) = at_path.filter(|e| e.hash == *h && e.link.is_none()) {
                 chunks = e.chunks.clone();
                 return true;
             }
-            match store.stored_as(h, f.stat.size) {
+            match store.stored_as(h, stat.size) {
                 Ok(Some(pieces)) => {
                     chunks = pieces;
                     true
@@ -146,7 +185,7 @@ pub fn ingest(
         });
         let hash = match known {
             Some(h) => {
-                cache.record(&f.rel, f.stat, h, scan.started_ns);
+                cache.record(rel, stat, h, scan.started_ns);
                 h
             }
             None => {
@@ -155,18 +194,18 @@ pub fn ingest(
                 if let Some(e) = at_path.filter(|e| {
                     e.link.is_none()
                         && e.chunks.is_none()
-                        && e.size == f.stat.size
+                        && e.size == stat.size
                         && e.size >= crate::chunker::chunked_min()
                 }) {
                     whole_before.insert(i, e.hash);
                 }
-                to_hash.push(i);
+                to_hash.push(i as u32);
                 Hash([0; 32]) // filled in once read
             }
         };
         out.entries.push(Entry {
             chunks,
-            ..Entry::new(path.into_owned(), f.stat.size, hash)
+            ..Entry::new(path, stat.size, hash)
         });
     }
     if to_hash.is_empty() {
@@ -222,13 +261,14 @@ pub fn ingest(
     let hashed = {
         let tx = tx;
         read_in_chunks(
-            scan,
+            &scan.root,
+            skip,
+            &mut out.entries,
             &to_hash,
             progress,
             cancel,
             |i, abs| hash_source(store, abs, whole_before.get(&i).copied(), &tx),
-            |i, r| {
-                let f = &scan.files[i];
+            |i, e, r| {
                 out.hashed_files += 1;
                 out.hashed_bytes += r.size;
                 if r.stored > 0 {
@@ -237,8 +277,7 @@ pub fn ingest(
                 }
                 // The stat the bytes were read under, not the scan's: the file may have
                 // changed in between, and the hash belongs to what was read.
-                cache.record(&f.rel, r.stat, r.hash, scan.started_ns);
-                let e = &mut out.entries[i];
+                cache.record(rel_of(&e.path, skip), r.stat, r.hash, scan.started_ns);
                 e.hash = r.hash;
                 e.size = r.size;
                 // Pieces come from the chunker, within its bounds; an empty list is impossible
@@ -327,7 +366,7 @@ pub fn hash_only(
 ) -> Result<Hashed> {
     let mut out = Hashed::default();
     out.entries.reserve_exact(scan.files.len());
-    let mut to_hash = Vec::new();
+    let mut to_hash: Vec<u32> = Vec::new();
     cache.reserve(scan.files.len());
     for (i, f) in scan.files.iter().enumerate() {
         let hash = match cache.lookup(&f.rel, &f.stat) {
@@ -337,7 +376,7 @@ pub fn hash_only(
                 h
             }
             None => {
-                to_hash.push(i);
+                to_hash.push(i as u32);
                 Hash([0; 32]) // filled in once read
             }
         };
@@ -347,18 +386,20 @@ pub fn hash_only(
             hash,
         ));
     }
+    let skip = prefix_len(scan);
     read_in_chunks(
-        scan,
+        &scan.root,
+        skip,
+        &mut out.entries,
         &to_hash,
         progress,
         cancel,
         |_, abs| hash_stable(abs),
-        |i, r| {
+        |_, e, r| {
             out.hashed_files += 1;
             out.hashed_bytes += r.size;
             // The stat the bytes were read under, as ingest records it.
-            cache.record(&scan.files[i].rel, r.stat, r.hash, scan.started_ns);
-            let e = &mut out.entries[i];
+            cache.record(rel_of(&e.path, skip), r.stat, r.hash, scan.started_ns);
             e.hash = r.hash;
             e.size = r.size;
         },

@@ -112,12 +112,13 @@ impl StatCache {
 
     fn find(&self, rel: &str) -> Option<usize> {
         // Scans ask in path order, the rows' order: the row after the last one found is
-        // nearly always the one, and checking it first spares a binary search per file.
+        // nearly always the one, or that one again (a lookup followed by the record of the same
+        // file); checking those first spares a binary search per file.
         let next = self.next.get();
-        if let Some(r) = self.rows.get(next) {
-            if self.name(r) == rel {
-                self.next.set(next + 1);
-                return Some(next);
+        for i in [next, next.wrapping_sub(1)] {
+            if self.rows.get(i).is_some_and(|r| self.name(r) == rel) {
+                self.next.set(i + 1);
+                return Some(i);
             }
         }
         let found = self.search(rel);

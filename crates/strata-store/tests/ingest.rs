@@ -15,12 +15,12 @@ fn a_file_vanishing_mid_scan_is_reported_and_nothing_is_kept() {
         std::fs::write(data.join(format!("{i}.txt")), format!("file {i}")).unwrap();
     }
     let store = Store::open(&dir.path().join("store")).unwrap();
-    let scan = scan_folder(&data, &ScanOptions::default(), &NoProgress).unwrap();
+    let mut scan = scan_folder(&data, &ScanOptions::default(), &NoProgress).unwrap();
     std::fs::remove_file(data.join("7.txt")).unwrap();
     let mut cache = StatCache::load(store.root(), &scan.root);
     let err = ingest::ingest(
         &store,
-        &scan,
+        &mut scan,
         &mut cache,
         &Manifest::default(),
         &NoProgress,
@@ -45,11 +45,11 @@ fn equal_content_is_stored_once() {
         std::fs::write(data.join(format!("{i}.txt")), "same bytes").unwrap();
     }
     let store = Store::open(&dir.path().join("store")).unwrap();
-    let scan = scan_folder(&data, &ScanOptions::default(), &NoProgress).unwrap();
+    let mut scan = scan_folder(&data, &ScanOptions::default(), &NoProgress).unwrap();
     let mut cache = StatCache::load(store.root(), &scan.root);
     let got = ingest::ingest(
         &store,
-        &scan,
+        &mut scan,
         &mut cache,
         &Manifest::default(),
         &NoProgress,
@@ -77,7 +77,7 @@ fn hashing_only_gives_ingests_entries_and_stores_nothing() {
     std::thread::sleep(std::time::Duration::from_millis(300));
     let store = Store::open(&dir.path().join("store")).unwrap();
     let stored = |sub: &str| walk_count(&dir.path().join("store").join(sub));
-    let scan = scan_folder(&data, &ScanOptions::default(), &NoProgress).unwrap();
+    let mut scan = scan_folder(&data, &ScanOptions::default(), &NoProgress).unwrap();
     let mut cache = StatCache::load(store.root(), &scan.root);
     let only = ingest::hash_only(&scan, &mut cache, &NoProgress, &Cancel::new()).unwrap();
     assert_eq!(only.hashed_files, 22);
@@ -95,7 +95,7 @@ fn hashing_only_gives_ingests_entries_and_stores_nothing() {
     let mut fresh = StatCache::load(store.root(), &scan.root);
     let got = ingest::ingest(
         &store,
-        &scan,
+        &mut scan,
         &mut fresh,
         &Manifest::default(),
         &NoProgress,
@@ -135,11 +135,11 @@ fn a_folder_matches_its_version_until_a_file_changes() {
     // Older than the stat cache's racy window, so cached hashes are trusted below.
     std::thread::sleep(std::time::Duration::from_millis(300));
     let store = Store::open(&dir.path().join("store")).unwrap();
-    let scan = scan_folder(&data, &ScanOptions::default(), &NoProgress).unwrap();
+    let mut scan = scan_folder(&data, &ScanOptions::default(), &NoProgress).unwrap();
     let mut cache = StatCache::load(store.root(), &scan.root);
     let got = ingest::ingest(
         &store,
-        &scan,
+        &mut scan,
         &mut cache,
         &Manifest::default(),
         &NoProgress,
@@ -147,6 +147,8 @@ fn a_folder_matches_its_version_until_a_file_changes() {
     )
     .unwrap();
     let version = Manifest::from_entries(got.entries.clone()).encode();
+    // Ingest took the scan's files: the same folder scanned again, under the cache it filled.
+    let scan = scan_folder(&data, &ScanOptions::default(), &NoProgress).unwrap();
     assert!(ingest::matches_encoded(&scan, &mut cache, &version).unwrap());
     cache.save(true).unwrap();
 
@@ -188,12 +190,13 @@ fn packs_close_by_count_and_are_indexed_as_they_close() {
     }
     let mut store = Store::open(&dir.path().join("store")).unwrap();
     store.set_pack_objects(PER_PACK);
-    let scan = scan_folder(&data, &ScanOptions::default(), &NoProgress).unwrap();
     let run = || {
+        // Ingest takes the scan's files: each run scans afresh.
+        let mut scan = scan_folder(&data, &ScanOptions::default(), &NoProgress).unwrap();
         let mut cache = StatCache::load(store.root(), &scan.root);
         ingest::ingest(
             &store,
-            &scan,
+            &mut scan,
             &mut cache,
             &Manifest::default(),
             &NoProgress,
@@ -253,11 +256,11 @@ fn pieces_that_do_not_make_up_the_recorded_content_are_refused() {
         .collect();
     std::fs::write(data.join("shard.bin"), &body).unwrap();
     let store = Store::open(&dir.path().join("store")).unwrap();
-    let scan = scan_folder(&data, &ScanOptions::default(), &NoProgress).unwrap();
+    let mut scan = scan_folder(&data, &ScanOptions::default(), &NoProgress).unwrap();
     let mut cache = StatCache::load(store.root(), &scan.root);
     let got = ingest::ingest(
         &store,
-        &scan,
+        &mut scan,
         &mut cache,
         &Manifest::default(),
         &NoProgress,
