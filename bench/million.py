@@ -6,7 +6,8 @@ Usage: bench/million.py [N] [--reps R] [--data DIR] [--keep] [--transfers]
 
 Generates N files (default 1,000,000) of about 120 bytes in N/1000 folders under DIR
 (deterministic: the same N gives the same bytes), then per repetition, with a warm page cache:
-  baseline  b3sum of every file (the physical floor: read and hash), else `cat > /dev/null`
+  baseline  b3sum of every file (the physical floor: read and hash), else `cat > /dev/null`;
+            a stat of every file, one `find` per core (the floor of a no-change snapshot)
   strata    first snapshot into a fresh home, no-change snapshot, status
 and with --transfers, through a folder remote:
   upload    of that version             vs  rclone copy --transfers 16 of the folder (else cp -r)
@@ -62,6 +63,17 @@ def generate(root, n):
         fh.write(".generated\n")
     with open(marker, "w") as fh:
         fh.write(str(n))
+
+
+def stat_walk_cmd(src):
+    """One `find` per core, each printing size, mtime, ctime and inode of its share of files."""
+    folders = sorted(f for f in os.listdir(src) if os.path.isdir(os.path.join(src, f)))
+    n = os.cpu_count() or 1
+    slices = [" ".join(folders[i::n]) for i in range(n)]
+    return (f"cd {src} && "
+            + " & ".join(f"find {sl} -type f -printf '%s %T@ %C@ %i\\n' > /dev/null"
+                         for sl in slices if sl)
+            + " & wait")
 
 
 def transfer_steps(src, work, env):
@@ -154,6 +166,9 @@ def main():
         run(f"cd {src} && find . -type f -print0 | xargs -0 cat > /dev/null", shell=True)  # warm the page cache and the inode/dentry caches
         steps = [
             (base_name, lambda: run(hash_cmd, shell=True)),
+            # The floor of a no-change snapshot or a status: a stat of every file, on every
+            # core (one find per core, each over its share of the folders), nothing else.
+            ("baseline stat walk", lambda: run(stat_walk_cmd(src), shell=True)),
             ("snapshot", lambda: run([STRATA, "-q", "snapshot", "b/million", src], env)),
             ("snapshot-nochange",
              lambda: run([STRATA, "-q", "snapshot", "b/million", src], env)),
@@ -188,6 +203,8 @@ def main():
         cmp = ""
         if k != base_name and not k.startswith("baseline"):
             cmp = f"{med[k] / med[base_name]:.2f}× {base_name.split()[-1]}"
+            if k != "snapshot" and "baseline stat walk" in med:
+                cmp += f", {med[k] / med['baseline stat walk']:.2f}× the stat walk"
         lines.append(f"| {k} | {med[k]:.2f} | {mem[k]:.0f} | {target} | {cmp} |")
     if not b3:
         lines += ["", "b3sum is not installed: the baseline only reads the files (cat)."]

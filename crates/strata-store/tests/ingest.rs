@@ -298,3 +298,53 @@ fn pieces_that_do_not_make_up_the_recorded_content_are_refused() {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].path, "shard.bin");
 }
+
+/// Ingest moves each scanned path into its entry: under a dataset folder (`--to`) the entries
+/// carry the folder, the stat cache keeps paths relative to the scanned root, and a second
+/// ingest of the unchanged folder reads nothing and makes the same entries.
+#[test]
+fn files_placed_under_a_dataset_folder_are_cached_by_their_own_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(data.join("sub")).unwrap();
+    for i in 0..20 {
+        std::fs::write(data.join(format!("sub/{i:02}.txt")), format!("file {i}")).unwrap();
+    }
+    std::fs::write(data.join("top.txt"), "top").unwrap();
+    // Older than the stat cache's racy window, so cached hashes are trusted below.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let store = Store::open(&dir.path().join("store")).unwrap();
+    let opts = ScanOptions {
+        prefix: "train/part1",
+        ..ScanOptions::default()
+    };
+    let ingest_once = || {
+        let mut scan = scan_folder(&data, &opts, &NoProgress).unwrap();
+        let mut cache = StatCache::load(store.root(), &scan.root);
+        let got = ingest::ingest(
+            &store,
+            &mut scan,
+            &mut cache,
+            &Manifest::default(),
+            &NoProgress,
+            &Cancel::new(),
+        )
+        .unwrap();
+        assert!(
+            scan.files.is_empty(),
+            "the scan's files moved into the entries"
+        );
+        store.commit(&got).unwrap();
+        cache.save(scan.complete).unwrap();
+        got
+    };
+    let first = ingest_once();
+    assert_eq!(first.hashed_files, 21);
+    let paths: Vec<&str> = first.entries.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(paths[0], "train/part1/sub/00.txt");
+    assert_eq!(paths[20], "train/part1/top.txt");
+    assert_eq!(first.entries[20].hash, strata_core::Hash::of(b"top"));
+    let again = ingest_once();
+    assert_eq!(again.hashed_files, 0, "every file vouched for by the cache");
+    assert_eq!(again.entries, first.entries);
+}
