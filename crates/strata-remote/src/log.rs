@@ -175,13 +175,60 @@ pub struct Batch {
 impl RemoteVersion {
     /// Checks every field against what Strata writes: `Err` is a one-line reason.
     pub fn check(&self) -> std::result::Result<(), String> {
-        id_ok(&self.id)?;
-        dataset_ok(&self.dataset)?;
-        let sv = names::parse_semver(&self.semver).map_err(|e| e.to_string())?;
+        VersionFields {
+            id: &self.id,
+            dataset: &self.dataset,
+            semver: &self.semver,
+            parents: &self.parents,
+            file_count: self.file_count,
+            total_bytes: self.total_bytes,
+            tags: &self.tags,
+            description: &self.description,
+            metadata: &self.metadata,
+            created_at: self.created_at,
+            finalized_at: self.finalized_at,
+            created_by: &self.created_by,
+        }
+        .check()?;
+        if !matches!(self.state.as_str(), "final" | "published") {
+            return Err(format!(
+                "state '{}' cannot be shared (final or published)",
+                printable(&self.state)
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A version record from outside this home (a bucket's log, a session file), borrowed: one set
+/// of checks for every way a version arrives. The state is the caller's to check: what a
+/// record may be in depends on where it comes from (a bucket shares no drafts).
+pub struct VersionFields<'a> {
+    pub id: &'a str,
+    pub dataset: &'a str,
+    pub semver: &'a str,
+    pub parents: &'a [String],
+    pub file_count: u64,
+    pub total_bytes: u64,
+    pub tags: &'a [String],
+    pub description: &'a str,
+    pub metadata: &'a serde_json::Map<String, serde_json::Value>,
+    pub created_at: i64,
+    pub finalized_at: Option<i64>,
+    pub created_by: &'a str,
+}
+
+impl VersionFields<'_> {
+    /// Checks every field against what Strata writes (names and numbers in their one
+    /// canonical form, bounds on every list and text): `Err` is a one-line reason.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        id_ok(self.id)?;
+        dataset_ok(self.dataset)?;
+        let sv = names::parse_semver(self.semver).map_err(|e| e.to_string())?;
         if sv.to_string() != self.semver {
             return Err(format!(
                 "semantic version '{}' is not in its usual form",
-                printable(&self.semver)
+                printable(self.semver)
             ));
         }
         if self.parents.len() > MAX_PARENTS {
@@ -192,18 +239,12 @@ impl RemoteVersion {
         }
         for (i, p) in self.parents.iter().enumerate() {
             id_ok(p).map_err(|e| format!("parent: {e}"))?;
-            if p == &self.id {
+            if p == self.id {
                 return Err("the version names itself as its parent".into());
             }
             if self.parents[..i].contains(p) {
                 return Err(format!("parent {p} is named twice"));
             }
-        }
-        if !matches!(self.state.as_str(), "final" | "published") {
-            return Err(format!(
-                "state '{}' cannot be shared (final or published)",
-                printable(&self.state)
-            ));
         }
         if self.file_count > MAX_FILES {
             return Err(format!("{} files; at most {MAX_FILES}", self.file_count));
@@ -214,7 +255,7 @@ impl RemoteVersion {
         if self.tags.len() > MAX_TAGS {
             return Err(format!("{} tags; at most {MAX_TAGS}", self.tags.len()));
         }
-        for t in &self.tags {
+        for t in self.tags {
             names::validate_tag(t).map_err(|e| e.to_string())?;
         }
         if self.description.len() > MAX_DESCRIPTION {
@@ -223,7 +264,7 @@ impl RemoteVersion {
                 self.description.len()
             ));
         }
-        let meta = serde_json::to_vec(&self.metadata).map_err(|e| format!("metadata: {e}"))?;
+        let meta = serde_json::to_vec(self.metadata).map_err(|e| format!("metadata: {e}"))?;
         if meta.len() > MAX_METADATA_BYTES {
             return Err(format!(
                 "metadata of {} bytes; at most {MAX_METADATA_BYTES}",
@@ -234,7 +275,7 @@ impl RemoteVersion {
         if let Some(t) = self.finalized_at {
             time_ok(t, "finalization time")?;
         }
-        who_ok(&self.created_by)
+        who_ok(self.created_by)
     }
 }
 

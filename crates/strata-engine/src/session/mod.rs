@@ -23,12 +23,9 @@ mod import;
 use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
-use strata_core::names::{self, printable, DatasetName};
+use strata_core::names::printable;
 use strata_core::{Hash, State, Version};
-use strata_remote::log::{
-    MAX_DESCRIPTION, MAX_FILES, MAX_METADATA_BYTES, MAX_PARENTS, MAX_TAGS, MAX_TIME_MS,
-    MAX_TOTAL_BYTES, MAX_WHO,
-};
+use strata_remote::log::VersionFields;
 
 pub use export::ExportOutcome;
 pub use import::{ImportOutcome, ImportRequest, ImportedVersion};
@@ -112,65 +109,25 @@ impl SessionVersion {
         format!("{}@{}", printable(&self.dataset), printable(&self.semver))
     }
 
-    /// Checks every field as a pulled version's are checked: `Err` is a one-line reason.
+    /// Checks every field as a pulled version's are checked (the same checks): `Err` is a
+    /// one-line reason. A session may carry drafts: any state this Strata knows.
     fn check(&self) -> std::result::Result<(), String> {
-        names::validate_version_id(&self.id).map_err(|e| e.to_string())?;
-        let d = DatasetName::parse(&self.dataset).map_err(|e| e.to_string())?;
-        if d.to_string() != self.dataset {
-            return Err(format!(
-                "dataset name '{}' is not in its usual form",
-                printable(&self.dataset)
-            ));
+        VersionFields {
+            id: &self.id,
+            dataset: &self.dataset,
+            semver: &self.semver,
+            parents: &self.parents,
+            file_count: self.file_count,
+            total_bytes: self.total_bytes,
+            tags: &self.tags,
+            description: &self.description,
+            metadata: &self.metadata,
+            created_at: self.created_at,
+            finalized_at: self.finalized_at,
+            created_by: &self.created_by,
         }
-        let sv = names::parse_semver(&self.semver).map_err(|e| e.to_string())?;
-        if sv.to_string() != self.semver {
-            return Err(format!(
-                "version number '{}' is not in its usual form",
-                printable(&self.semver)
-            ));
-        }
+        .check()?;
         State::parse(&self.state).map_err(|e| e.to_string())?;
-        if self.parents.len() > MAX_PARENTS {
-            return Err(format!(
-                "{} parents; at most {MAX_PARENTS}",
-                self.parents.len()
-            ));
-        }
-        for (i, p) in self.parents.iter().enumerate() {
-            names::validate_version_id(p).map_err(|e| format!("parent: {e}"))?;
-            if p == &self.id || self.parents[..i].contains(p) {
-                return Err(format!(
-                    "parent {p} is named twice or is the version itself"
-                ));
-            }
-        }
-        if self.file_count > MAX_FILES || self.total_bytes > MAX_TOTAL_BYTES {
-            return Err("file count or size out of range".into());
-        }
-        if self.tags.len() > MAX_TAGS {
-            return Err(format!("{} tags; at most {MAX_TAGS}", self.tags.len()));
-        }
-        for t in &self.tags {
-            names::validate_tag(t).map_err(|e| e.to_string())?;
-        }
-        if self.description.len() > MAX_DESCRIPTION {
-            return Err(format!("a description over {MAX_DESCRIPTION} bytes"));
-        }
-        let meta = serde_json::to_vec(&self.metadata).map_err(|e| format!("metadata: {e}"))?;
-        if meta.len() > MAX_METADATA_BYTES {
-            return Err(format!("metadata over {MAX_METADATA_BYTES} bytes"));
-        }
-        for t in [Some(self.created_at), self.finalized_at]
-            .into_iter()
-            .flatten()
-        {
-            if !(0..=MAX_TIME_MS).contains(&t) {
-                return Err(format!("time {t} is out of range"));
-            }
-        }
-        if self.created_by.len() > MAX_WHO || self.created_by.chars().any(char::is_control) {
-            return Err("author is not a short printable name".into());
-        }
         Ok(())
     }
 }
