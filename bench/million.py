@@ -43,12 +43,17 @@ TRANSFERS = {"upload": UPLOAD_BASELINE, "get": "baseline cp -al",
 TRANSFER_RATIO, TRANSFER_RSS_MB = 2.0, 300
 
 
+def remove(path):
+    """`rm -rf`: several times faster than shutil.rmtree on a million files."""
+    subprocess.run(["rm", "-rf", path], check=False)
+
+
 def generate(root, n):
     """N files of 100-140 bytes in N/1000 folders; a marker records N so a rerun reuses them."""
     marker = os.path.join(root, ".generated")
     if os.path.exists(marker) and open(marker).read() == str(n):
         return
-    shutil.rmtree(root, ignore_errors=True)
+    remove(root)
     os.makedirs(root)
     rng = random.Random(n)
     per = 1000
@@ -100,7 +105,7 @@ def transfer_steps(src, work, env):
         cmd = ([rclone, "copy", "--transfers", "16", src, dest] if rclone
                else ["cp", "-r", src, dest])
         t = run(cmd)
-        shutil.rmtree(dest, ignore_errors=True)
+        remove(dest)
         return t
 
     def get(mutable):
@@ -113,7 +118,7 @@ def transfer_steps(src, work, env):
     def cp_al():
         dest = os.path.join(work, "baseline-al")
         t = run(["cp", "-al", src, dest])
-        shutil.rmtree(dest, ignore_errors=True)
+        remove(dest)
         return t
 
     def parallel_cp():
@@ -123,7 +128,7 @@ def transfer_steps(src, work, env):
         slices = [" ".join(os.path.join(src, f) for f in folders[i::8]) for i in range(8)]
         cmd = " & ".join(f"cp -r {sl} {dest}" for sl in slices if sl) + " & wait"
         t = run(cmd, shell=True)
-        shutil.rmtree(dest, ignore_errors=True)
+        remove(dest)
         return t
 
     return [
@@ -158,7 +163,7 @@ def main():
                 + ("b3sum > /dev/null" if b3 else "cat > /dev/null"))
     results = {}
     for rep in range(a.reps):
-        shutil.rmtree(work, ignore_errors=True)
+        remove(work)
         os.makedirs(work)
         home = os.path.join(work, "home")
         env = dict(os.environ, STRATA_HOME=home)
@@ -181,9 +186,9 @@ def main():
             t = step()
             results.setdefault(name, []).append(t)
             print(f"  rep {rep}: {name} {t[0]:.2f} s, {t[1]:.0f} MB", flush=True)
-    shutil.rmtree(work, ignore_errors=True)
+    remove(work)
     if not a.keep:
-        shutil.rmtree(a.data, ignore_errors=True)
+        remove(a.data)
 
     med = {k: statistics.median(t for t, _ in v) for k, v in results.items()}
     mem = {k: max(m for _, m in v) for k, v in results.items()}

@@ -406,6 +406,17 @@ pub struct EntryRef<'a> {
     pub chunks: Option<&'a [Chunk]>,
 }
 
+impl EntryRef<'_> {
+    /// What the store and remotes hold of this entry, as [`Entry::objects`].
+    pub fn objects(&self) -> Objects<'_> {
+        match (self.link, self.chunks) {
+            (Some(_), _) => Objects::None,
+            (None, Some(c)) => Objects::Pieces(c.iter()),
+            (None, None) => Objects::Whole(Some((*self.hash, self.size))),
+        }
+    }
+}
+
 /// The entries of an encoded manifest one at a time, checked as [`Manifest::decode`] checks
 /// them, without building them: comparing a folder with a version of a million entries need
 /// not hold the version as a million `Entry`s.

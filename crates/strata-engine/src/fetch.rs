@@ -7,7 +7,7 @@
 //! arrived is committed in batches (small objects) or one by one (large ones), so an interrupted
 //! fetch resumes.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
@@ -15,7 +15,7 @@ use futures::StreamExt;
 use strata_core::error::{Kind, Remedy};
 use strata_core::{Cancel, Entry, Error, Hash, Progress, Result, UploadState, Version};
 use strata_remote::{Connected, Layout};
-use strata_store::{RemotePlace, SmallImport};
+use strata_store::{PlaceList, SmallImport};
 
 use crate::runtime::{block_on, runtime_handle};
 use crate::Engine;
@@ -110,15 +110,19 @@ impl Engine {
             v.label()
         ))?;
         let c = self.connect_to(Some(&remote), None)?;
-        let places = self.store.remote_places(&c.name, missing.keys().copied())?;
-        if places.len() != missing.len() {
+        // A list with each pack's name once, not a map with a name per object: for a million
+        // objects the difference is most of a fetch's memory.
+        let places = self
+            .store
+            .remote_places_listed(&c.name, missing.keys().copied())?;
+        if places.places.len() != missing.len() {
             return Err(Error::remote_failure(
                 &c.name,
                 Kind::NotFound,
                 format!(
                     "{} objects of {} are not known to be there (not pulled yet, or not uploaded \
                      from the machine that made it)",
-                    missing.len() - places.len(),
+                    missing.len() - places.places.len(),
                     v.label()
                 ),
             )
@@ -126,9 +130,11 @@ impl Engine {
         }
         // The manifest says how big each object is; a locator that says otherwise (or names a
         // range out of bounds) is not believed, and nothing is asked of the remote for it.
-        for (h, p) in &places {
+        for p in &places.places {
+            let h = &p.hash;
             let size = missing.get(h).copied().unwrap_or_default();
-            let in_bounds = match &p.pack {
+            let pack = places.pack_of(p);
+            let in_bounds = match pack {
                 Some(_) => strata_remote::locator::packed_range(p.offset, p.len).map(|_| ()),
                 None => Ok(()),
             };
@@ -139,16 +145,18 @@ impl Engine {
                         "its locator puts object {h} of {} at {} bytes{} but the manifest says {size} bytes; nothing was fetched",
                         v.label(),
                         p.len,
-                        p.pack
-                            .as_deref()
-                            .map(|pack| format!(" from offset {} of pack {pack}", p.offset))
+                        pack.map(|pack| format!(" from offset {} of pack {pack}", p.offset))
                             .unwrap_or_default(),
                     ),
                 });
             }
         }
         let n = missing.len() as u64;
-        let bytes = places.values().fold(0u64, |a, p| a.saturating_add(p.len));
+        drop(missing);
+        let bytes = places
+            .places
+            .iter()
+            .fold(0u64, |a, p| a.saturating_add(p.len));
         let bad = self.fetch_places(&c, &places, Sink::Store, progress, cancel)?;
         if let Some(b) = bad.first() {
             let what = b
@@ -182,22 +190,26 @@ impl Engine {
     pub(crate) fn fetch_places(
         &self,
         c: &Connected,
-        places: &HashMap<Hash, RemotePlace>,
+        places: &PlaceList,
         sink: Sink,
         progress: &dyn Progress,
         cancel: &Cancel,
     ) -> Result<Vec<BadObject>> {
-        let total = places.values().fold(0u64, |a, p| a.saturating_add(p.len));
+        let total = places
+            .places
+            .iter()
+            .fold(0u64, |a, p| a.saturating_add(p.len));
         progress.begin(
             &format!("downloading from {}", c.name),
-            places.len() as u64,
+            places.places.len() as u64,
             total,
         );
         let mut bad = block_on(self.fetch_packed(c, places, sink, progress, cancel))??;
         let large = places
+            .places
             .iter()
-            .filter(|(_, p)| p.pack.is_none())
-            .map(|(h, p)| (*h, p.len))
+            .filter(|p| p.pack.is_none())
+            .map(|p| (p.hash, p.len))
             .collect();
         bad.extend(self.fetch_large(c, large, sink, progress, cancel)?);
         progress.end();
@@ -208,19 +220,19 @@ impl Engine {
     async fn fetch_packed(
         &self,
         c: &Connected,
-        places: &HashMap<Hash, RemotePlace>,
+        places: &PlaceList,
         sink: Sink,
         progress: &dyn Progress,
         cancel: &Cancel,
     ) -> Result<Vec<BadObject>> {
         let layout = Layout::new(&c.prefix);
         let mut by_pack: BTreeMap<&str, Vec<(Hash, u64, u64)>> = BTreeMap::new();
-        for (h, p) in places {
-            if let Some(pack) = &p.pack {
+        for p in &places.places {
+            if let Some(pack) = places.pack_of(p) {
                 by_pack
-                    .entry(pack.as_str())
+                    .entry(pack)
                     .or_default()
-                    .push((*h, p.offset, p.len));
+                    .push((p.hash, p.offset, p.len));
             }
         }
         let reads = plan_ranges(by_pack)?;

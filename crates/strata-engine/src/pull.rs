@@ -295,7 +295,7 @@ fn warn(engine: &Engine, out: &mut PullOutcome, progress: &dyn Progress, message
     out.warnings.push(message);
 }
 
-/// A locator's places as the store records them, and back ([`to_locator`]).
+/// A locator's places as the store records them.
 pub(crate) fn places_of(l: &Locator) -> Vec<(Hash, RemotePlace)> {
     l.places
         .iter()
@@ -317,25 +317,6 @@ pub(crate) fn places_of(l: &Locator) -> Vec<(Hash, RemotePlace)> {
             )
         })
         .collect()
-}
-
-pub(crate) fn to_locator(places: &std::collections::HashMap<Hash, RemotePlace>) -> Locator {
-    Locator {
-        places: places
-            .iter()
-            .map(|(h, p)| {
-                let place = match &p.pack {
-                    Some(pack) => Place::Packed {
-                        pack: pack.clone(),
-                        offset: p.offset,
-                        len: p.len,
-                    },
-                    None => Place::Loose { len: p.len },
-                };
-                (*h, place)
-            })
-            .collect(),
-    }
 }
 
 /// Whether `v` is shared on `remote`: only such versions answer to that remote's log.

@@ -142,7 +142,10 @@ impl Engine {
             .iter()
             .flat_map(|e| e.objects().map(|(h, _)| h))
             .collect();
-        let places = self.store.remote_places(&name, hashes.iter().copied())?;
+        let places = self
+            .store
+            .remote_places_listed(&name, hashes.iter().copied())?;
+        let recorded: HashSet<Hash> = places.places.iter().map(|p| p.hash).collect();
         let layout = Layout::new(&c.prefix);
         let bad = self.fetch_places(&c, &places, Sink::Check, progress, cancel)?;
         let manifest_there = block_on(c.size_of(&layout.manifest(&v.manifest)))??.is_some();
@@ -159,7 +162,7 @@ impl Engine {
             })
             .collect();
         for h in &hashes {
-            if !places.contains_key(h) {
+            if !recorded.contains(h) {
                 problems.insert(*h, "not recorded on the remote".into());
             }
         }

@@ -64,38 +64,10 @@ pub struct Locator {
 
 impl Locator {
     pub fn encode(&self) -> Vec<u8> {
-        let mut packs: Vec<&str> = self
-            .places
-            .values()
-            .filter_map(|p| match p {
-                Place::Packed { pack, .. } => Some(pack.as_str()),
-                Place::Loose { .. } => None,
-            })
-            .collect();
-        packs.sort_unstable();
-        packs.dedup();
-        let mut out = Vec::with_capacity(16 + packs.len() * 40 + self.places.len() * 52);
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&(packs.len() as u32).to_le_bytes());
-        for p in &packs {
-            out.extend_from_slice(&(p.len() as u16).to_le_bytes());
-            out.extend_from_slice(p.as_bytes());
-        }
-        out.extend_from_slice(&(self.places.len() as u32).to_le_bytes());
-        for (h, place) in &self.places {
-            out.extend_from_slice(&h.0);
-            let (idx, off, len) = match place {
-                Place::Packed { pack, offset, len } => {
-                    let i = packs.binary_search(&pack.as_str()).unwrap_or(0) as u32;
-                    (i, *offset, *len)
-                }
-                Place::Loose { len } => (LOOSE, 0, *len),
-            };
-            out.extend_from_slice(&idx.to_le_bytes());
-            out.extend_from_slice(&off.to_le_bytes());
-            out.extend_from_slice(&len.to_le_bytes());
-        }
-        out
+        encode_sorted(self.places.iter().map(|(h, p)| match p {
+            Place::Packed { pack, offset, len } => (h, Some(pack.as_str()), *offset, *len),
+            Place::Loose { len } => (h, None, 0, *len),
+        }))
     }
 
     /// Decodes with every count checked against the bytes left before anything is allocated,
@@ -228,6 +200,38 @@ impl<'a> Reader<'a> {
             self.take(8)?.try_into().map_err(|_| bad("short"))?,
         ))
     }
+}
+
+/// The encoding of a locator whose places come in hash order (`(hash, pack, offset, len)`, no
+/// pack for a loose object), without building the [`Locator`]: an upload of a million objects
+/// need not hold them twice, as the store lists them and as a map.
+pub fn encode_sorted<'a, I>(places: I) -> Vec<u8>
+where
+    I: Iterator<Item = (&'a Hash, Option<&'a str>, u64, u64)> + Clone,
+{
+    let mut packs: Vec<&str> = places.clone().filter_map(|(_, p, _, _)| p).collect();
+    packs.sort_unstable();
+    packs.dedup();
+    let n = places.clone().count();
+    let mut out = Vec::with_capacity(16 + packs.len() * 40 + n * 52);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&(packs.len() as u32).to_le_bytes());
+    for p in &packs {
+        out.extend_from_slice(&(p.len() as u16).to_le_bytes());
+        out.extend_from_slice(p.as_bytes());
+    }
+    out.extend_from_slice(&(n as u32).to_le_bytes());
+    for (h, pack, offset, len) in places {
+        out.extend_from_slice(&h.0);
+        let (idx, off) = match pack {
+            Some(pack) => (packs.binary_search(&pack).unwrap_or(0) as u32, offset),
+            None => (LOOSE, 0),
+        };
+        out.extend_from_slice(&idx.to_le_bytes());
+        out.extend_from_slice(&off.to_le_bytes());
+        out.extend_from_slice(&len.to_le_bytes());
+    }
+    out
 }
 
 #[cfg(test)]

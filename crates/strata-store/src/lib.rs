@@ -37,7 +37,7 @@ use strata_core::{Chunks, Entry, Error, Hash, IoContext, Manifest, Result};
 pub use imports::SmallImport;
 pub use ingest::{Ingested, Source};
 pub use pack::MAX_PACK_OBJECTS;
-pub use remote_index::RemotePlace;
+pub use remote_index::{ListedPlace, PlaceList, RemotePlace};
 pub use scan::{scan_folder, Ignores, Scan};
 pub use statcache::StatCache;
 

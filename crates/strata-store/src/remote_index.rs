@@ -17,6 +17,31 @@ pub struct RemotePlace {
     pub len: u64,
 }
 
+/// Places on a remote in a list, pack names once ([`Store::remote_places_listed`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PlaceList {
+    pub packs: Vec<String>,
+    pub places: Vec<ListedPlace>,
+}
+
+/// One object's place: `pack` indexes [`PlaceList::packs`]; `None` for a loose object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ListedPlace {
+    pub hash: Hash,
+    pub pack: Option<u32>,
+    pub offset: u64,
+    pub len: u64,
+}
+
+impl PlaceList {
+    /// The pack's name of a place, `None` for a loose object.
+    pub fn pack_of(&self, p: &ListedPlace) -> Option<&str> {
+        p.pack
+            .and_then(|i| self.packs.get(i as usize))
+            .map(String::as_str)
+    }
+}
+
 pub(crate) const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS remote_objects (
     remote TEXT NOT NULL,
@@ -53,6 +78,54 @@ impl Store {
                         len: r.get::<_, i64>(2)? as u64,
                     },
                 );
+            }
+        }
+        Ok(out)
+    }
+
+    /// [`Store::remote_places`] as a list in the order asked, every pack's name held once:
+    /// what an upload of a million small objects records and encodes (as a map, with each
+    /// object's pack name a string of its own, it was most of the upload's memory). Objects the
+    /// remote is not known to hold are left out.
+    pub fn remote_places_listed(
+        &self,
+        remote: &str,
+        hashes: impl IntoIterator<Item = Hash>,
+    ) -> Result<PlaceList> {
+        let conn = self.index.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT pack, offset, len FROM remote_objects WHERE remote = ?1 AND hash = ?2",
+        )?;
+        let hashes = hashes.into_iter();
+        let mut out = PlaceList::default();
+        // Every object asked is usually there: room for all at once, not doubling up to it.
+        out.places.reserve_exact(hashes.size_hint().0);
+        let mut names: HashMap<String, u32> = HashMap::new();
+        for h in hashes {
+            let mut rows = stmt.query(params![remote, &h.0[..]])?;
+            if let Some(r) = rows.next()? {
+                let name = r
+                    .get_ref(0)?
+                    .as_str_or_null()
+                    .map_err(|e| strata_core::Error::Internal(format!("remote index: {e}")))?;
+                let pack = match name {
+                    Some(name) => Some(match names.get(name) {
+                        Some(&i) => i,
+                        None => {
+                            let i = out.packs.len() as u32;
+                            names.insert(name.to_string(), i);
+                            out.packs.push(name.to_string());
+                            i
+                        }
+                    }),
+                    None => None,
+                };
+                out.places.push(ListedPlace {
+                    hash: h,
+                    pack,
+                    offset: r.get::<_, i64>(1)? as u64,
+                    len: r.get::<_, i64>(2)? as u64,
+                });
             }
         }
         Ok(out)
