@@ -35,8 +35,9 @@ export function VersionPage(props: {
   const [newTag, setNewTag] = useState("");
   const [description, setDescription] = useState("");
   const [hasRemote, setHasRemote] = useState(false);
-  /** How much of the version's content is on this disk (null until known). */
-  const [local, setLocal] = useState<LocalContentDto | null>(null);
+  /** How much of the version's content is on this disk: undefined until known, null when it
+   *  could not be told. */
+  const [local, setLocal] = useState<LocalContentDto | null | undefined>(undefined);
   /** A failure shown in the open dialog, with what the dialog can do about it. */
   const [failure, setFailure] = useState<{ error: ApiError; remedies?: LocalRemedies } | null>(null);
   /** The copy request that failed on a non-empty folder, to ask again in the dialog. */
@@ -45,7 +46,7 @@ export function VersionPage(props: {
   const shown = useRef<string | null>(props.reference);
   useEffect(() => {
     shown.current = props.reference;
-    setLocal(null);
+    setLocal(undefined);
     return () => {
       shown.current = null;
     };
@@ -250,8 +251,8 @@ export function VersionPage(props: {
       </div>
 
       <div className={`local-content local-${local?.local ?? "unknown"}`}>
-        <span data-test="local-content">Local content: {local ? localContentLabel(local) : "checking…"}</span>
-        {canFree(local) && (
+        {local !== null && <span data-test="local-content">Local content: {local ? localContentLabel(local) : "checking…"}</span>}
+        {canFree(local ?? null) && (
           <button onClick={() => open("free")} data-test="free-space">
             Free local space…
           </button>
