@@ -125,7 +125,7 @@ impl Engine {
     /// once, however many entries hold it.
     pub fn holdings_in(&self, m: &strata_core::Manifest) -> Result<Holdings> {
         let mut objects: Vec<(Hash, u64)> = m.entries().iter().flat_map(|e| e.objects()).collect();
-        objects.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        objects.sort_unstable_by_key(|o| o.0);
         objects.dedup_by(|a, b| a.0 == b.0);
         let here = self
             .store
