@@ -40,6 +40,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # no __pycache__ left in bench/
 import local  # noqa: E402  (run: seconds and peak RSS, measured as every bench measures them)
 
 ROOT = os.path.dirname(HERE)
