@@ -2,14 +2,15 @@
 //! run through `tasks.rs` (off the main thread; long ones with progress and cancel).
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
+use strata_core::manifest::Change;
+use strata_core::Diff;
 use strata_engine::{AddRequest, CreateRequest, GetRequest, MetaOp};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State};
 
 use crate::dto::*;
-use crate::tasks::{changed, long, read, write, AppState, Listing, Res};
+use crate::tasks::{changed, long, read, write, AppState, Res};
 
 pub(crate) fn change_dto(c: strata_engine::Change) -> ChangeDto {
     ChangeDto {
@@ -40,10 +41,14 @@ pub async fn version_detail(
     state: State<'_, AppState>,
     reference: String,
 ) -> Res<VersionDetailDto> {
+    let manifests = state.manifests.clone();
     read(&state, move |e| {
         let d = e.show(&reference)?;
         let against_parent = match d.parent_versions.first() {
-            Some(p) => Some(e.diff(&p.id, &d.version.id)?.totals.into()),
+            Some(p) => {
+                let (old, new) = (manifests.of(e, p)?, manifests.of(e, &d.version)?);
+                Some(Diff::totals_between(&old, &new).into())
+            }
             None => None,
         };
         Ok(VersionDetailDto {
@@ -66,48 +71,22 @@ pub async fn version_files(
     limit: u64,
 ) -> Res<FilePageDto> {
     let globs: Vec<String> = glob.filter(|g| !g.trim().is_empty()).into_iter().collect();
-    let listing = state.listing.clone();
+    let manifests = state.manifests.clone();
     read(&state, move |engine| {
-        let key = globs.join("\n");
-        let manifest = engine.resolve(&reference)?.manifest;
-        let cached = match listing.lock() {
-            Ok(l) => l
-                .as_ref()
-                .filter(|l| l.manifest == manifest && l.filter == key)
-                .map(|l| l.files.clone()),
-            Err(_) => None,
-        };
-        let files = match cached {
-            Some(f) => f,
-            None => {
-                let f = Arc::new(engine.files(&reference, &globs)?);
-                if let Ok(mut l) = listing.lock() {
-                    *l = Some(Listing {
-                        manifest,
-                        filter: key,
-                        files: f.clone(),
-                    });
-                }
-                f
-            }
-        };
-        let total = files.len() as u64;
-        let page = files
-            .iter()
-            .skip(offset as usize)
-            .take(limit.min(5000) as usize)
-            .cloned()
-            .map(Into::into)
-            .collect();
+        let v = engine.resolve(&reference)?;
+        let listing = manifests.listing(engine, &v, &globs)?;
+        let page = listing.page(offset as usize, limit.min(5000) as usize);
         Ok(FilePageDto {
-            total,
+            total: listing.total() as u64,
             offset,
-            files: page,
+            files: page.into_iter().map(Into::into).collect(),
         })
     })
     .await
 }
 
+/// What changed between two versions: the totals, and the first `limit` paths of each kind
+/// (a version of a million new files sends the window a page, not a million rows).
 #[tauri::command]
 pub async fn diff_versions(
     state: State<'_, AppState>,
@@ -115,25 +94,32 @@ pub async fn diff_versions(
     to: String,
     limit: u64,
 ) -> Res<DiffDto> {
-    let d = read(&state, move |e| e.diff(&from, &to)).await?;
     let n = limit.min(20_000) as usize;
-    Ok(DiffDto {
-        totals: d.totals.into(),
-        from: d.from.into(),
-        to: d.to.into(),
-        added: d.added.into_iter().take(n).map(Into::into).collect(),
-        removed: d.removed.into_iter().take(n).map(Into::into).collect(),
-        modified: d
-            .modified
-            .into_iter()
-            .take(n)
-            .map(|m| ModifiedDto {
-                path: m.path,
-                old_size: m.old_size,
-                new_size: m.new_size,
-            })
-            .collect(),
+    let manifests = state.manifests.clone();
+    read(&state, move |e| {
+        let (a, b) = (e.resolve(&from)?, e.resolve(&to)?);
+        let (old, new) = (manifests.of(e, &a)?, manifests.of(e, &b)?);
+        let (mut added, mut removed, mut modified) = (Vec::new(), Vec::new(), Vec::new());
+        Diff::visit(&old, &new, |c| match c {
+            Change::Added(x) if added.len() < n => added.push(x.clone().into()),
+            Change::Removed(x) if removed.len() < n => removed.push(x.clone().into()),
+            Change::Modified(o, x) if modified.len() < n => modified.push(ModifiedDto {
+                path: x.path.clone(),
+                old_size: o.size,
+                new_size: x.size,
+            }),
+            _ => {}
+        });
+        Ok(DiffDto {
+            totals: Diff::totals_between(&old, &new).into(),
+            from: a.into(),
+            to: b.into(),
+            added,
+            removed,
+            modified,
+        })
     })
+    .await
 }
 
 /// A folder becomes the next version of a dataset (or its first).

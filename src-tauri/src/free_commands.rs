@@ -137,9 +137,11 @@ pub async fn free_version<R: Runtime>(
 
 #[tauri::command]
 pub async fn local_content(state: State<'_, AppState>, reference: String) -> Res<LocalContentDto> {
+    let manifests = state.manifests.clone();
     read(&state, move |e| {
         let v = e.resolve(&reference)?;
-        let h = e.holdings(&v)?;
+        let m = manifests.of(e, &v)?;
+        let h = e.holdings_in(&m)?;
         let on_remote = matches!(
             v.upload_state,
             strata_core::UploadState::Uploaded | strata_core::UploadState::Remote

@@ -9,6 +9,7 @@ pub mod dto;
 pub mod free_commands;
 pub mod insight_commands;
 pub mod login_item;
+mod manifests;
 mod progress;
 pub mod remote_commands;
 pub mod session_commands;

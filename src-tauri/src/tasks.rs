@@ -8,12 +8,13 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use strata_core::{Cancel, Entry, Hash, Progress};
+use strata_core::{Cancel, Progress};
 use strata_engine::Engine;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Emitter, Runtime};
 
 use crate::dto::{ApiError, CatalogChanged, NoticeDto, NoticeTone, ProgressDto};
+use crate::manifests::Manifests;
 use crate::progress::ChannelProgress;
 use crate::watches::WatchBoard;
 
@@ -26,17 +27,11 @@ pub struct AppState {
     pub home: PathBuf,
     offline: AtomicBool,
     tasks: Mutex<HashMap<u32, Cancel>>,
-    /// The last file listing asked for (manifest + filter), so scrolling through a million
-    /// entries decodes the manifest once, not once per page.
-    pub(crate) listing: Arc<Mutex<Option<Listing>>>,
+    /// The manifests the window looks at, decoded once for its file browser, local content and
+    /// diffs, and its last file listing (so scrolling a million entries decodes once).
+    pub(crate) manifests: Arc<Manifests>,
     /// What the app's watch runner last said of each watched folder.
     pub(crate) watches: Arc<WatchBoard>,
-}
-
-pub(crate) struct Listing {
-    pub manifest: Hash,
-    pub filter: String,
-    pub files: Arc<Vec<Entry>>,
 }
 
 impl AppState {
@@ -48,7 +43,7 @@ impl AppState {
             home,
             offline: AtomicBool::new(offline),
             tasks: Mutex::new(HashMap::new()),
-            listing: Arc::new(Mutex::new(None)),
+            manifests: Arc::new(Manifests::default()),
             watches: Arc::new(WatchBoard::default()),
         }
     }

@@ -515,3 +515,106 @@ fn a_watch_a_service_runs_is_shown_running_elsewhere_quietly_and_taken_over_when
     );
     assert_eq!(w.last_version.as_deref(), Some("lab/w@1.0.1"));
 }
+
+#[test]
+fn listings_and_diffs_hand_out_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    folder(&data, 30);
+    let app = app(&dir.path().join("home"));
+    let h = app.handle().clone();
+    let (ch, _) = recorder();
+    let first = block_on(commands::snapshot_folder(
+        h.clone(),
+        app.state(),
+        1,
+        "p/d".into(),
+        data.display().to_string(),
+        ch,
+    ))
+    .unwrap();
+
+    // The pages of a filtered listing follow each other, none missing, none twice.
+    let mut listed = Vec::new();
+    for offset in [0, 4, 8] {
+        let p = block_on(commands::version_files(
+            app.state(),
+            first.version.id.clone(),
+            Some("c2/*".into()),
+            offset,
+            4,
+        ))
+        .unwrap();
+        assert_eq!((p.total, p.offset), (10, offset));
+        listed.extend(p.files.into_iter().map(|f| f.path));
+    }
+    let mut want: Vec<String> = (0..30)
+        .filter(|i| i % 3 == 2)
+        .map(|i| format!("c2/{i}.txt"))
+        .collect();
+    want.sort();
+    assert_eq!(listed, want);
+
+    // A diff sends the first `limit` paths of each kind, and the totals of all.
+    for i in 0..12 {
+        std::fs::write(data.join(format!("c0/new-{i}.txt")), format!("new {i}")).unwrap();
+    }
+    let (ch, _) = recorder();
+    let second = block_on(commands::snapshot_folder(
+        h.clone(),
+        app.state(),
+        2,
+        "p/d".into(),
+        data.display().to_string(),
+        ch,
+    ))
+    .unwrap();
+    let diff = block_on(commands::diff_versions(
+        app.state(),
+        first.version.id.clone(),
+        second.version.id.clone(),
+        5,
+    ))
+    .unwrap();
+    assert_eq!(diff.added.len(), 5);
+    assert_eq!(diff.totals.added, 12);
+    assert_eq!(diff.totals.unchanged, 30);
+    assert!(diff.removed.is_empty() && diff.modified.is_empty());
+
+    // A draft listed, then changed: the next page is of what it holds now.
+    let draft = block_on(commands::create_version(
+        h.clone(),
+        app.state(),
+        "p/d".into(),
+        vec![second.version.id.clone()],
+        None,
+        None,
+    ))
+    .unwrap();
+    let files = |reference: &str| {
+        block_on(commands::version_files(
+            app.state(),
+            reference.into(),
+            None,
+            0,
+            100,
+        ))
+        .unwrap()
+        .total
+    };
+    assert_eq!(files(&draft.id), 42);
+    let extra = dir.path().join("extra.txt");
+    std::fs::write(&extra, "extra").unwrap();
+    let (ch, _) = recorder();
+    block_on(commands::add_paths(
+        h.clone(),
+        app.state(),
+        3,
+        draft.id.clone(),
+        vec![extra.display().to_string()],
+        None,
+        ch,
+    ))
+    .unwrap();
+    assert_eq!(files(&draft.id), 43);
+}

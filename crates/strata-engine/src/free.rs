@@ -118,12 +118,19 @@ struct Candidate {
 impl Engine {
     /// How much of `v`'s stored content (links left out: they are not stored) is here.
     pub fn holdings(&self, v: &Version) -> Result<Holdings> {
-        let m = self.manifest_of(v)?;
-        let objects: Vec<(Hash, u64)> = m.entries().iter().flat_map(|e| e.objects()).collect();
+        self.holdings_in(&self.manifest_of(v)?)
+    }
+
+    /// [`holdings`](Engine::holdings) of a manifest already decoded. Each object is looked up
+    /// once, however many entries hold it.
+    pub fn holdings_in(&self, m: &strata_core::Manifest) -> Result<Holdings> {
+        let mut objects: Vec<(Hash, u64)> = m.entries().iter().flat_map(|e| e.objects()).collect();
+        objects.sort_unstable_by_key(|o| o.0);
+        objects.dedup_by(|a, b| a.0 == b.0);
         let here = self
             .store
             .locate_all(objects.iter().map(|(h, s)| (h, *s)))?;
-        Ok(Holdings::count(&m, |h| here.contains_key(h)))
+        Ok(Holdings::count(m, |h| here.contains_key(h)))
     }
 
     /// Drops the local content of the versions `references` name, when their remote holds it.

@@ -23,19 +23,31 @@ export function FileBrowser(props: { reference: string; refresh: number; onError
   const [grid, setGrid] = useState(false);
   const [previewing, setPreviewing] = useState<string | null>(null);
   const retry = () => setAttempt((n) => n + 1);
+  /** The filter of the listing asked for last, and which listing that was: an answer for an
+   *  older one (a filter typed over, another version) must not land in this one's pages. */
+  const asked = useRef<{ glob: string | null; n: number }>({ glob: null, n: 0 });
   useEffect(() => {
     setPages(new Map());
     loading.current.clear();
     setTotal(0);
-    const t = setTimeout(() => {
-      api.files(props.reference, glob, 0, PAGE).then(
-        (p) => {
-          setTotal(p.total);
-          setPages(new Map([[0, p]]));
-        },
-        (e) => props.onError(e, { retry }),
-      );
-    }, 150);
+    // Typing waits for a pause (each keystroke would list the whole version again); opening a
+    // version or coming back to it asks at once.
+    const typed = asked.current.glob !== null && asked.current.glob !== glob;
+    asked.current = { glob, n: asked.current.n + 1 };
+    const n = asked.current.n;
+    const t = setTimeout(
+      () => {
+        api.files(props.reference, glob, 0, PAGE).then(
+          (p) => {
+            if (asked.current.n !== n) return;
+            setTotal(p.total);
+            setPages(new Map([[0, p]]));
+          },
+          (e) => asked.current.n === n && props.onError(e, { retry }),
+        );
+      },
+      typed ? 150 : 0,
+    );
     return () => clearTimeout(t);
   }, [props.reference, glob, props.refresh, attempt]);
 
@@ -48,9 +60,11 @@ export function FileBrowser(props: { reference: string; refresh: number; onError
     for (let i = pageOf(w.first, PAGE); i < w.last; i += PAGE) {
       if (pages.has(i) || loading.current.has(i)) continue;
       loading.current.add(i);
+      const n = asked.current.n;
       api.files(props.reference, glob, i, PAGE).then(
-        (p) => setPages((old) => new Map(old).set(i, p)),
+        (p) => asked.current.n === n && setPages((old) => new Map(old).set(i, p)),
         (e) => {
+          if (asked.current.n !== n) return;
           // Let the page be asked for again when it scrolls into view, or on Retry.
           loading.current.delete(i);
           props.onError(e, { retry });

@@ -11,6 +11,7 @@ const h = vi.hoisted(() => ({
   deleteRefusals: 0,
   local: null as null | Record<string, unknown>,
   hold: {} as Record<string, Promise<void> | undefined>,
+  holdLocal: undefined as Promise<void> | undefined,
 }));
 
 const version = {
@@ -51,6 +52,7 @@ vi.mock("@tauri-apps/api/core", () => ({
       case "version_files":
         return { total: 0, offset: 0, files: [] };
       case "local_content":
+        if (h.holdLocal) await h.holdLocal;
         return h.local;
       case "delete_version":
         if (!args?.force && h.deleteRefusals-- > 0)
@@ -115,6 +117,7 @@ afterEach(async () => {
 
 beforeEach(() => {
   h.hold = {};
+  h.holdLocal = undefined;
   h.calls.length = 0;
   h.deleteRefusals = 0;
   h.local = null;
@@ -191,4 +194,19 @@ test("a slow reload of the version shown before never replaces the one shown now
   expect(ui.q("h1")?.textContent).toContain("1.0.1");
   await act(async () => release());
   expect(ui.q("h1")?.textContent).toContain("1.0.1");
+});
+
+test("a version shows, and its files are asked for, while its local content is still counted", async () => {
+  h.local = { local: "complete", files: 3, bytes: 3_000_000, localFiles: 3, localBytes: 3_000_000, remote: "team" };
+  let release = () => {};
+  h.holdLocal = new Promise<void>((r) => (release = r));
+  const ui = await mount();
+  await act(async () => new Promise((r) => setTimeout(r, 20)));
+  expect(ui.q("h1")?.textContent).toContain("1.0.0");
+  expect(h.calls.filter(([c]) => c === "version_files").length).toBe(1);
+  expect(ui.q("[data-test=local-content]")?.textContent).toBe("Local content: checking…");
+  expect(ui.q("[data-test=free-space]")).toBeNull();
+  await act(async () => release());
+  expect(ui.q("[data-test=local-content]")?.textContent).toBe("Local content: All here (3.0 MB); also on 'team'");
+  expect(ui.q("[data-test=free-space]")).not.toBeNull();
 });

@@ -35,8 +35,9 @@ export function VersionPage(props: {
   const [newTag, setNewTag] = useState("");
   const [description, setDescription] = useState("");
   const [hasRemote, setHasRemote] = useState(false);
-  /** How much of the version's content is on this disk (null until known). */
-  const [local, setLocal] = useState<LocalContentDto | null>(null);
+  /** How much of the version's content is on this disk: undefined until known, null when it
+   *  could not be told. */
+  const [local, setLocal] = useState<LocalContentDto | null | undefined>(undefined);
   /** A failure shown in the open dialog, with what the dialog can do about it. */
   const [failure, setFailure] = useState<{ error: ApiError; remedies?: LocalRemedies } | null>(null);
   /** The copy request that failed on a non-empty folder, to ask again in the dialog. */
@@ -45,22 +46,27 @@ export function VersionPage(props: {
   const shown = useRef<string | null>(props.reference);
   useEffect(() => {
     shown.current = props.reference;
+    setLocal(undefined);
     return () => {
       shown.current = null;
     };
   }, [props.reference]);
 
-  // The local content comes with the detail, in one render: a "Free local space" button showing
-  // up later would shift the buttons under the pointer.
+  // The page shows as soon as the detail is in; how much of the content is here comes after (it
+  // looks up every object of the version: seconds for a million). What depends on it has its
+  // own line below the header, so nothing shifts under the pointer when it arrives.
   const load = () => {
     const reference = props.reference;
-    return Promise.all([api.detail(reference), api.localContent(reference).catch(() => null)]).then(
-      ([x, lc]) => {
-        // A load that started for the version shown before (a refresh when a copy finished,
-        // say) must not replace the one shown now.
+    // A load that started for the version shown before (a refresh when a copy finished, say)
+    // must not replace the one shown now.
+    api.localContent(reference).then(
+      (lc) => shown.current === reference && setLocal(lc),
+      () => shown.current === reference && setLocal(null),
+    );
+    return api.detail(reference).then(
+      (x) => {
         if (shown.current !== reference) return;
         setD(x);
-        setLocal(lc);
         setDescription(x.version.description);
       },
       (e) => props.onError(e, { retry: load }),
@@ -238,39 +244,37 @@ export function VersionPage(props: {
               {v.uploadState === "uploading" ? "Resume upload" : "Upload"}
             </button>
           )}
-          {canFree(local) && (
-            <button onClick={() => open("free")} data-test="free-space">
-              Free local space…
-            </button>
-          )}
-          {(v.uploadState === "remote" || (local?.remote && local.local !== "complete")) && (
-            <button
-              onClick={() =>
-                props.start({
-                  title: `Download ${full}@${v.semver}`,
-                  start: (p) =>
-                    api.getCopy(v.id, { to: null, mutable: false, overwrite: false, include: [], exclude: [], fraction: null, seed: 0 }, p),
-                  pausable: true,
-                  unit: "objects",
-                  describe: (c) => `${c.version}: ${bytes(c.fetchedBytes)} fetched into the cache (${count(c.fetchedObjects, "object")})`,
-                })
-              }
-              data-test="download"
-            >
-              Download
-            </button>
-          )}
           <button className="danger" onClick={() => open("delete")}>
             Delete
           </button>
         </div>
       </div>
 
-      {local && (
-        <div className={`local-content local-${local.local}`} data-test="local-content">
-          Local content: {localContentLabel(local)}
-        </div>
-      )}
+      <div className={`local-content local-${local?.local ?? "unknown"}`}>
+        {local !== null && <span data-test="local-content">Local content: {local ? localContentLabel(local) : "checking…"}</span>}
+        {canFree(local ?? null) && (
+          <button onClick={() => open("free")} data-test="free-space">
+            Free local space…
+          </button>
+        )}
+        {(v.uploadState === "remote" || (local?.remote && local.local !== "complete")) && (
+          <button
+            onClick={() =>
+              props.start({
+                title: `Download ${full}@${v.semver}`,
+                start: (p) =>
+                  api.getCopy(v.id, { to: null, mutable: false, overwrite: false, include: [], exclude: [], fraction: null, seed: 0 }, p),
+                pausable: true,
+                unit: "objects",
+                describe: (c) => `${c.version}: ${bytes(c.fetchedBytes)} fetched into the cache (${count(c.fetchedObjects, "object")})`,
+              })
+            }
+            data-test="download"
+          >
+            Download
+          </button>
+        )}
+      </div>
 
       {dialog === "free" && local && (
         <Modal
