@@ -406,6 +406,17 @@ pub struct EntryRef<'a> {
     pub chunks: Option<&'a [Chunk]>,
 }
 
+/// Checks an encoded manifest from elsewhere as [`Manifest::decode`] and
+/// [`Manifest::check_paths`] would, one entry at a time: a manifest of a million entries need
+/// not be built to be refused or kept.
+pub fn check_encoded(bytes: &[u8]) -> Result<()> {
+    let mut entries = EncodedEntries::new(bytes)?;
+    while let Some(e) = entries.next_entry()? {
+        validate_path(e.path)?;
+    }
+    Ok(())
+}
+
 impl EntryRef<'_> {
     /// What the store and remotes hold of this entry, as [`Entry::objects`].
     pub fn objects(&self) -> Objects<'_> {

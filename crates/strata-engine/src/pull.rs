@@ -16,12 +16,11 @@ use serde::Serialize;
 use strata_core::catalog::Writer;
 use strata_core::names::validate_version_id;
 use strata_core::{
-    semver, DatasetName, Error, Hash, Manifest, NewVersion, Progress, Result, State, UploadState,
-    Version,
+    semver, DatasetName, Error, Hash, NewVersion, Progress, Result, State, UploadState, Version,
 };
 use strata_remote::log::{Entry, Event, Record, Refused, RemoteVersion};
-use strata_remote::{log, Connected, Layout, Locator, Place};
-use strata_store::RemotePlace;
+use strata_remote::{log, Connected, Layout, Locator};
+use strata_store::{ListedPlace, PlaceList};
 
 use crate::annotate::{apply_meta, MetaOp};
 use crate::runtime::block_on;
@@ -236,12 +235,23 @@ impl Engine {
                     detail: "the manifest or locator does not match its hash".into(),
                 });
             }
-            let manifest = Manifest::decode(m)?;
-            // Paths from elsewhere must never lead a copy out of its folder.
-            manifest.check_paths()?;
-            let locator = Locator::decode(l)?;
-            store.put_manifest(&manifest)?;
-            store.record_remote(&c.name, &places_of(&locator))
+            // Checked entry by entry and kept as it arrived, never decoded whole: a version of
+            // a million files would be 110 MB of entries here. Paths from elsewhere must never
+            // lead a copy out of its folder.
+            strata_core::manifest::check_encoded(m)?;
+            // The locator's places with each pack's name once (a name per object was the
+            // largest part of pulling a million objects).
+            let mut list = PlaceList::default();
+            list.packs = Locator::decode_each(l, |_, hash, pack, offset, len| {
+                list.places.push(ListedPlace {
+                    hash,
+                    pack,
+                    offset,
+                    len,
+                })
+            })?;
+            store.put_manifest_bytes(&v.manifest, m)?;
+            store.record_remote_list(&c.name, &list)
         };
         futures::stream::iter(versions.iter().map(|(seq, v)| {
             let layout = &layout;
@@ -293,30 +303,6 @@ fn event_at_fault(e: &Error) -> bool {
 fn warn(engine: &Engine, out: &mut PullOutcome, progress: &dyn Progress, message: String) {
     engine.warn(Some(progress), message.clone());
     out.warnings.push(message);
-}
-
-/// A locator's places as the store records them.
-pub(crate) fn places_of(l: &Locator) -> Vec<(Hash, RemotePlace)> {
-    l.places
-        .iter()
-        .map(|(h, p)| {
-            (
-                *h,
-                match p {
-                    Place::Packed { pack, offset, len } => RemotePlace {
-                        pack: Some(pack.clone()),
-                        offset: *offset,
-                        len: *len,
-                    },
-                    Place::Loose { len } => RemotePlace {
-                        pack: None,
-                        offset: 0,
-                        len: *len,
-                    },
-                },
-            )
-        })
-        .collect()
 }
 
 /// Whether `v` is shared on `remote`: only such versions answer to that remote's log.

@@ -74,6 +74,29 @@ impl Locator {
     /// every pack name checked, records strictly sorted by hash (no duplicates) and every range
     /// within bounds ([`Place::range`]).
     pub fn decode(bytes: &[u8]) -> Result<Self> {
+        let mut places = BTreeMap::new();
+        Self::decode_each(bytes, |packs, h, pack, offset, len| {
+            let place = match pack.and_then(|i| packs.get(i as usize)) {
+                Some(pack) => Place::Packed {
+                    pack: pack.clone(),
+                    offset,
+                    len,
+                },
+                None => Place::Loose { len },
+            };
+            places.insert(h, place);
+        })?;
+        Ok(Locator { places })
+    }
+
+    /// [`Locator::decode`] without building the locator: checks the same, returns the pack
+    /// names and hands each place over in hash order as (names, hash, index of its pack in the
+    /// names — `None` for a loose object —, offset, length). A pull of a million objects then
+    /// holds each pack's name once, not once per object.
+    pub fn decode_each(
+        bytes: &[u8],
+        mut place: impl FnMut(&[String], Hash, Option<u32>, u64, u64),
+    ) -> Result<Vec<String>> {
         if bytes.len() as u64 > MAX_LOCATOR_BYTES {
             return Err(bad(&format!(
                 "{} bytes, more than the {} MiB a locator may have",
@@ -104,7 +127,6 @@ impl Locator {
         if n.checked_mul(RECORD_BYTES) != Some(r.left()) {
             return Err(bad("record count does not match the locator's size"));
         }
-        let mut places = BTreeMap::new();
         let mut last: Option<Hash> = None;
         for _ in 0..n {
             let h = Hash(r.take(32)?.try_into().map_err(|_| bad("short"))?);
@@ -115,28 +137,25 @@ impl Locator {
             let idx = r.u32()?;
             let offset = r.u64()?;
             let len = r.u64()?;
-            let place = if idx == LOOSE {
+            let pack = if idx == LOOSE {
                 if offset != 0 {
                     return Err(bad("a loose object with an offset"));
                 }
-                Place::Loose { len }
+                Place::Loose { len }.range()?;
+                None
             } else {
-                let pack = packs
-                    .get(idx as usize)
-                    .ok_or_else(|| bad("pack index out of range"))?;
-                Place::Packed {
-                    pack: pack.clone(),
-                    offset,
-                    len,
+                if packs.get(idx as usize).is_none() {
+                    return Err(bad("pack index out of range"));
                 }
+                packed_range(offset, len)?;
+                Some(idx)
             };
-            place.range()?;
-            places.insert(h, place);
+            place(&packs, h, pack, offset, len);
         }
         if r.at != bytes.len() {
             return Err(bad("trailing bytes"));
         }
-        Ok(Locator { places })
+        Ok(packs)
     }
 
     pub fn hash(&self) -> Hash {

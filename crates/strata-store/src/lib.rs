@@ -371,6 +371,22 @@ impl Store {
     }
 
     /// Stores an encoded manifest; returns its hash.
+    /// Keeps a manifest as it arrived: `bytes` must hash to `h` and have passed
+    /// [`strata_core::manifest::check_encoded`]. Stored as received, never re-encoded, so what is
+    /// read back under `h` is exactly what was checked.
+    pub fn put_manifest_bytes(&self, h: &Hash, bytes: &[u8]) -> Result<()> {
+        if Hash::of(bytes) != *h {
+            return Err(Error::Internal(format!(
+                "manifest {h} does not match its hash"
+            )));
+        }
+        let p = self.manifest_path(h);
+        if !p.exists() {
+            fsutil::write_atomic_with(&self.tmp_dir(), &p, |w| w.write_all(bytes))?;
+        }
+        Ok(())
+    }
+
     pub fn put_manifest(&self, m: &Manifest) -> Result<Hash> {
         // Hashed first and written only if new, in parts both times: a manifest of a million
         // entries is never held encoded as well as decoded.

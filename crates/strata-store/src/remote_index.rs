@@ -140,7 +140,30 @@ impl Store {
 
     /// Records places on a remote (a later record for the same hash replaces the earlier).
     pub fn record_remote(&self, remote: &str, places: &[(Hash, RemotePlace)]) -> Result<()> {
-        if places.is_empty() {
+        self.record_remote_rows(
+            remote,
+            places
+                .iter()
+                .map(|(h, p)| (h, p.pack.as_deref(), p.offset, p.len)),
+        )
+    }
+
+    /// [`Store::record_remote`] of a [`PlaceList`] (a pulled locator's places).
+    pub fn record_remote_list(&self, remote: &str, list: &PlaceList) -> Result<()> {
+        self.record_remote_rows(
+            remote,
+            list.places
+                .iter()
+                .map(|p| (&p.hash, list.pack_of(p), p.offset, p.len)),
+        )
+    }
+
+    fn record_remote_rows<'a>(
+        &self,
+        remote: &str,
+        rows: impl ExactSizeIterator<Item = (&'a Hash, Option<&'a str>, u64, u64)>,
+    ) -> Result<()> {
+        if rows.len() == 0 {
             return Ok(());
         }
         let conn = self.index.conn()?;
@@ -151,14 +174,8 @@ impl Store {
                 "INSERT OR REPLACE INTO remote_objects(remote, hash, pack, offset, len)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
-            for (h, p) in places {
-                stmt.execute(params![
-                    remote,
-                    &h.0[..],
-                    p.pack,
-                    p.offset as i64,
-                    p.len as i64
-                ])?;
+            for (h, pack, offset, len) in rows {
+                stmt.execute(params![remote, &h.0[..], pack, offset as i64, len as i64])?;
             }
         }
         tx.commit()?;
