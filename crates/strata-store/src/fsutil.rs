@@ -242,12 +242,20 @@ pub fn link_fd(f: &File, to_dir: &File, to: &CStr) -> std::io::Result<()> {
             )
         });
         match r {
+            // Refused, or a file whose last name went (another process replaced it): only
+            // `/proc` tells which, and only its success proves the first kind.
             Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT) | Some(libc::EPERM)) => {
+                link_proc(f, to_dir, to).map_err(|_| e)?;
                 LINK_EMPTY_PATH.store(false, Ordering::Relaxed);
+                return Ok(());
             }
             r => return r,
         }
     }
+    link_proc(f, to_dir, to)
+}
+
+fn link_proc(f: &File, to_dir: &File, to: &CStr) -> std::io::Result<()> {
     let proc = CString::new(format!("/proc/self/fd/{}", f.as_raw_fd()))
         .map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
     // SAFETY: NUL-terminated names and descriptors we own.
@@ -324,10 +332,17 @@ mod tests {
             return; // No O_TMPFILE on this filesystem: the named fallback is used instead.
         };
         f.write_all(b"half").unwrap();
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0, "nothing named yet");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "nothing named yet"
+        );
         f.write_all(b" and the rest").unwrap();
         link_fd(&f, &d, c"whole").unwrap();
-        assert_eq!(fs::read(dir.path().join("whole")).unwrap(), b"half and the rest");
+        assert_eq!(
+            fs::read(dir.path().join("whole")).unwrap(),
+            b"half and the rest"
+        );
         assert!(link_fd(&f, &d, c"whole").is_err(), "never replaces a name");
         // Dropped before any link (a process killed while writing): nothing is left.
         let g = open_anonymous(&d, 0o444).unwrap();

@@ -114,7 +114,7 @@ impl Pool {
         // In key order: each insert then lands on or beside the page the last one touched,
         // where random order dirtied pages all over the tree.
         let mut sorted: Vec<&(Hash, Stat)> = fresh.iter().collect();
-        sorted.sort_unstable_by(|a, b| a.0 .0.cmp(&b.0 .0));
+        sorted.sort_unstable_by_key(|a| a.0 .0);
         let conn = self.conn()?;
         let tx = rusqlite::Transaction::new_unchecked(&conn, TransactionBehavior::Immediate)?;
         {
@@ -228,6 +228,20 @@ impl Pool {
         let linked = place(dir, name, target, replace, |dir, name| {
             fsutil::link_fd(&f, dir, name)
         });
+        if let Err(err) = &linked {
+            if err.raw_os_error() == Some(libc::ENOENT) {
+                // Another process replaced the pool file between its naming and this link,
+                // and an inode that lost its last name can never be named again: the copy
+                // takes the whole file now at the name, which that process records.
+                let bucket = self.bucket(h)?;
+                let pooled = c_name(&h.to_hex())?;
+                let linked = place(dir, name, target, replace, |dir, name| {
+                    fsutil::link_at(bucket, &pooled, dir, name)
+                });
+                self.linked_or_copied(linked, h, target)?;
+                return Ok(None);
+            }
+        }
         if !self.linked_or_copied(linked, h, target)? {
             return Ok(None);
         }
