@@ -212,3 +212,33 @@ fn concurrent_creates_get_distinct_numbers() {
     semvers.dedup();
     assert_eq!(semvers.len(), 7, "{semvers:?}");
 }
+
+#[test]
+fn concurrent_read_only_gets_of_the_same_content_all_succeed_whole() {
+    // Each extracts the same pool files at once: one replaces another's pool file between its
+    // naming and its link into a copy, which must then take the file at the name instead.
+    let env = Env::new();
+    env.images("data", 4, 150);
+    env.write("data/same-a.txt", b"twice");
+    env.write("data/same-b.txt", b"twice");
+    env.ok(&["snapshot", "d/x", "data"]);
+    let want = crate::support::tree(&env.path("data"));
+    for round in 0..3 {
+        let _ = std::fs::remove_dir_all(env.home().join("cache"));
+        let outs: Vec<String> = (0..3)
+            .map(|i| env.path(&format!("out{round}-{i}")).display().to_string())
+            .collect();
+        let mut commands: Vec<Vec<String>> = outs
+            .iter()
+            .map(|o| args(&["get", "d/x", "--to", o]))
+            .collect();
+        commands.push(args(&["get", "d/x"]));
+        for run in all_at_once(&env, &commands) {
+            run.ok();
+        }
+        for o in &outs {
+            assert_eq!(crate::support::tree(std::path::Path::new(o)), want);
+        }
+        env.ok(&["verify", "d/x"]);
+    }
+}

@@ -1,12 +1,15 @@
 //! Small filesystem helpers: atomic writes, unique temp names, advisory locks.
 
+use std::ffi::{CStr, CString};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
-use std::os::unix::io::AsRawFd;
+use std::os::unix::io::{AsRawFd, FromRawFd};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use strata_core::{Error, IoContext, Result};
+
+use crate::statcache::Stat;
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -171,9 +174,181 @@ pub fn ensure_parent(p: &Path) -> Result<PathBuf> {
     Ok(parent.to_path_buf())
 }
 
+/// `fstatat` without following a symlink: the stat and mode of `name` in the open folder `dir`.
+pub fn stat_at(dir: &File, name: &CStr) -> Option<(Stat, u32)> {
+    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: a NUL-terminated name, a descriptor we own and a buffer of the right type.
+    let r = unsafe {
+        libc::fstatat(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            st.as_mut_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    };
+    if r != 0 {
+        return None;
+    }
+    // SAFETY: fstatat succeeded, so it filled the buffer.
+    let st = unsafe { st.assume_init() };
+    let stat = Stat {
+        size: st.st_size as u64,
+        mtime_ns: st.st_mtime * 1_000_000_000 + st.st_mtime_nsec,
+        ctime_ns: st.st_ctime * 1_000_000_000 + st.st_ctime_nsec,
+        ino: st.st_ino,
+    };
+    Some((stat, st.st_mode))
+}
+
+fn check(r: libc::c_int) -> std::io::Result<()> {
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// `linkat`: a new name `to` in `to_dir` for the file `from` in `from_dir` (a symlink itself,
+/// not followed).
+pub fn link_at(from_dir: &File, from: &CStr, to_dir: &File, to: &CStr) -> std::io::Result<()> {
+    // SAFETY: NUL-terminated names and descriptors we own.
+    check(unsafe {
+        libc::linkat(
+            from_dir.as_raw_fd(),
+            from.as_ptr(),
+            to_dir.as_raw_fd(),
+            to.as_ptr(),
+            0,
+        )
+    })
+}
+
+/// Whether `linkat` takes an open file itself (`AT_EMPTY_PATH`): since Linux 6.10 for a file
+/// the caller opened, before only with CAP_DAC_READ_SEARCH. Cleared the first time it is
+/// refused; `/proc/self/fd` then names the file instead.
+static LINK_EMPTY_PATH: AtomicBool = AtomicBool::new(true);
+
+/// A new name `to` in `to_dir` for the open file `f`, also one with no name yet (`O_TMPFILE`).
+pub fn link_fd(f: &File, to_dir: &File, to: &CStr) -> std::io::Result<()> {
+    if LINK_EMPTY_PATH.load(Ordering::Relaxed) {
+        // SAFETY: an empty NUL-terminated name, a NUL-terminated name and descriptors we own.
+        let r = check(unsafe {
+            libc::linkat(
+                f.as_raw_fd(),
+                c"".as_ptr(),
+                to_dir.as_raw_fd(),
+                to.as_ptr(),
+                libc::AT_EMPTY_PATH,
+            )
+        });
+        match r {
+            // Refused, or a file whose last name went (another process replaced it): only
+            // `/proc` tells which, and only its success proves the first kind.
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT) | Some(libc::EPERM)) => {
+                link_proc(f, to_dir, to).map_err(|_| e)?;
+                LINK_EMPTY_PATH.store(false, Ordering::Relaxed);
+                return Ok(());
+            }
+            r => return r,
+        }
+    }
+    link_proc(f, to_dir, to)
+}
+
+fn link_proc(f: &File, to_dir: &File, to: &CStr) -> std::io::Result<()> {
+    let proc = CString::new(format!("/proc/self/fd/{}", f.as_raw_fd()))
+        .map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
+    // SAFETY: NUL-terminated names and descriptors we own.
+    check(unsafe {
+        libc::linkat(
+            libc::AT_FDCWD,
+            proc.as_ptr(),
+            to_dir.as_raw_fd(),
+            to.as_ptr(),
+            libc::AT_SYMLINK_FOLLOW,
+        )
+    })
+}
+
+/// A new file with no name in the folder `dir`, open for writing (`O_TMPFILE`), created with
+/// `mode`: it gets a name with [`link_fd`], and vanishes if the process dies before.
+pub fn open_anonymous(dir: &File, mode: u32) -> std::io::Result<File> {
+    // SAFETY: a NUL-terminated name and a descriptor we own; the returned descriptor is ours.
+    let fd = unsafe {
+        libc::openat(
+            dir.as_raw_fd(),
+            c".".as_ptr(),
+            libc::O_TMPFILE | libc::O_WRONLY | libc::O_CLOEXEC,
+            mode as libc::c_uint,
+        )
+    };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: a fresh descriptor nothing else owns.
+    Ok(unsafe { File::from_raw_fd(fd) })
+}
+
+/// A new file `name` in the folder `dir`, created with `mode` and open for writing; fails if
+/// the name exists.
+pub fn create_at(dir: &File, name: &CStr, mode: u32) -> std::io::Result<File> {
+    // SAFETY: a NUL-terminated name and a descriptor we own; the returned descriptor is ours.
+    let fd = unsafe {
+        libc::openat(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW,
+            mode as libc::c_uint,
+        )
+    };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: a fresh descriptor nothing else owns.
+    Ok(unsafe { File::from_raw_fd(fd) })
+}
+
+/// `renameat` within one folder: `from` replaces `to` atomically.
+pub fn rename_at(dir: &File, from: &CStr, to: &CStr) -> std::io::Result<()> {
+    // SAFETY: NUL-terminated names and a descriptor we own.
+    check(unsafe { libc::renameat(dir.as_raw_fd(), from.as_ptr(), dir.as_raw_fd(), to.as_ptr()) })
+}
+
+/// `unlinkat` of a file in `dir`.
+pub fn unlink_at(dir: &File, name: &CStr) -> std::io::Result<()> {
+    // SAFETY: a NUL-terminated name and a descriptor we own.
+    check(unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), 0) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_anonymous_file_appears_only_whole_and_only_once_linked() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = File::open(dir.path()).unwrap();
+        let Ok(mut f) = open_anonymous(&d, 0o444) else {
+            return; // No O_TMPFILE on this filesystem: the named fallback is used instead.
+        };
+        f.write_all(b"half").unwrap();
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "nothing named yet"
+        );
+        f.write_all(b" and the rest").unwrap();
+        link_fd(&f, &d, c"whole").unwrap();
+        assert_eq!(
+            fs::read(dir.path().join("whole")).unwrap(),
+            b"half and the rest"
+        );
+        assert!(link_fd(&f, &d, c"whole").is_err(), "never replaces a name");
+        // Dropped before any link (a process killed while writing): nothing is left.
+        let g = open_anonymous(&d, 0o444).unwrap();
+        drop(g);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
 
     #[test]
     fn a_marked_lock_file_appears_with_its_content_and_its_lock() {

@@ -297,8 +297,24 @@ impl Store {
             .mode(mode)
             .open(dest)
             .ctx("create", dest)?;
-        let written = self.write_out(loc, &mut f, dest);
-        let problem = match written {
+        let written = self.assemble_into(e, loc, &mut f, dest);
+        if written.is_err() {
+            drop(f);
+            let _ = fs::remove_file(dest);
+        }
+        written
+    }
+
+    /// [`Store::assemble`] into the open, empty file `out` (named `path` in errors); on an error
+    /// the caller disposes of what was written.
+    pub fn assemble_into(
+        &self,
+        e: &Entry,
+        loc: &Location,
+        out: &mut File,
+        path: &Path,
+    ) -> Result<()> {
+        let problem = match self.write_out(loc, out, path) {
             Ok(h) if h == e.hash => {
                 // Checked: from now on this content is known by its hash alone.
                 if let Some(chunks) = &e.chunks {
@@ -319,8 +335,6 @@ impl Store {
             .with_remedy(strata_core::error::Remedy::Verify),
             Err(err) => err,
         };
-        drop(f);
-        let _ = fs::remove_file(dest);
         Err(problem)
     }
 

@@ -14,7 +14,7 @@ use std::path::{Component, Path, PathBuf};
 use rayon::prelude::*;
 use strata_core::{Cancel, Entry, Error, Hash, IoContext, Progress, Result};
 
-use crate::pool::Pool;
+use crate::pool::{BuildHashPrefix, Pool, Records};
 use crate::statcache::Stat;
 use crate::{fsutil, Location, Store};
 
@@ -36,11 +36,24 @@ pub struct Written {
 
 /// Where each entry's content is; fails on the first entry the store lacks.
 pub fn plan<'a>(store: &Store, entries: &'a [Entry]) -> Result<Vec<(&'a Entry, Location)>> {
+    // The small whole objects looked up in one index transaction: a query each took a lock
+    // each, a visible part of writing 200,000 small files.
+    let small = store.locate_all(
+        entries
+            .iter()
+            .filter(|e| e.chunks.is_none() && e.size < crate::LOOSE_MIN)
+            .map(|e| (&e.hash, e.size)),
+    )?;
     entries
         .iter()
         .map(|e| {
+            let found = if e.chunks.is_none() && e.size < crate::LOOSE_MIN {
+                small.get(&e.hash).cloned()
+            } else {
+                store.locate_entry(e)?
+            };
             // Linked files are fetched into the store (and checked) before a copy is written.
-            match store.locate_entry(e)? {
+            match found {
                 Some(loc) => Ok((e, loc)),
                 None => Err(Error::Corrupt {
                     what: "store".into(),
@@ -195,58 +208,134 @@ fn link_all(
     cancel: &Cancel,
 ) -> Result<()> {
     let records = pool.records()?;
-    let mut unique: HashMap<Hash, (&Entry, &Location)> = HashMap::new();
-    for (e, loc) in planned {
-        unique.entry(e.hash).or_insert((e, loc));
+    let mut uses: HashMap<Hash, u32, BuildHashPrefix> = HashMap::default();
+    for (e, _) in planned {
+        *uses.entry(e.hash).or_default() += 1;
     }
-    let unique: Vec<(Hash, (&Entry, &Location))> = unique.into_iter().collect();
-    // First every distinct object once (so two paths with equal content never race to extract
-    // it), then the links.
-    let ensured: Result<HashMap<Hash, Stat>> = workers.install(|| {
-        unique
-            .par_iter()
-            .map(|(h, (e, loc))| {
-                cancel.check()?;
-                Ok((*h, pool.ensure(store, &records, e, loc)?))
-            })
-            .collect()
-    });
-    let ensured = ensured?;
-    let linked = workers.install(|| {
+    let shared = |h: &Hash| uses.get(h).is_some_and(|n| *n > 1);
+    // Contents used once (nearly all, usually): each extracted and linked in one go, by folder,
+    // and its stat taken from the open file (see `Pool::link_once`).
+    let fresh: std::sync::Mutex<Vec<(Hash, Stat)>> = std::sync::Mutex::new(Vec::new());
+    let once = workers.install(|| {
         groups(planned)
             .par_iter()
             .try_for_each(|group| -> Result<()> {
-                for (e, _) in group.iter() {
-                    cancel.check()?;
-                    let target = dest.join(&e.path);
-                    let pooled = pool.path_of(&e.hash);
-                    if replace {
-                        let name = target
-                            .file_name()
-                            .and_then(|n| n.to_str())
-                            .unwrap_or("file");
-                        let tmp = target.with_file_name(format!(
-                            ".{name}.strata-heal-{}",
-                            fsutil::unique_name("")
-                        ));
-                        link_or_copy(&pooled, &tmp)?;
-                        if let Err(err) = fs::rename(&tmp, &target) {
-                            let _ = fs::remove_file(&tmp);
-                            return Err(err).ctx("restore", &target);
-                        }
-                    } else {
-                        link_or_copy(&pooled, &target)?;
-                    }
-                    progress.advance(1, e.size);
+                let mut mine = Vec::with_capacity(group.len());
+                let linked = link_group(
+                    store, pool, &records, dest, group, replace, &shared, &mut mine, progress,
+                    cancel,
+                );
+                if let Ok(mut all) = fresh.lock() {
+                    all.append(&mut mine);
                 }
-                Ok(())
+                linked
             })
     });
-    // Links moved the pool files' ctime: record it, even after a failure part way, so the files
-    // linked so far are not taken for edited ones.
-    let refreshed = pool.refresh(&ensured);
-    linked?;
-    refreshed
+    // Contents several files share: first each extracted once (so two paths with equal content
+    // never race to extract it), then the links, then their stat.
+    let mut twice = Ok(());
+    if once.is_ok() {
+        let mut unique: HashMap<Hash, (&Entry, &Location)> = HashMap::new();
+        for (e, loc) in planned.iter().filter(|(e, _)| shared(&e.hash)) {
+            unique.entry(e.hash).or_insert((e, loc));
+        }
+        let unique: Vec<(Hash, (&Entry, &Location))> = unique.into_iter().collect();
+        let ensured: Result<HashMap<Hash, Stat>> = workers.install(|| {
+            unique
+                .par_iter()
+                .map(|(h, (e, loc))| {
+                    cancel.check()?;
+                    Ok((*h, pool.ensure(store, &records, e, loc)?))
+                })
+                .collect()
+        });
+        twice = ensured.and_then(|ensured| {
+            let linked = workers.install(|| {
+                groups(planned)
+                    .par_iter()
+                    .try_for_each(|group| -> Result<()> {
+                        for (e, _) in group.iter().filter(|(e, _)| shared(&e.hash)) {
+                            cancel.check()?;
+                            let target = dest.join(&e.path);
+                            let pooled = pool.path_of(&e.hash);
+                            if replace {
+                                let name = target
+                                    .file_name()
+                                    .and_then(|n| n.to_str())
+                                    .unwrap_or("file");
+                                let tmp = target.with_file_name(format!(
+                                    ".{name}.strata-heal-{}",
+                                    fsutil::unique_name("")
+                                ));
+                                link_or_copy(&pooled, &tmp)?;
+                                if let Err(err) = fs::rename(&tmp, &target) {
+                                    let _ = fs::remove_file(&tmp);
+                                    return Err(err).ctx("restore", &target);
+                                }
+                            } else {
+                                link_or_copy(&pooled, &target)?;
+                            }
+                            progress.advance(1, e.size);
+                        }
+                        Ok(())
+                    })
+            });
+            // Links moved the pool files' ctime: their stat is taken after, even after a
+            // failure part way.
+            let refreshed = pool.refresh(&ensured);
+            linked.and(refreshed)
+        });
+    }
+    // Recorded even after a failure part way, so the files linked so far are not taken for
+    // edited ones.
+    let fresh = fresh
+        .into_inner()
+        .map_err(|_| Error::Internal("pool records poisoned".into()))?;
+    let recorded = pool.record(&fresh);
+    once?;
+    twice?;
+    recorded
+}
+
+/// [`link_all`] for the files of one group (one folder) whose content no other file of the
+/// copy has; the stats to record go to `fresh`.
+#[allow(clippy::too_many_arguments)]
+fn link_group(
+    store: &Store,
+    pool: &Pool,
+    records: &Records,
+    dest: &Path,
+    group: &[(&Entry, Location)],
+    replace: bool,
+    shared: &dyn Fn(&Hash) -> bool,
+    fresh: &mut Vec<(Hash, Stat)>,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<()> {
+    let Some((first, _)) = group.iter().find(|(e, _)| !shared(&e.hash)) else {
+        return Ok(());
+    };
+    // Linked relative to the folder, opened once: resolving every file's full path again
+    // costs more than the link.
+    let folder = parent_of(&first.path);
+    let dir_path = if folder.is_empty() {
+        dest.to_path_buf()
+    } else {
+        safe_join(dest, folder)?
+    };
+    let dir = fs::File::open(&dir_path).ctx("read", &dir_path)?;
+    for (e, loc) in group.iter().filter(|(e, _)| !shared(&e.hash)) {
+        cancel.check()?;
+        let base = e.path.rsplit('/').next().unwrap_or(&e.path);
+        let name = std::ffi::CString::new(base)
+            .map_err(|_| Error::invalid(format!("unsafe dataset path '{}' refused", e.path)))?;
+        let target = dir_path.join(base);
+        if let Some(st) = pool.link_once(store, records, e, loc, &dir, &name, &target, replace)? {
+            fresh.push((e.hash, st));
+        }
+        progress.advance(1, e.size);
+    }
+    Ok(())
 }
 
 /// Files of a read-only copy at `dest` that are not the intact pool file of their content:
@@ -283,7 +372,10 @@ pub fn stale_files<'e>(
                 .filter(|(e, _)| {
                     let Ok(dir) = &dir else { return true };
                     let name = e.path.rsplit('/').next().unwrap_or(&e.path);
-                    !stat_at(dir, name)
+                    let Ok(name) = std::ffi::CString::new(name) else {
+                        return true;
+                    };
+                    !fsutil::stat_at(dir, &name)
                         .is_some_and(|(st, mode)| records.intact_stat(&e.hash, &st, mode))
                 })
                 .map(|(e, _)| *e)
@@ -291,34 +383,6 @@ pub fn stale_files<'e>(
         })
         .collect();
     Ok(stale.into_iter().flatten().collect())
-}
-
-/// `fstatat` without following a symlink: the stat and mode of `name` in the open folder `dir`.
-fn stat_at(dir: &fs::File, name: &str) -> Option<(Stat, u32)> {
-    use std::os::unix::io::AsRawFd;
-    let c = std::ffi::CString::new(name).ok()?;
-    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
-    // SAFETY: a NUL-terminated name, a descriptor we own and a buffer of the right type.
-    let r = unsafe {
-        libc::fstatat(
-            dir.as_raw_fd(),
-            c.as_ptr(),
-            st.as_mut_ptr(),
-            libc::AT_SYMLINK_NOFOLLOW,
-        )
-    };
-    if r != 0 {
-        return None;
-    }
-    // SAFETY: fstatat succeeded, so it filled the buffer.
-    let st = unsafe { st.assume_init() };
-    let stat = Stat {
-        size: st.st_size as u64,
-        mtime_ns: st.st_mtime * 1_000_000_000 + st.st_mtime_nsec,
-        ctime_ns: st.st_ctime * 1_000_000_000 + st.st_ctime_nsec,
-        ino: st.st_ino,
-    };
-    Some((stat, st.st_mode))
 }
 
 /// Puts back the intact content of `stale` files of the read-only copy at `dest` (see
@@ -369,8 +433,7 @@ fn link_or_copy(src: &Path, target: &Path) -> Result<()> {
         Ok(()) => Ok(()),
         // Too many links to one inode, or another filesystem: fall back to a read-only copy.
         Err(e) if matches!(e.raw_os_error(), Some(libc::EMLINK) | Some(libc::EXDEV)) => {
-            crate::pool::clone_or_copy(src, target)?;
-            fsutil::make_read_only(target)
+            crate::pool::copy_read_only(src, target)
         }
         Err(e) => Err(e).ctx("link", target),
     }
