@@ -24,6 +24,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -46,6 +47,17 @@ TRANSFER_RATIO, TRANSFER_RSS_MB = 2.0, 300
 def remove(path):
     """`rm -rf`: several times faster than shutil.rmtree on a million files."""
     subprocess.run(["rm", "-rf", path], check=False)
+
+
+# Without a journal, ext4 will not reuse an inode freed in the last ~30 s and searches past
+# each one (`recently_deleted`): a step that creates files right after a baseline deleted
+# hundreds of thousands spends most of its time there. The steps after a deletion wait it out.
+DELETION_SETTLE_S = 35
+
+
+def remove_and_settle(path):
+    remove(path)
+    time.sleep(DELETION_SETTLE_S)
 
 
 def generate(root, n):
@@ -105,7 +117,7 @@ def transfer_steps(src, work, env):
         cmd = ([rclone, "copy", "--transfers", "16", src, dest] if rclone
                else ["cp", "-r", src, dest])
         t = run(cmd)
-        remove(dest)
+        remove_and_settle(dest)
         return t
 
     def get(mutable):
@@ -118,7 +130,7 @@ def transfer_steps(src, work, env):
     def cp_al():
         dest = os.path.join(work, "baseline-al")
         t = run(["cp", "-al", src, dest])
-        remove(dest)
+        remove_and_settle(dest)
         return t
 
     def parallel_cp():
@@ -128,7 +140,7 @@ def transfer_steps(src, work, env):
         slices = [" ".join(os.path.join(src, f) for f in folders[i::8]) for i in range(8)]
         cmd = " & ".join(f"cp -r {sl} {dest}" for sl in slices if sl) + " & wait"
         t = run(cmd, shell=True)
-        remove(dest)
+        remove_and_settle(dest)
         return t
 
     return [
