@@ -11,6 +11,7 @@ Generates N files (default 1,000,000) of about 120 bytes in N/1000 folders under
   strata    first snapshot into a fresh home, no-change snapshot, status
 and with --transfers, through a folder remote:
   upload    of that version             vs  rclone copy --transfers 16 of the folder (else cp -r)
+  pull      of that version into a fresh home (its record, manifest and locator)
   get       read-only, into a fresh home vs  cp -al of the folder
   get --mutable, into another fresh home vs  8 parallel cp -r, one per slice of the folders
 and prints medians, peak resident memory (GNU time's max RSS of the measured process) and the
@@ -120,6 +121,9 @@ def transfer_steps(src, work, env):
         remove_and_settle(dest)
         return t
 
+    def pull():
+        return run([STRATA, "-q", "pull"], home("pulled"))
+
     def get(mutable):
         e = home("get-mutable" if mutable else "get")
         subprocess.run([STRATA, "-q", "pull"], env=e, **quiet)
@@ -146,6 +150,7 @@ def transfer_steps(src, work, env):
     return [
         (UPLOAD_BASELINE, upload_baseline),
         ("upload", upload),
+        ("pull", pull),
         ("baseline cp -al", cp_al),
         ("get", lambda: get(False)),
         ("baseline parallel cp -r", parallel_cp),

@@ -65,7 +65,7 @@ pub fn drop_objects(
                 continue;
             }
             let data = store.read(&Location::Packed {
-                pack: p.name.clone(),
+                pack: p.name.as_str().into(),
                 offset: *off,
                 len: *len,
             })?;

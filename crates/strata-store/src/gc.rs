@@ -81,7 +81,7 @@ pub fn collect(
         }
         for (h, off, len) in recs.iter().filter(|(h, _, _)| live.contains(h)) {
             let data = store.read(&Location::Packed {
-                pack: name.clone(),
+                pack: name.as_str().into(),
                 offset: *off,
                 len: *len,
             })?;

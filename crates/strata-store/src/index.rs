@@ -1,7 +1,7 @@
 //! Where packed objects live: hash → (pack, offset, length), in SQLite.
 
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
@@ -12,6 +12,9 @@ use crate::pack::FinishedPack;
 
 /// Behind a mutex so the store can be shared by worker threads; each query is short.
 /// One pack and the objects the index places in it.
+/// An object's place in a local pack: hash, the pack's name (shared), offset, length.
+pub type PackedAt = (Hash, Arc<str>, u64, u64);
+
 pub struct IndexedPack {
     pub id: i64,
     pub name: String,
@@ -90,10 +93,13 @@ impl Index {
     pub fn get_many<'h>(
         &self,
         hashes: impl IntoIterator<Item = &'h Hash>,
-    ) -> Result<Vec<(Hash, String, u64, u64)>> {
+    ) -> Result<Vec<PackedAt>> {
         let conn = self.conn()?;
         let tx = rusqlite::Transaction::new_unchecked(&conn, TransactionBehavior::Deferred)?;
         let mut out = Vec::new();
+        // Each pack's name once, shared by its objects.
+        let mut names: std::collections::HashMap<String, Arc<str>> =
+            std::collections::HashMap::new();
         {
             let mut stmt = tx.prepare_cached(
                 "SELECT p.name, o.offset, o.len FROM objects o JOIN packs p ON p.id = o.pack
@@ -110,6 +116,14 @@ impl Index {
                     })
                     .optional()?;
                 if let Some((pack, offset, len)) = found {
+                    let pack = match names.get(&pack) {
+                        Some(shared) => shared.clone(),
+                        None => {
+                            let shared: Arc<str> = pack.as_str().into();
+                            names.insert(pack, shared.clone());
+                            shared
+                        }
+                    };
                     out.push((*h, pack, offset, len));
                 }
             }

@@ -47,7 +47,13 @@ pub const LOOSE_MIN: u64 = 1 << 20;
 /// Where one object's bytes are; for a file stored in pieces, where each piece is, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Location {
-    Packed { pack: String, offset: u64, len: u64 },
+    /// `pack` is shared by every object of the pack a lookup of many returns: a copy of a
+    /// million files plans a million locations, and a name each was 60-odd bytes apiece.
+    Packed {
+        pack: Arc<str>,
+        offset: u64,
+        len: u64,
+    },
     Loose(PathBuf),
     Chunked(Vec<Location>),
 }
@@ -128,7 +134,11 @@ impl Store {
         Ok(self
             .index
             .get(h)?
-            .map(|(pack, offset, len)| Location::Packed { pack, offset, len }))
+            .map(|(pack, offset, len)| Location::Packed {
+                pack: pack.into(),
+                offset,
+                len,
+            }))
     }
 
     /// Where each object of `objects` (hash, size) is, for those the store has; the packed ones

@@ -294,7 +294,7 @@ fn is_dataset_name(s: &str) -> bool {
 
 fn location_key(l: &Location) -> (u8, &str, u64) {
     match l {
-        Location::Packed { pack, offset, .. } => (0, pack.as_str(), *offset),
+        Location::Packed { pack, offset, .. } => (0, &**pack, *offset),
         Location::Loose(p) => (1, p.to_str().unwrap_or_default(), 0),
         Location::Chunked(_) => (2, "", 0),
     }
