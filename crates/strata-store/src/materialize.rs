@@ -36,19 +36,24 @@ pub struct Written {
 
 /// Where each entry's content is; fails on the first entry the store lacks.
 pub fn plan<'a>(store: &Store, entries: &'a [Entry]) -> Result<Vec<(&'a Entry, Location)>> {
-    // The small whole objects looked up in one index transaction: a query each took a lock
-    // each, a visible part of writing 200,000 small files.
-    let small = store.locate_all(
-        entries
-            .iter()
-            .filter(|e| e.chunks.is_none() && e.size < crate::LOOSE_MIN)
-            .map(|e| (&e.hash, e.size)),
-    )?;
+    let small = |e: &Entry| e.chunks.is_none() && e.size < crate::LOOSE_MIN;
+    // The small whole objects looked up in one index transaction (a query each took a lock
+    // each, a visible part of writing 200,000 small files), answered in the order asked, absent
+    // ones left out: matched to the entries in order, with no map of a million locations.
+    let mut packed = store
+        .index
+        .get_many(entries.iter().filter(|e| small(e)).map(|e| &e.hash))?
+        .into_iter()
+        .peekable();
     entries
         .iter()
         .map(|e| {
-            let found = if e.chunks.is_none() && e.size < crate::LOOSE_MIN {
-                small.get(&e.hash).cloned()
+            let found = if small(e) {
+                // An absent content is absent for every entry that has it (one transaction),
+                // so the next answer is this entry's exactly when its hash is this one's.
+                packed
+                    .next_if(|(h, ..)| *h == e.hash)
+                    .map(|(_, pack, offset, len)| Location::Packed { pack, offset, len })
             } else {
                 store.locate_entry(e)?
             };
@@ -193,6 +198,9 @@ fn groups<'p, 'e>(planned: &'p [(&'e Entry, Location)]) -> Vec<&'p [(&'e Entry, 
     out
 }
 
+/// Pool files' stats recorded in one transaction while a read-only copy is made.
+const RECORD_BATCH: usize = 65_536;
+
 /// Makes every planned entry under `dest` a link to its intact pool file. With `replace`, an
 /// existing file is swapped for the link atomically (healing an edited copy); otherwise the
 /// targets must not exist yet.
@@ -208,11 +216,17 @@ fn link_all(
     cancel: &Cancel,
 ) -> Result<()> {
     let records = pool.records()?;
-    let mut uses: HashMap<Hash, u32, BuildHashPrefix> = HashMap::default();
-    for (e, _) in planned {
-        *uses.entry(e.hash).or_default() += 1;
-    }
-    let shared = |h: &Hash| uses.get(h).is_some_and(|n| *n > 1);
+    // Contents several files share, found by sorting the hashes (a map counting the uses of a
+    // million contents took 80 MB): usually none.
+    let shared_contents: HashSet<Hash, BuildHashPrefix> = {
+        let mut all: Vec<Hash> = planned.iter().map(|(e, _)| e.hash).collect();
+        all.sort_unstable();
+        all.windows(2)
+            .filter(|w| w[0] == w[1])
+            .map(|w| w[0])
+            .collect()
+    };
+    let shared = |h: &Hash| shared_contents.contains(h);
     // Contents used once (nearly all, usually): each extracted and linked in one go, by folder,
     // and its stat taken from the open file (see `Pool::link_once`).
     let fresh: std::sync::Mutex<Vec<(Hash, Stat)>> = std::sync::Mutex::new(Vec::new());
@@ -225,10 +239,14 @@ fn link_all(
                     store, pool, &records, dest, group, replace, &shared, &mut mine, progress,
                     cancel,
                 );
-                if let Ok(mut all) = fresh.lock() {
+                // Recorded a batch at a time as the groups finish, not all at the end: a copy
+                // of a million files would hold a million stats (64 MB) until then.
+                let batch = fresh.lock().ok().and_then(|mut all| {
                     all.append(&mut mine);
-                }
-                linked
+                    (all.len() >= RECORD_BATCH).then(|| std::mem::take(&mut *all))
+                });
+                let recorded = batch.map_or(Ok(()), |b| pool.record(&b));
+                linked.and(recorded)
             })
     });
     // Contents several files share: first each extracted once (so two paths with equal content
