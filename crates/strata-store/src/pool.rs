@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::ffi::{CStr, CString};
 use std::fs::{self, File};
 use std::io::Write;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -426,13 +426,8 @@ impl Records {
         self.0.contains_key(h)
     }
 
-    /// True when `meta` (of a pool file or of a link to it) is the pool file of `h` exactly as
-    /// Strata left it: same inode, size, mtime and ctime, and no write permission.
-    pub fn intact(&self, h: &Hash, meta: &fs::Metadata) -> bool {
-        self.intact_stat(h, &stat_of(meta), meta.mode())
-    }
-
-    /// [`Records::intact`] from a raw stat and `st_mode`.
+    /// True when `stat` and `mode` (of a pool file or of a link to it) are the pool file of `h`
+    /// exactly as Strata left it: same inode, size, mtime and ctime, and no write permission.
     pub fn intact_stat(&self, h: &Hash, stat: &Stat, mode: u32) -> bool {
         mode & libc::S_IFMT == libc::S_IFREG
             && mode & 0o222 == 0

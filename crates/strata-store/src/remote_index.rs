@@ -62,25 +62,19 @@ impl Store {
         remote: &str,
         hashes: impl IntoIterator<Item = Hash>,
     ) -> Result<HashMap<Hash, RemotePlace>> {
-        let conn = self.index.conn()?;
-        let mut stmt = conn.prepare_cached(
-            "SELECT pack, offset, len FROM remote_objects WHERE remote = ?1 AND hash = ?2",
-        )?;
-        let mut out = HashMap::new();
-        for h in hashes {
-            let mut rows = stmt.query(params![remote, &h.0[..]])?;
-            if let Some(r) = rows.next()? {
-                out.insert(
-                    h,
-                    RemotePlace {
-                        pack: r.get(0)?,
-                        offset: r.get::<_, i64>(1)? as u64,
-                        len: r.get::<_, i64>(2)? as u64,
-                    },
-                );
-            }
-        }
-        Ok(out)
+        let list = self.remote_places_listed(remote, hashes)?;
+        Ok(list
+            .places
+            .iter()
+            .map(|p| {
+                let place = RemotePlace {
+                    pack: list.pack_of(p).map(str::to_string),
+                    offset: p.offset,
+                    len: p.len,
+                };
+                (p.hash, place)
+            })
+            .collect())
     }
 
     /// [`Store::remote_places`] as a list in the order asked, every pack's name held once:

@@ -3,8 +3,25 @@
 
 use strata_core::{Cancel, Manifest, NoProgress};
 use strata_store::materialize::{write_tree, Mode, Target};
+use strata_store::scan::Scan;
 use strata_store::scan::{scan_folder, ScanOptions};
-use strata_store::{ingest, StatCache, Store};
+use strata_store::{ingest, Ingested, StatCache, Store};
+
+/// Ingest as a dataset's first version (nothing to compare with), neither cancelled nor shown.
+fn ingest_first(
+    store: &Store,
+    scan: &mut Scan,
+    cache: &mut StatCache,
+) -> strata_core::Result<Ingested> {
+    ingest::ingest(
+        store,
+        scan,
+        cache,
+        &Manifest::default(),
+        &NoProgress,
+        &Cancel::new(),
+    )
+}
 
 #[test]
 fn a_file_vanishing_mid_scan_is_reported_and_nothing_is_kept() {
@@ -18,15 +35,7 @@ fn a_file_vanishing_mid_scan_is_reported_and_nothing_is_kept() {
     let mut scan = scan_folder(&data, &ScanOptions::default(), &NoProgress).unwrap();
     std::fs::remove_file(data.join("7.txt")).unwrap();
     let mut cache = StatCache::load(store.root(), &scan.root);
-    let err = ingest::ingest(
-        &store,
-        &mut scan,
-        &mut cache,
-        &Manifest::default(),
-        &NoProgress,
-        &Cancel::new(),
-    )
-    .unwrap_err();
+    let err = ingest_first(&store, &mut scan, &mut cache).unwrap_err();
     assert!(err.to_string().contains("7.txt' disappeared"), "{err}");
     assert_eq!(
         std::fs::read_dir(dir.path().join("store/packs"))
@@ -47,15 +56,7 @@ fn equal_content_is_stored_once() {
     let store = Store::open(&dir.path().join("store")).unwrap();
     let mut scan = scan_folder(&data, &ScanOptions::default(), &NoProgress).unwrap();
     let mut cache = StatCache::load(store.root(), &scan.root);
-    let got = ingest::ingest(
-        &store,
-        &mut scan,
-        &mut cache,
-        &Manifest::default(),
-        &NoProgress,
-        &Cancel::new(),
-    )
-    .unwrap();
+    let got = ingest_first(&store, &mut scan, &mut cache).unwrap();
     assert_eq!(got.entries.len(), 20);
     assert_eq!(got.stored_objects, 1);
     assert_eq!(got.stored_bytes, 10);
@@ -93,15 +94,7 @@ fn hashing_only_gives_ingests_entries_and_stores_nothing() {
     assert_eq!(again.entries, only.entries);
     // The very entries ingest records, hashed the same way.
     let mut fresh = StatCache::load(store.root(), &scan.root);
-    let got = ingest::ingest(
-        &store,
-        &mut scan,
-        &mut fresh,
-        &Manifest::default(),
-        &NoProgress,
-        &Cancel::new(),
-    )
-    .unwrap();
+    let got = ingest_first(&store, &mut scan, &mut fresh).unwrap();
     assert_eq!(got.entries, only.entries);
     let large_entry = only.entries.iter().find(|e| e.path == "large.bin").unwrap();
     assert_eq!(large_entry.hash, strata_core::Hash::of(&large));
@@ -137,15 +130,7 @@ fn a_folder_matches_its_version_until_a_file_changes() {
     let store = Store::open(&dir.path().join("store")).unwrap();
     let mut scan = scan_folder(&data, &ScanOptions::default(), &NoProgress).unwrap();
     let mut cache = StatCache::load(store.root(), &scan.root);
-    let got = ingest::ingest(
-        &store,
-        &mut scan,
-        &mut cache,
-        &Manifest::default(),
-        &NoProgress,
-        &Cancel::new(),
-    )
-    .unwrap();
+    let got = ingest_first(&store, &mut scan, &mut cache).unwrap();
     let version = Manifest::from_entries(got.entries.clone()).encode();
     // Ingest took the scan's files: the same folder scanned again, under the cache it filled.
     let scan = scan_folder(&data, &ScanOptions::default(), &NoProgress).unwrap();
@@ -194,15 +179,7 @@ fn packs_close_by_count_and_are_indexed_as_they_close() {
         // Ingest takes the scan's files: each run scans afresh.
         let mut scan = scan_folder(&data, &ScanOptions::default(), &NoProgress).unwrap();
         let mut cache = StatCache::load(store.root(), &scan.root);
-        ingest::ingest(
-            &store,
-            &mut scan,
-            &mut cache,
-            &Manifest::default(),
-            &NoProgress,
-            &Cancel::new(),
-        )
-        .unwrap()
+        ingest_first(&store, &mut scan, &mut cache).unwrap()
     };
     let got = run();
     assert_eq!(
@@ -258,15 +235,7 @@ fn pieces_that_do_not_make_up_the_recorded_content_are_refused() {
     let store = Store::open(&dir.path().join("store")).unwrap();
     let mut scan = scan_folder(&data, &ScanOptions::default(), &NoProgress).unwrap();
     let mut cache = StatCache::load(store.root(), &scan.root);
-    let got = ingest::ingest(
-        &store,
-        &mut scan,
-        &mut cache,
-        &Manifest::default(),
-        &NoProgress,
-        &Cancel::new(),
-    )
-    .unwrap();
+    let got = ingest_first(&store, &mut scan, &mut cache).unwrap();
     store.commit(&got).unwrap();
     let mut forged = got.entries[0].clone();
     assert!(
@@ -321,15 +290,7 @@ fn files_placed_under_a_dataset_folder_are_cached_by_their_own_path() {
     let ingest_once = || {
         let mut scan = scan_folder(&data, &opts, &NoProgress).unwrap();
         let mut cache = StatCache::load(store.root(), &scan.root);
-        let got = ingest::ingest(
-            &store,
-            &mut scan,
-            &mut cache,
-            &Manifest::default(),
-            &NoProgress,
-            &Cancel::new(),
-        )
-        .unwrap();
+        let got = ingest_first(&store, &mut scan, &mut cache).unwrap();
         assert!(
             scan.files.is_empty(),
             "the scan's files moved into the entries"
