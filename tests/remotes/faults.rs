@@ -280,7 +280,9 @@ fn a_client_killed_mid_chunked_upload_resumes() {
 fn a_client_killed_mid_fetch_of_pieces_resumes() {
     let sw = &servers::shared().seaweed;
     let direct = Backend::s3_at(&sw.endpoint(), "killed-pieces");
-    let throttle = Throttle::downloads(sw.s3_port, 16 << 20);
+    // 4 MB/s a connection, 8 ranges in flight: the first commit (64 MB) about 2 s in, the end
+    // of the 96 MB a second later.
+    let throttle = Throttle::downloads(sw.s3_port, 4 << 20);
     let slow = Backend::s3_at(&throttle.endpoint(), "killed-pieces");
     let a = direct.home();
     a.write("data/shard.bin", &crate::support::noise(96 << 20, 9));
@@ -307,6 +309,10 @@ fn a_client_killed_mid_fetch_of_pieces_resumes() {
         Duration::from_secs(60),
         || packs(&other) >= 1,
     );
+    // A pack is renamed into place just before its objects are indexed (an index row never
+    // names a pack a crash could lose): a kill in that moment would leave nothing to resume
+    // from. The end is a second away at this throttle; a short wait lands between.
+    std::thread::sleep(Duration::from_millis(200));
     // SAFETY: kill(2) on our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
     let _ = child.wait();
