@@ -75,6 +75,16 @@ fn freed_content_comes_back_on_get_byte_identical_and_hash_checked() {
         freed["store_bytes"].as_u64().unwrap() + freed["cache_bytes"].as_u64().unwrap()
     );
     assert!(store_bytes(&env) < stored / 10, "the store still holds it");
+    // Checking freed content is the remote's job: said in one plain sentence.
+    let r = env.run(&["verify", "d/x"]).fails();
+    assert!(
+        r.stderr().contains(
+            "d/x@1.0.0 has 0 of its 121 stored files here; the rest was freed and is on remote \
+             'team' only (verify it there with --remote, or get it first)"
+        ),
+        "{}",
+        r.stderr()
+    );
     let after = env.json(&["cache", "list"]);
     let h = holdings(&after, "d/x@1.0.0");
     assert_eq!(h["local"], "none", "{after}");

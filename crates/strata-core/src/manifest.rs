@@ -320,47 +320,8 @@ impl Manifest {
 
     /// The encoding, handed to `sink` in parts of about 64 KiB: hashing a manifest of a million
     /// entries need not hold its 50-100 MB encoding.
-    pub fn encode_in_parts(&self, mut sink: impl FnMut(&[u8])) {
-        const PART: usize = 64 << 10;
-        let mut out = Vec::with_capacity(PART + MAX_PATH_BYTES + MAX_LINK_BYTES + 64);
-        out.extend_from_slice(MAGIC);
-        put_varint(&mut out, self.entries.len() as u64);
-        let mut prev: &[u8] = &[];
-        for e in &self.entries {
-            let p = e.path.as_bytes();
-            let shared = prev.iter().zip(p).take_while(|(a, b)| a == b).count();
-            put_varint(&mut out, shared as u64);
-            put_varint(&mut out, (p.len() - shared) as u64);
-            out.extend_from_slice(&p[shared..]);
-            put_varint(&mut out, e.size);
-            out.extend_from_slice(&e.hash.0);
-            match (&e.link, &e.chunks) {
-                (None, None) => out.push(0),
-                (Some(url), _) => {
-                    out.push(1);
-                    put_varint(&mut out, url.len() as u64);
-                    out.extend_from_slice(url.as_bytes());
-                }
-                (None, Some(chunks)) => {
-                    out.push(2);
-                    put_varint(&mut out, chunks.len() as u64);
-                    for c in chunks.iter() {
-                        out.extend_from_slice(&c.hash.0);
-                        put_varint(&mut out, u64::from(c.len));
-                        if out.len() >= PART {
-                            sink(&out);
-                            out.clear();
-                        }
-                    }
-                }
-            }
-            prev = p;
-            if out.len() >= PART {
-                sink(&out);
-                out.clear();
-            }
-        }
-        sink(&out);
+    pub fn encode_in_parts(&self, sink: impl FnMut(&[u8])) {
+        encode_entries_in_parts(&self.entries, sink)
     }
 
     /// Decodes in one pass with memory linear in the input: every length is checked against
@@ -387,12 +348,71 @@ impl Manifest {
 
     /// The content hash of the encoding: equal content, equal hash.
     pub fn hash(&self) -> Hash {
-        let mut h = blake3::Hasher::new();
-        self.encode_in_parts(|part| {
-            h.update(part);
-        });
-        h.finalize().into()
+        hash_sorted(&self.entries)
     }
+
+    /// The hash of the manifest `entries` make ([`Manifest::from_entries`]), without building
+    /// one when they are already sorted by path with no duplicates (a version's, or a subset of
+    /// it): a million entries are not copied to be hashed.
+    pub fn hash_of(entries: &[Entry]) -> Hash {
+        if entries.windows(2).all(|w| w[0].path < w[1].path) {
+            hash_sorted(entries)
+        } else {
+            Manifest::from_entries(entries.to_vec()).hash()
+        }
+    }
+}
+
+fn hash_sorted(entries: &[Entry]) -> Hash {
+    let mut h = blake3::Hasher::new();
+    encode_entries_in_parts(entries, |part| {
+        h.update(part);
+    });
+    h.finalize().into()
+}
+
+/// [`Manifest::encode_in_parts`] of entries sorted by path with no duplicates.
+fn encode_entries_in_parts(entries: &[Entry], mut sink: impl FnMut(&[u8])) {
+    const PART: usize = 64 << 10;
+    let mut out = Vec::with_capacity(PART + MAX_PATH_BYTES + MAX_LINK_BYTES + 64);
+    out.extend_from_slice(MAGIC);
+    put_varint(&mut out, entries.len() as u64);
+    let mut prev: &[u8] = &[];
+    for e in entries {
+        let p = e.path.as_bytes();
+        let shared = prev.iter().zip(p).take_while(|(a, b)| a == b).count();
+        put_varint(&mut out, shared as u64);
+        put_varint(&mut out, (p.len() - shared) as u64);
+        out.extend_from_slice(&p[shared..]);
+        put_varint(&mut out, e.size);
+        out.extend_from_slice(&e.hash.0);
+        match (&e.link, &e.chunks) {
+            (None, None) => out.push(0),
+            (Some(url), _) => {
+                out.push(1);
+                put_varint(&mut out, url.len() as u64);
+                out.extend_from_slice(url.as_bytes());
+            }
+            (None, Some(chunks)) => {
+                out.push(2);
+                put_varint(&mut out, chunks.len() as u64);
+                for c in chunks.iter() {
+                    out.extend_from_slice(&c.hash.0);
+                    put_varint(&mut out, u64::from(c.len));
+                    if out.len() >= PART {
+                        sink(&out);
+                        out.clear();
+                    }
+                }
+            }
+        }
+        prev = p;
+        if out.len() >= PART {
+            sink(&out);
+            out.clear();
+        }
+    }
+    sink(&out);
 }
 
 /// An entry of an encoded manifest, borrowed while it is read.
@@ -846,6 +866,21 @@ mod tests {
                 Hash([9; 32]),
             )
         }
+    }
+
+    #[test]
+    fn the_hash_of_entries_is_their_manifests_sorted_or_not() {
+        let sorted = vec![e("a", 1), chunked("b.bin", &[70_000, 5]), e("c", 3)];
+        let want = Manifest::from_entries(sorted.clone()).hash();
+        assert_eq!(Manifest::hash_of(&sorted), want);
+        let mut shuffled = sorted.clone();
+        shuffled.reverse();
+        assert_eq!(Manifest::hash_of(&shuffled), want);
+        // A later entry for the same path wins, as in from_entries.
+        let mut twice = sorted.clone();
+        twice.insert(1, e("c", 7));
+        assert_eq!(Manifest::hash_of(&twice), want);
+        assert_ne!(Manifest::hash_of(&sorted[..2]), want);
     }
 
     #[test]

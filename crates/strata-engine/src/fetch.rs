@@ -8,14 +8,16 @@
 //! fetch resumes.
 
 use std::collections::{BTreeMap, HashSet};
+use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use futures::StreamExt;
 use strata_core::error::{Kind, Remedy};
 use strata_core::{Cancel, Entry, Error, Hash, Progress, Result, UploadState, Version};
 use strata_remote::{Connected, Layout};
-use strata_store::{PlaceList, SmallImport};
+use strata_store::{ListedPlace, PlaceList, SmallImport};
+use tokio::sync::Semaphore;
 
 use crate::runtime::{block_on, runtime_handle};
 use crate::Engine;
@@ -25,17 +27,22 @@ const LARGE_IN_FLIGHT: usize = 4;
 /// Ranges closer than this are fetched as one request (the gap is read and dropped): on S3
 /// servers a request costs more than a few hundred kilobytes (measured in bench/remote.py).
 const MERGE_GAP: u64 = 256 << 10;
-/// One request reads at most about this much (with RANGES_IN_FLIGHT, the bytes held at once).
+/// One request reads at most about this much.
 const MAX_RANGE: u64 = 8 << 20;
+/// Bytes asked for and not yet stored, at most (in KiB, a semaphore's permits). A folder remote
+/// answers faster than the store takes what it reads: with only the count of requests bounded,
+/// eight full ranges waited their turn, 64 MB of a million-file get's peak.
+const KIB_IN_FLIGHT: u32 = 32 << 10;
 /// Fetched small objects are committed to the store every this many bytes.
 const COMMIT_EVERY: u64 = 64 << 20;
 
-/// One request: a range of a pack and the objects in it.
+/// One request: a range of a pack and the objects in it, `objects` indexing the place list
+/// (sorted by pack and offset): a million objects' requests hold no copy of their places.
 struct RangeRead {
-    pack: String,
+    pack: u32,
     start: u64,
     end: u64,
-    objects: Vec<(Hash, u64, u64)>,
+    objects: Range<usize>,
 }
 
 /// What to do with fetched bytes.
@@ -112,7 +119,7 @@ impl Engine {
         let c = self.connect_to(Some(&remote), None)?;
         // A list with each pack's name once, not a map with a name per object: for a million
         // objects the difference is most of a fetch's memory.
-        let places = self
+        let mut places = self
             .store
             .remote_places_listed(&c.name, missing.keys().copied())?;
         if places.places.len() != missing.len() {
@@ -157,7 +164,7 @@ impl Engine {
             .places
             .iter()
             .fold(0u64, |a, p| a.saturating_add(p.len));
-        let bad = self.fetch_places(&c, &places, Sink::Store, progress, cancel)?;
+        let bad = self.fetch_places(&c, &mut places, Sink::Store, progress, cancel)?;
         if let Some(b) = bad.first() {
             let what = b
                 .why
@@ -187,10 +194,11 @@ impl Engine {
     }
 
     /// Reads every object in `places`, checks it, and keeps it (or not). Returns bad objects.
+    /// The list is left sorted by pack and offset (the order it is read in).
     pub(crate) fn fetch_places(
         &self,
         c: &Connected,
-        places: &PlaceList,
+        places: &mut PlaceList,
         sink: Sink,
         progress: &dyn Progress,
         cancel: &Cancel,
@@ -220,30 +228,35 @@ impl Engine {
     async fn fetch_packed(
         &self,
         c: &Connected,
-        places: &PlaceList,
+        places: &mut PlaceList,
         sink: Sink,
         progress: &dyn Progress,
         cancel: &Cancel,
     ) -> Result<Vec<BadObject>> {
         let layout = Layout::new(&c.prefix);
-        let mut by_pack: BTreeMap<&str, Vec<(Hash, u64, u64)>> = BTreeMap::new();
-        for p in &places.places {
-            if let Some(pack) = places.pack_of(p) {
-                by_pack
-                    .entry(pack)
-                    .or_default()
-                    .push((p.hash, p.offset, p.len));
-            }
-        }
-        let reads = plan_ranges(by_pack)?;
+        let reads = plan_ranges(&mut places.places)?;
+        let places = &*places;
         let mut bad = Vec::new();
         let mut import: Option<SmallImport<'_>> = None;
         let mut pending_bytes = 0u64;
+        let budget = Arc::new(Semaphore::new(KIB_IN_FLIGHT as usize));
         let mut stream = futures::stream::iter(reads.into_iter().map(|r| {
             let layout = &layout;
+            let budget = budget.clone();
             async move {
+                // Held until the range's objects are stored (dropped with the item below).
+                let kib = u32::try_from(r.end.saturating_sub(r.start).div_ceil(1024))
+                    .unwrap_or(u32::MAX)
+                    .clamp(1, KIB_IN_FLIGHT);
+                let held = budget
+                    .acquire_many_owned(kib)
+                    .await
+                    .map_err(|_| Error::Internal("the fetch's byte budget was closed".into()))?;
                 cancel.check()?;
-                let key = layout.pack(&r.pack);
+                let pack = places.packs.get(r.pack as usize).ok_or_else(|| {
+                    Error::Internal("a planned range names a pack not in the list".into())
+                })?;
+                let key = layout.pack(pack);
                 let bytes = match c.get_range(&key, r.start..r.end).await {
                     Ok(b) => Some(b),
                     // Checking: a missing or short pack is a finding, not a failure.
@@ -252,15 +265,16 @@ impl Engine {
                     }
                     Err(e) => return Err(e),
                 };
-                Ok::<_, Error>((r, key, bytes))
+                Ok::<_, Error>((r, key, bytes, held))
             }
         }))
         .buffer_unordered(RANGES_IN_FLIGHT);
         while let Some(item) = stream.next().await {
-            let (r, key, bytes) = item?;
+            let (r, key, bytes, _held) = item?;
+            let in_range = places.places.get(r.objects.clone()).unwrap_or_default();
             let Some(bytes) = bytes else {
-                bad.extend(r.objects.iter().map(|(h, _, _)| BadObject {
-                    hash: *h,
+                bad.extend(in_range.iter().map(|p| BadObject {
+                    hash: p.hash,
                     key: key.to_string(),
                     why: None,
                 }));
@@ -268,12 +282,12 @@ impl Engine {
             };
             let mut seen = HashSet::new();
             // In range by construction (plan_ranges); checked anyway, never sliced blindly.
-            let objects: Vec<Option<&[u8]>> = r
-                .objects
+            let objects: Vec<Option<&[u8]>> = in_range
                 .iter()
-                .map(|(_, off, len)| {
-                    off.checked_sub(r.start)
-                        .and_then(|s| Some(s as usize..(s.checked_add(*len)?) as usize))
+                .map(|p| {
+                    p.offset
+                        .checked_sub(r.start)
+                        .and_then(|s| Some(s as usize..(s.checked_add(p.len)?) as usize))
                         .and_then(|range| bytes.get(range))
                 })
                 .collect();
@@ -283,11 +297,12 @@ impl Engine {
                 use rayon::prelude::*;
                 objects
                     .par_iter()
-                    .zip(r.objects.par_iter())
-                    .map(|(obj, (h, _, _))| obj.is_some_and(|o| Hash::of(o) == *h))
+                    .zip(in_range.par_iter())
+                    .map(|(obj, p)| obj.is_some_and(|o| Hash::of(o) == p.hash))
                     .collect()
             };
-            for (((h, _, len), obj), intact) in r.objects.iter().zip(&objects).zip(intact) {
+            for ((p, obj), intact) in in_range.iter().zip(&objects).zip(intact) {
+                let (h, len) = (&p.hash, &p.len);
                 let Some(obj) = *obj else {
                     bad.push(BadObject {
                         hash: *h,
@@ -415,38 +430,40 @@ impl Engine {
     }
 }
 
-/// Sorts each pack's objects by offset and merges neighbours into requests. A range whose end
-/// overflows or lies past any pack's size is refused ([`packed_range`]).
+/// Sorts the places by pack and offset (loose objects last) and merges neighbours in a pack
+/// into requests. A range whose end overflows or lies past any pack's size is refused
+/// ([`packed_range`]).
 ///
 /// [`packed_range`]: strata_remote::locator::packed_range
-fn plan_ranges(by_pack: BTreeMap<&str, Vec<(Hash, u64, u64)>>) -> Result<Vec<RangeRead>> {
+fn plan_ranges(places: &mut [ListedPlace]) -> Result<Vec<RangeRead>> {
+    places.sort_unstable_by_key(|p| (p.pack.is_none(), p.pack, p.offset));
     let mut reads = Vec::new();
-    for (pack, mut objs) in by_pack {
-        objs.sort_by_key(|o| o.1);
-        let mut cur: Option<RangeRead> = None;
-        for (h, off, len) in objs {
-            let end = strata_remote::locator::packed_range(off, len)?.end;
-            match cur.as_mut() {
-                // Offsets and ends are below MAX_PACK_BYTES, so none of this overflows.
-                Some(r) if off <= r.end + MERGE_GAP && end.max(r.end) - r.start <= MAX_RANGE => {
-                    r.end = r.end.max(end);
-                    r.objects.push((h, off, len));
-                }
-                _ => {
-                    if let Some(r) = cur.take() {
-                        reads.push(r);
-                    }
-                    cur = Some(RangeRead {
-                        pack: pack.to_string(),
-                        start: off,
-                        end,
-                        objects: vec![(h, off, len)],
-                    });
-                }
+    let mut cur: Option<RangeRead> = None;
+    for (i, p) in places.iter().enumerate() {
+        let Some(pack) = p.pack else { break };
+        let end = strata_remote::locator::packed_range(p.offset, p.len)?.end;
+        match cur.as_mut() {
+            // Offsets and ends are below MAX_PACK_BYTES, so none of this overflows.
+            Some(r)
+                if r.pack == pack
+                    && p.offset <= r.end + MERGE_GAP
+                    && end.max(r.end) - r.start <= MAX_RANGE =>
+            {
+                r.end = r.end.max(end);
+                r.objects.end = i + 1;
+            }
+            _ => {
+                reads.extend(cur.take());
+                cur = Some(RangeRead {
+                    pack,
+                    start: p.offset,
+                    end,
+                    objects: i..i + 1,
+                });
             }
         }
-        reads.extend(cur);
     }
+    reads.extend(cur);
     Ok(reads)
 }
 
@@ -454,31 +471,67 @@ fn plan_ranges(by_pack: BTreeMap<&str, Vec<(Hash, u64, u64)>>) -> Result<Vec<Ran
 mod tests {
     use super::*;
 
+    fn place(name: &[u8], pack: Option<u32>, offset: u64, len: u64) -> ListedPlace {
+        ListedPlace {
+            hash: Hash::of(name),
+            pack,
+            offset,
+            len,
+        }
+    }
+
     #[test]
     fn neighbouring_ranges_merge_and_far_ones_do_not() {
-        let h = |b: &[u8]| Hash::of(b);
-        let mut m = BTreeMap::new();
-        m.insert(
-            "p",
-            vec![
-                (h(b"c"), 10 << 20, 5),
-                (h(b"a"), 0, 100),
-                (h(b"b"), 100, 50),
-            ],
-        );
-        let reads = plan_ranges(m).unwrap();
+        let mut places = vec![
+            place(b"c", Some(0), 10 << 20, 5),
+            place(b"a", Some(0), 0, 100),
+            place(b"b", Some(0), 100, 50),
+        ];
+        let reads = plan_ranges(&mut places).unwrap();
         assert_eq!(reads.len(), 2);
         assert_eq!((reads[0].start, reads[0].end), (0, 150));
-        assert_eq!(reads[0].objects.len(), 2);
+        let first: Vec<Hash> = places[reads[0].objects.clone()]
+            .iter()
+            .map(|p| p.hash)
+            .collect();
+        assert_eq!(first, vec![Hash::of(b"a"), Hash::of(b"b")]);
         assert_eq!((reads[1].start, reads[1].end), (10 << 20, (10 << 20) + 5));
+        assert_eq!(places[reads[1].objects.clone()][0].hash, Hash::of(b"c"));
+    }
+
+    #[test]
+    fn ranges_never_span_two_packs_and_loose_objects_are_not_planned() {
+        let mut places = vec![
+            place(b"loose", None, 0, 1 << 30),
+            place(b"b0", Some(1), 0, 100),
+            place(b"a100", Some(0), 100, 50),
+            place(b"a0", Some(0), 0, 100),
+            place(b"b100", Some(1), 100, 50),
+        ];
+        let reads = plan_ranges(&mut places).unwrap();
+        let planned: Vec<(u32, Vec<Hash>)> = reads
+            .iter()
+            .map(|r| {
+                let hashes = places[r.objects.clone()].iter().map(|p| p.hash).collect();
+                (r.pack, hashes)
+            })
+            .collect();
+        let h = |b: &[u8]| Hash::of(b);
+        assert_eq!(
+            planned,
+            vec![
+                (0, vec![h(b"a0"), h(b"a100")]),
+                (1, vec![h(b"b0"), h(b"b100")])
+            ]
+        );
+        assert_eq!(places[4].hash, h(b"loose"), "loose objects sort last");
     }
 
     #[test]
     fn a_range_that_overflows_or_runs_past_a_pack_is_refused() {
         for (off, len) in [(u64::MAX - 1, 10), (1 << 30, 1), (0, u64::MAX)] {
-            let mut m = BTreeMap::new();
-            m.insert("p", vec![(Hash::of(b"x"), off, len)]);
-            let err = plan_ranges(m)
+            let mut places = vec![place(b"x", Some(0), off, len)];
+            let err = plan_ranges(&mut places)
                 .err()
                 .map(|e| e.to_string())
                 .unwrap_or_default();

@@ -64,7 +64,8 @@ impl Engine {
         let held = self.holdings(&v)?;
         if crate::free::may_be_elsewhere(&v) && held.local_files < held.files {
             return Err(strata_core::Error::invalid(format!(
-                "{} has {} of its {} stored files here; the rest was freed and is on remote                  '{}' only (verify it there with --remote, or get it first)",
+                "{} has {} of its {} stored files here; the rest was freed and is on \
+                 remote '{}' only (verify it there with --remote, or get it first)",
                 v.label(),
                 held.local_files,
                 held.files,
@@ -142,12 +143,12 @@ impl Engine {
             .iter()
             .flat_map(|e| e.objects().map(|(h, _)| h))
             .collect();
-        let places = self
+        let mut places = self
             .store
             .remote_places_listed(&name, hashes.iter().copied())?;
         let recorded: HashSet<Hash> = places.places.iter().map(|p| p.hash).collect();
         let layout = Layout::new(&c.prefix);
-        let bad = self.fetch_places(&c, &places, Sink::Check, progress, cancel)?;
+        let bad = self.fetch_places(&c, &mut places, Sink::Check, progress, cancel)?;
         let manifest_there = block_on(c.size_of(&layout.manifest(&v.manifest)))??.is_some();
         let mut problems: BTreeMap<Hash, String> = bad
             .into_iter()

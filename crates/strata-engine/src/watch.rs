@@ -156,7 +156,7 @@ impl Engine {
         let Ok(folder) = std::fs::canonicalize(folder) else {
             return;
         };
-        let hash = strata_core::Manifest::from_entries(entries.to_vec()).hash();
+        let hash = strata_core::Manifest::hash_of(entries);
         let note = placed_note(&self.home, &folder);
         if let Some(dir) = note.parent() {
             let _ = std::fs::create_dir_all(dir);
