@@ -61,7 +61,7 @@ pub struct FreeReport {
 }
 
 /// How much of a version's stored content is in the local store.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
 pub struct Holdings {
     /// `complete`, `partial` or `none` (freed, or pulled and never fetched).
     pub local: String,
@@ -81,30 +81,44 @@ impl Holdings {
     /// Counts the stored entries of `m`, and those whose every object (the file, or each of its
     /// pieces) `is_here` says the store holds.
     pub(crate) fn count(m: &strata_core::Manifest, is_here: impl Fn(&Hash) -> bool) -> Holdings {
-        let mut h = Holdings {
-            local: String::new(),
-            files: 0,
-            bytes: 0,
-            local_files: 0,
-            local_bytes: 0,
-        };
+        let mut h = Holdings::default();
         for e in m.entries().iter().filter(|e| e.link.is_none()) {
-            h.files += 1;
-            h.bytes += e.size;
-            if e.objects().all(|(o, _)| is_here(&o)) {
-                h.local_files += 1;
-                h.local_bytes += e.size;
+            h.add(e.size, e.objects().all(|(o, _)| is_here(&o)));
+        }
+        h.finish()
+    }
+
+    /// [`Holdings::count`] of an encoded manifest, read one entry at a time.
+    pub(crate) fn count_encoded(bytes: &[u8], is_here: impl Fn(&Hash) -> bool) -> Result<Holdings> {
+        let mut h = Holdings::default();
+        let mut entries = strata_core::manifest::EncodedEntries::new(bytes)?;
+        while let Some(e) = entries.next_entry()? {
+            if e.link.is_none() {
+                h.add(e.size, e.objects().all(|(o, _)| is_here(&o)));
             }
         }
-        h.local = if h.local_files == h.files {
+        Ok(h.finish())
+    }
+
+    fn add(&mut self, size: u64, here: bool) {
+        self.files += 1;
+        self.bytes += size;
+        if here {
+            self.local_files += 1;
+            self.local_bytes += size;
+        }
+    }
+
+    fn finish(mut self) -> Holdings {
+        self.local = if self.local_files == self.files {
             "complete"
-        } else if h.local_files == 0 {
+        } else if self.local_files == 0 {
             "none"
         } else {
             "partial"
         }
         .into();
-        h
+        self
     }
 }
 
@@ -127,10 +141,12 @@ impl Engine {
         let mut objects: Vec<(Hash, u64)> = m.entries().iter().flat_map(|e| e.objects()).collect();
         objects.sort_unstable_by_key(|o| o.0);
         objects.dedup_by(|a, b| a.0 == b.0);
-        let here = self
-            .store
-            .locate_all(objects.iter().map(|(h, s)| (h, *s)))?;
-        Ok(Holdings::count(m, |h| here.contains_key(h)))
+        let held = self.store.holds_each(&objects)?;
+        Ok(Holdings::count(m, |h| {
+            objects
+                .binary_search_by_key(h, |o| o.0)
+                .is_ok_and(|i| held.get(i).copied().unwrap_or(false))
+        }))
     }
 
     /// Drops the local content of the versions `references` name, when their remote holds it.

@@ -222,6 +222,24 @@ impl Index {
         Ok(stmt.exists([&h.0[..]])?)
     }
 
+    /// [`Index::contains`] of each of `hashes`, in order, in one read transaction.
+    pub fn contains_each<'h>(
+        &self,
+        hashes: impl IntoIterator<Item = &'h Hash>,
+    ) -> Result<Vec<bool>> {
+        let conn = self.conn()?;
+        let tx = rusqlite::Transaction::new_unchecked(&conn, TransactionBehavior::Deferred)?;
+        let mut out = Vec::new();
+        {
+            let mut stmt = tx.prepare_cached("SELECT 1 FROM objects WHERE hash = ?1")?;
+            for h in hashes {
+                out.push(stmt.exists([&h.0[..]])?);
+            }
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
     /// Records new packs. An object two writers stored at once ends up pointing at either copy;
     /// both are whole, and gc drops the other.
     pub fn insert(&self, packs: &[FinishedPack]) -> Result<()> {

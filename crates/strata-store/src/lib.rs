@@ -141,6 +141,29 @@ impl Store {
             }))
     }
 
+    /// Whether the store holds each of `objects` (hash, size), in order, as [`Store::locate`]
+    /// would say; the packed ones asked of the index in one transaction, and nothing built for
+    /// those found: a `get` of a million files asks this of every object before it fetches.
+    pub fn holds_each(&self, objects: &[(Hash, u64)]) -> Result<Vec<bool>> {
+        let packed = self.index.contains_each(
+            objects
+                .iter()
+                .filter(|(_, size)| *size < LOOSE_MIN)
+                .map(|(h, _)| h),
+        )?;
+        let mut packed = packed.into_iter();
+        objects
+            .iter()
+            .map(|(h, size)| {
+                if *size >= LOOSE_MIN {
+                    Ok(self.locate(h, *size)?.is_some())
+                } else {
+                    Ok(packed.next().unwrap_or(false))
+                }
+            })
+            .collect()
+    }
+
     /// Where each object of `objects` (hash, size) is, for those the store has; the packed ones
     /// looked up in one index transaction, for callers about to read thousands.
     pub fn locate_all<'h>(

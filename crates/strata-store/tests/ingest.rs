@@ -309,3 +309,31 @@ fn files_placed_under_a_dataset_folder_are_cached_by_their_own_path() {
     assert_eq!(again.hashed_files, 0, "every file vouched for by the cache");
     assert_eq!(again.entries, first.entries);
 }
+
+#[test]
+fn holds_each_answers_in_order_as_locate_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("small.txt"), "small").unwrap();
+    std::fs::write(data.join("large.bin"), vec![5u8; 3 << 20]).unwrap();
+    let store = Store::open(&dir.path().join("store")).unwrap();
+    let mut scan = scan_folder(&data, &ScanOptions::default(), &NoProgress).unwrap();
+    let mut cache = StatCache::load(store.root(), &scan.root);
+    let got = ingest_first(&store, &mut scan, &mut cache).unwrap();
+    store.commit(&got).unwrap();
+    let mut asked: Vec<(strata_core::Hash, u64)> =
+        got.entries.iter().flat_map(|e| e.objects()).collect();
+    let stored = asked.len();
+    // Absent: a small one, and a large one the store has no pieces for.
+    asked.insert(0, (strata_core::Hash::of(b"not stored"), 10));
+    asked.push((strata_core::Hash::of(b"nor this"), 5 << 20));
+    let held = store.holds_each(&asked).unwrap();
+    let want: Vec<bool> = asked
+        .iter()
+        .map(|(h, size)| store.locate(h, *size).unwrap().is_some())
+        .collect();
+    assert_eq!(held, want);
+    assert_eq!(held.iter().filter(|h| **h).count(), stored);
+    assert!(!held[0] && !held[held.len() - 1]);
+}
