@@ -114,14 +114,10 @@ impl Engine {
             objects.dedup_by_key(|o| o.0);
         }
         let held = self.store.holds_each(&objects)?;
-        let is_here = |h: &Hash| {
-            objects
-                .binary_search_by_key(h, |o| o.0)
-                .is_ok_and(|i| held.get(i).copied().unwrap_or(false))
-        };
+        let is_here = crate::free::held_among(&objects, &held);
         for v in versions {
             let bytes = self.store.manifest_bytes(&v.manifest)?;
-            let holdings = Holdings::count_encoded(&bytes, is_here)?;
+            let holdings = Holdings::count_encoded(&bytes, &is_here)?;
             let remote = if crate::free::may_be_elsewhere(&v) {
                 v.remote.clone()
             } else {

@@ -122,6 +122,19 @@ impl Holdings {
     }
 }
 
+/// Whether the store holds a hash, from [`strata_store::Store::holds_each`]'s answers `held` for
+/// `objects` (sorted by hash, once each).
+pub(crate) fn held_among<'a>(
+    objects: &'a [(Hash, u64)],
+    held: &'a [bool],
+) -> impl Fn(&Hash) -> bool + 'a {
+    |h| {
+        objects
+            .binary_search_by_key(h, |o| o.0)
+            .is_ok_and(|i| held.get(i).copied().unwrap_or(false))
+    }
+}
+
 /// One version that passed the local checks, with what the remote must hold for it.
 struct Candidate {
     v: Version,
@@ -142,11 +155,7 @@ impl Engine {
         objects.sort_unstable_by_key(|o| o.0);
         objects.dedup_by(|a, b| a.0 == b.0);
         let held = self.store.holds_each(&objects)?;
-        Ok(Holdings::count(m, |h| {
-            objects
-                .binary_search_by_key(h, |o| o.0)
-                .is_ok_and(|i| held.get(i).copied().unwrap_or(false))
-        }))
+        Ok(Holdings::count(m, held_among(&objects, &held)))
     }
 
     /// Drops the local content of the versions `references` name, when their remote holds it.

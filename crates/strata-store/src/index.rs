@@ -10,17 +10,17 @@ use strata_core::{Chunk, Chunks, Error, Hash, Result};
 
 use crate::pack::FinishedPack;
 
-/// Behind a mutex so the store can be shared by worker threads; each query is short.
-/// One pack and the objects the index places in it.
 /// An object's place in a local pack: hash, the pack's name (shared), offset, length.
 pub type PackedAt = (Hash, Arc<str>, u64, u64);
 
+/// One pack and the objects the index places in it.
 pub struct IndexedPack {
     pub id: i64,
     pub name: String,
     pub records: Vec<(Hash, u64, u64)>,
 }
 
+/// Behind a mutex so the store can be shared by worker threads; each query is short.
 pub struct Index {
     conn: Mutex<Connection>,
 }
@@ -88,46 +88,59 @@ impl Index {
             .optional()?)
     }
 
-    /// Where each of `hashes` is packed (absent ones are left out), read in one transaction: one
-    /// shared lock and one mutex hold for the lot, where a lookup each would take both per hash.
+    /// Where each of `hashes` is packed (absent ones are left out), in one read transaction.
     pub fn get_many<'h>(
         &self,
         hashes: impl IntoIterator<Item = &'h Hash>,
     ) -> Result<Vec<PackedAt>> {
+        self.read_each(
+            "SELECT p.name, o.offset, o.len FROM objects o JOIN packs p ON p.id = o.pack
+             WHERE o.hash = ?1",
+            |stmt| {
+                let mut out = Vec::new();
+                // Each pack's name once, shared by its objects.
+                let mut names: std::collections::HashMap<String, Arc<str>> =
+                    std::collections::HashMap::new();
+                for h in hashes {
+                    let found = stmt
+                        .query_row([&h.0[..]], |r| {
+                            Ok((
+                                r.get::<_, String>(0)?,
+                                r.get::<_, i64>(1)? as u64,
+                                r.get::<_, i64>(2)? as u64,
+                            ))
+                        })
+                        .optional()?;
+                    if let Some((pack, offset, len)) = found {
+                        let pack = match names.get(&pack) {
+                            Some(shared) => shared.clone(),
+                            None => {
+                                let shared: Arc<str> = pack.as_str().into();
+                                names.insert(pack, shared.clone());
+                                shared
+                            }
+                        };
+                        out.push((*h, pack, offset, len));
+                    }
+                }
+                Ok(out)
+            },
+        )
+    }
+
+    /// Runs `lookups` with the statement `sql` in one read transaction: one shared lock and one
+    /// mutex hold for the lot, where a lookup each would take both per hash.
+    fn read_each<T>(
+        &self,
+        sql: &str,
+        lookups: impl FnOnce(&mut rusqlite::CachedStatement<'_>) -> Result<T>,
+    ) -> Result<T> {
         let conn = self.conn()?;
         let tx = rusqlite::Transaction::new_unchecked(&conn, TransactionBehavior::Deferred)?;
-        let mut out = Vec::new();
-        // Each pack's name once, shared by its objects.
-        let mut names: std::collections::HashMap<String, Arc<str>> =
-            std::collections::HashMap::new();
-        {
-            let mut stmt = tx.prepare_cached(
-                "SELECT p.name, o.offset, o.len FROM objects o JOIN packs p ON p.id = o.pack
-                 WHERE o.hash = ?1",
-            )?;
-            for h in hashes {
-                let found = stmt
-                    .query_row([&h.0[..]], |r| {
-                        Ok((
-                            r.get::<_, String>(0)?,
-                            r.get::<_, i64>(1)? as u64,
-                            r.get::<_, i64>(2)? as u64,
-                        ))
-                    })
-                    .optional()?;
-                if let Some((pack, offset, len)) = found {
-                    let pack = match names.get(&pack) {
-                        Some(shared) => shared.clone(),
-                        None => {
-                            let shared: Arc<str> = pack.as_str().into();
-                            names.insert(pack, shared.clone());
-                            shared
-                        }
-                    };
-                    out.push((*h, pack, offset, len));
-                }
-            }
-        }
+        let out = {
+            let mut stmt = tx.prepare_cached(sql)?;
+            lookups(&mut stmt)?
+        };
         tx.commit()?;
         Ok(out)
     }
@@ -227,17 +240,12 @@ impl Index {
         &self,
         hashes: impl IntoIterator<Item = &'h Hash>,
     ) -> Result<Vec<bool>> {
-        let conn = self.conn()?;
-        let tx = rusqlite::Transaction::new_unchecked(&conn, TransactionBehavior::Deferred)?;
-        let mut out = Vec::new();
-        {
-            let mut stmt = tx.prepare_cached("SELECT 1 FROM objects WHERE hash = ?1")?;
-            for h in hashes {
-                out.push(stmt.exists([&h.0[..]])?);
-            }
-        }
-        tx.commit()?;
-        Ok(out)
+        self.read_each("SELECT 1 FROM objects WHERE hash = ?1", |stmt| {
+            hashes
+                .into_iter()
+                .map(|h| Ok(stmt.exists([&h.0[..]])?))
+                .collect()
+        })
     }
 
     /// Records new packs. An object two writers stored at once ends up pointing at either copy;

@@ -417,7 +417,6 @@ impl Store {
         Ok(f)
     }
 
-    /// Stores an encoded manifest; returns its hash.
     /// Keeps a manifest as it arrived: `bytes` must hash to `h` and have passed
     /// [`strata_core::manifest::check_encoded`]. Stored as received, never re-encoded, so what is
     /// read back under `h` is exactly what was checked.
@@ -434,6 +433,7 @@ impl Store {
         Ok(())
     }
 
+    /// Stores an encoded manifest; returns its hash.
     pub fn put_manifest(&self, m: &Manifest) -> Result<Hash> {
         // Hashed first and written only if new, in parts both times: a manifest of a million
         // entries is never held encoded as well as decoded.

@@ -269,34 +269,14 @@ fn link_all(
         });
         twice = ensured.and_then(|ensured| {
             let linked = workers.install(|| {
-                groups(planned)
-                    .par_iter()
-                    .try_for_each(|group| -> Result<()> {
-                        for (e, _) in group.iter().filter(|(e, _)| shared(&e.hash)) {
-                            cancel.check()?;
-                            let target = dest.join(&e.path);
-                            let pooled = pool.path_of(&e.hash);
-                            if replace {
-                                let name = target
-                                    .file_name()
-                                    .and_then(|n| n.to_str())
-                                    .unwrap_or("file");
-                                let tmp = target.with_file_name(format!(
-                                    ".{name}.strata-heal-{}",
-                                    fsutil::unique_name("")
-                                ));
-                                link_or_copy(&pooled, &tmp)?;
-                                if let Err(err) = fs::rename(&tmp, &target) {
-                                    let _ = fs::remove_file(&tmp);
-                                    return Err(err).ctx("restore", &target);
-                                }
-                            } else {
-                                link_or_copy(&pooled, &target)?;
-                            }
-                            progress.advance(1, e.size);
-                        }
+                groups(planned).par_iter().try_for_each(|group| {
+                    in_folder(dest, group, shared, |e, _, dir, name, target| {
+                        cancel.check()?;
+                        pool.link_pooled(&e.hash, dir, name, target, replace)?;
+                        progress.advance(1, e.size);
                         Ok(())
                     })
+                })
             });
             // Links moved the pool files' ctime: their stat is taken after, even after a
             // failure part way.
@@ -330,11 +310,33 @@ fn link_group(
     progress: &dyn Progress,
     cancel: &Cancel,
 ) -> Result<()> {
-    let Some((first, _)) = group.iter().find(|(e, _)| !shared(&e.hash)) else {
+    in_folder(
+        dest,
+        group,
+        |h| !shared(h),
+        |e, loc, dir, name, target| {
+            cancel.check()?;
+            if let Some(st) = pool.link_once(store, records, e, loc, dir, name, target, replace)? {
+                fresh.push((e.hash, st));
+            }
+            progress.advance(1, e.size);
+            Ok(())
+        },
+    )
+}
+
+/// Calls `each` for the entries of `group` (one folder of the copy at `dest`) whose content
+/// `wanted` picks, with the folder opened once and each file's name in it and its path: linked
+/// relative to the open folder, a file costs less than resolving its full path again.
+fn in_folder(
+    dest: &Path,
+    group: &[(&Entry, Location)],
+    wanted: impl Fn(&Hash) -> bool,
+    mut each: impl FnMut(&Entry, &Location, &fs::File, &std::ffi::CStr, &Path) -> Result<()>,
+) -> Result<()> {
+    let Some((first, _)) = group.iter().find(|(e, _)| wanted(&e.hash)) else {
         return Ok(());
     };
-    // Linked relative to the folder, opened once: resolving every file's full path again
-    // costs more than the link.
     let folder = parent_of(&first.path);
     let dir_path = if folder.is_empty() {
         dest.to_path_buf()
@@ -342,16 +344,11 @@ fn link_group(
         safe_join(dest, folder)?
     };
     let dir = fs::File::open(&dir_path).ctx("read", &dir_path)?;
-    for (e, loc) in group.iter().filter(|(e, _)| !shared(&e.hash)) {
-        cancel.check()?;
+    for (e, loc) in group.iter().filter(|(e, _)| wanted(&e.hash)) {
         let base = e.path.rsplit('/').next().unwrap_or(&e.path);
         let name = std::ffi::CString::new(base)
             .map_err(|_| Error::invalid(format!("unsafe dataset path '{}' refused", e.path)))?;
-        let target = dir_path.join(base);
-        if let Some(st) = pool.link_once(store, records, e, loc, &dir, &name, &target, replace)? {
-            fresh.push((e.hash, st));
-        }
-        progress.advance(1, e.size);
+        each(e, loc, &dir, &name, &dir_path.join(base))?;
     }
     Ok(())
 }
@@ -442,19 +439,6 @@ fn write_new(target: &Path, data: &[u8], mode: u32) -> Result<()> {
         .open(target)
         .ctx("create", target)?;
     f.write_all(data).ctx("write", target)
-}
-
-/// Links a pool file into a copy. The copy fallback makes an inode of its own, so it can never
-/// poison the pool; it is merely re-linked the next time the copy is checked.
-fn link_or_copy(src: &Path, target: &Path) -> Result<()> {
-    match fs::hard_link(src, target) {
-        Ok(()) => Ok(()),
-        // Too many links to one inode, or another filesystem: fall back to a read-only copy.
-        Err(e) if matches!(e.raw_os_error(), Some(libc::EMLINK) | Some(libc::EXDEV)) => {
-            crate::pool::copy_read_only(src, target)
-        }
-        Err(e) => Err(e).ctx("link", target),
-    }
 }
 
 /// Puts a fully written `staged` folder at `dest`. An existing non-empty `dest` is replaced only

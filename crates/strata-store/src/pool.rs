@@ -206,10 +206,7 @@ impl Pool {
             let pooled = c_name(&h.to_hex())?;
             if let Some((was, mode)) = fsutil::stat_at(bucket, &pooled) {
                 if records.intact_stat(h, &was, mode) {
-                    let linked = place(dir, name, target, replace, |dir, name| {
-                        fsutil::link_at(bucket, &pooled, dir, name)
-                    });
-                    if !self.linked_or_copied(linked, h, target)? {
+                    if !self.link_pooled(h, dir, name, target, replace)? {
                         return Ok(None);
                     }
                     // The link moved the ctime: the stat to record is the one after it, of the
@@ -233,12 +230,7 @@ impl Pool {
                 // Another process replaced the pool file between its naming and this link,
                 // and an inode that lost its last name can never be named again: the copy
                 // takes the whole file now at the name, which that process records.
-                let bucket = self.bucket(h)?;
-                let pooled = c_name(&h.to_hex())?;
-                let linked = place(dir, name, target, replace, |dir, name| {
-                    fsutil::link_at(bucket, &pooled, dir, name)
-                });
-                self.linked_or_copied(linked, h, target)?;
+                self.link_pooled(h, dir, name, target, replace)?;
                 return Ok(None);
             }
         }
@@ -250,6 +242,25 @@ impl Pool {
         // the pool file (re-extracted when next needed) and vouches only for this inode, which
         // this process wrote whole.
         Ok(Some(stat_of(&f.metadata().ctx("stat", target)?)))
+    }
+
+    /// Makes `name` in the open folder `dir` (the copy's file `target`) a link to the file at
+    /// `h`'s pool name, which the caller has checked or just extracted. False when the copy got
+    /// a file of its own instead (see [`Pool::linked_or_copied`]).
+    pub fn link_pooled(
+        &self,
+        h: &Hash,
+        dir: &File,
+        name: &CStr,
+        target: &Path,
+        replace: bool,
+    ) -> Result<bool> {
+        let bucket = self.bucket(h)?;
+        let pooled = c_name(&h.to_hex())?;
+        let linked = place(dir, name, target, replace, |dir, name| {
+            fsutil::link_at(bucket, &pooled, dir, name)
+        });
+        self.linked_or_copied(linked, h, target)
     }
 
     /// Where a link into a copy is impossible (too many links to one inode, or the copy on
