@@ -44,20 +44,38 @@ const MIN_CHUNK_BYTES: usize = 32 + 1;
 /// relative, `/`-separated, has no empty, `.` or `..` part, no backslash (a separator on
 /// Windows), no control character (terminal escapes, NUL) and is at most [`MAX_PATH_BYTES`].
 pub fn path_problem(path: &str) -> Option<&'static str> {
-    if path.is_empty() {
-        Some("empty path")
-    } else if path.len() > MAX_PATH_BYTES {
-        Some("path longer than 4096 bytes")
-    } else if path.starts_with('/') {
-        Some("absolute path")
-    } else if path.chars().any(|c| c.is_control()) {
+    let b = path.as_bytes();
+    if b.is_empty() {
+        return Some("empty path");
+    } else if b.len() > MAX_PATH_BYTES {
+        return Some("path longer than 4096 bytes");
+    } else if b[0] == b'/' {
+        return Some("absolute path");
+    }
+    // One pass over the bytes (every scanned file and every decoded entry comes here); the
+    // answers are those of the checks in the order the doc lists them.
+    let (mut control, mut backslash, mut bad_part) = (false, false, false);
+    let dot_part = |p: &[u8]| p.is_empty() || p == b"." || p == b"..";
+    let mut part_at = 0;
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            0..=0x1f | 0x7f => control = true,
+            // U+0080..=U+009F, the other control characters, are 0xC2 0x80..=0x9F in UTF-8.
+            0xc2 if matches!(b.get(i + 1), Some(0x80..=0x9f)) => control = true,
+            b'\\' => backslash = true,
+            b'/' => {
+                bad_part |= dot_part(&b[part_at..i]);
+                part_at = i + 1;
+            }
+            _ => {}
+        }
+    }
+    bad_part |= dot_part(&b[part_at..]);
+    if control {
         Some("control character in path")
-    } else if path.contains('\\') {
+    } else if backslash {
         Some("backslash in path")
-    } else if path
-        .split('/')
-        .any(|part| part.is_empty() || part == "." || part == "..")
-    {
+    } else if bad_part {
         Some("empty, '.' or '..' part in path")
     } else {
         None
@@ -1018,6 +1036,56 @@ mod tests {
         let start = std::time::Instant::now();
         assert_eq!(Manifest::decode(&bytes).unwrap(), m);
         assert!(start.elapsed() < std::time::Duration::from_secs(1));
+    }
+
+    /// The one-pass [`path_problem`] gives the answers of the checks as the doc states them,
+    /// one after another, on paths built from the characters that matter.
+    #[test]
+    fn path_problem_answers_as_the_checks_read() {
+        fn by_the_rules(path: &str) -> Option<&'static str> {
+            if path.is_empty() {
+                Some("empty path")
+            } else if path.len() > MAX_PATH_BYTES {
+                Some("path longer than 4096 bytes")
+            } else if path.starts_with('/') {
+                Some("absolute path")
+            } else if path.chars().any(|c| c.is_control()) {
+                Some("control character in path")
+            } else if path.contains('\\') {
+                Some("backslash in path")
+            } else if path
+                .split('/')
+                .any(|part| part.is_empty() || part == "." || part == "..")
+            {
+                Some("empty, '.' or '..' part in path")
+            } else {
+                None
+            }
+        }
+        let alphabet = [
+            "a", "/", ".", "\\", "\u{1b}", "\0", "\u{7f}", "\u{80}", "\u{9f}", "\u{a0}", "\u{c2}",
+            "é", "\u{85}", "..", "€",
+        ];
+        let mut n = 0u64;
+        // Every path of up to four pieces of the alphabet.
+        let mut paths = vec![String::new()];
+        for _ in 0..4 {
+            let mut longer = Vec::new();
+            for p in &paths {
+                for a in alphabet {
+                    longer.push(format!("{p}{a}"));
+                }
+            }
+            for p in paths.iter().chain(&longer) {
+                assert_eq!(path_problem(p), by_the_rules(p), "{p:?}");
+                n += 1;
+            }
+            paths = longer;
+        }
+        assert!(n > 50_000, "{n}");
+        for p in ["x".repeat(MAX_PATH_BYTES), "x".repeat(MAX_PATH_BYTES + 1)] {
+            assert_eq!(path_problem(&p), by_the_rules(&p));
+        }
     }
 
     #[test]

@@ -85,11 +85,13 @@ impl Engine {
                     // The folder is the newest version, file for file: nothing to read, store,
                     // build or encode.
                     cache.save(scan.complete)?;
+                    let unchanged_files = scan.files.len() as u64;
+                    scan.drop_aside();
                     if placed == Some(l.manifest) {
                         return Ok((None, 0));
                     }
                     let changes = DiffTotals {
-                        unchanged: scan.files.len() as u64,
+                        unchanged: unchanged_files,
                         ..DiffTotals::default()
                     };
                     return Ok((Some(unchanged(l, changes)), 0));

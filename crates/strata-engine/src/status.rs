@@ -64,6 +64,7 @@ impl FolderRead {
         if let Err(e) = self.cache.save(self.scan.complete) {
             tracing::debug!(error = %e, "stat cache not saved");
         }
+        self.scan.drop_aside();
     }
 }
 

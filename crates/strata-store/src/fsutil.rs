@@ -176,6 +176,11 @@ pub fn ensure_parent(p: &Path) -> Result<PathBuf> {
 
 /// `fstatat` without following a symlink: the stat and mode of `name` in the open folder `dir`.
 pub fn stat_at(dir: &File, name: &CStr) -> Option<(Stat, u32)> {
+    try_stat_at(dir, name).ok()
+}
+
+/// [`stat_at`] saying why it failed.
+pub fn try_stat_at(dir: &File, name: &CStr) -> std::io::Result<(Stat, u32)> {
     let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
     // SAFETY: a NUL-terminated name, a descriptor we own and a buffer of the right type.
     let r = unsafe {
@@ -186,9 +191,7 @@ pub fn stat_at(dir: &File, name: &CStr) -> Option<(Stat, u32)> {
             libc::AT_SYMLINK_NOFOLLOW,
         )
     };
-    if r != 0 {
-        return None;
-    }
+    check(r)?;
     // SAFETY: fstatat succeeded, so it filled the buffer.
     let st = unsafe { st.assume_init() };
     let stat = Stat {
@@ -197,7 +200,135 @@ pub fn stat_at(dir: &File, name: &CStr) -> Option<(Stat, u32)> {
         ctime_ns: st.st_ctime * 1_000_000_000 + st.st_ctime_nsec,
         ino: st.st_ino,
     };
-    Some((stat, st.st_mode))
+    Ok((stat, st.st_mode))
+}
+
+/// What a folder's listing says an entry is, before anything is asked of the entry itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Listed {
+    File,
+    Folder,
+    Symlink,
+    /// A fifo, socket or device.
+    Other,
+    /// The filesystem does not say in its listings: ask the entry ([`kind_of_mode`]).
+    Unknown,
+}
+
+/// The kind a `st_mode` names.
+pub fn kind_of_mode(mode: u32) -> Listed {
+    match mode & libc::S_IFMT {
+        libc::S_IFREG => Listed::File,
+        libc::S_IFDIR => Listed::Folder,
+        libc::S_IFLNK => Listed::Symlink,
+        _ => Listed::Other,
+    }
+}
+
+/// A folder's entries but `.` and `..`, their names held in one buffer (no allocation per
+/// entry, where `std::fs::read_dir` makes two). One listing can read folder after folder,
+/// reusing its buffers.
+#[derive(Default)]
+pub struct Listing {
+    /// Every name, NUL-terminated, one after the other.
+    names: Vec<u8>,
+    /// Where each name starts in `names`, its length and kind.
+    entries: Vec<(u32, u32, Listed)>,
+}
+
+impl Listing {
+    /// Lists the folder at `path` (what was listed before is forgotten) and returns it open, to
+    /// stat each entry relative to it.
+    pub fn read(&mut self, path: &Path) -> std::io::Result<File> {
+        use std::os::unix::fs::OpenOptionsExt;
+        self.names.clear();
+        self.entries.clear();
+        let dir = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
+            .open(path)?;
+        // The stream gets a descriptor of its own: closing the stream closes it.
+        // SAFETY: a descriptor we own; a negative answer is checked.
+        let fd = unsafe { libc::dup(dir.as_raw_fd()) };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: a fresh descriptor, owned by the stream from here on (closed with it).
+        let stream = unsafe { libc::fdopendir(fd) };
+        if stream.is_null() {
+            let e = std::io::Error::last_os_error();
+            // SAFETY: fdopendir failed, so the descriptor is still ours alone.
+            unsafe { libc::close(fd) };
+            return Err(e);
+        }
+        let read = self.read_from(stream);
+        // SAFETY: a stream fdopendir gave, closed once.
+        unsafe { libc::closedir(stream) };
+        read.map(|()| dir)
+    }
+
+    fn read_from(&mut self, stream: *mut libc::DIR) -> std::io::Result<()> {
+        loop {
+            // readdir answers NULL both at the end and on an error; errno tells them apart.
+            // SAFETY: errno is this thread's.
+            unsafe { *libc::__errno_location() = 0 };
+            // SAFETY: an open stream; the entry is read before the next call on it.
+            let ent = unsafe { libc::readdir64(stream) };
+            if ent.is_null() {
+                let e = std::io::Error::last_os_error();
+                return match e.raw_os_error() {
+                    Some(0) | None => Ok(()),
+                    Some(_) => Err(e),
+                };
+            }
+            // SAFETY: readdir's entry holds a NUL-terminated name and is valid until the
+            // next call on the stream.
+            let (name, d_type) = unsafe { (CStr::from_ptr((*ent).d_name.as_ptr()), (*ent).d_type) };
+            let bytes = name.to_bytes_with_nul();
+            if bytes == b".\0" || bytes == b"..\0" {
+                continue;
+            }
+            let kind = match d_type {
+                libc::DT_REG => Listed::File,
+                libc::DT_DIR => Listed::Folder,
+                libc::DT_LNK => Listed::Symlink,
+                libc::DT_UNKNOWN => Listed::Unknown,
+                _ => Listed::Other,
+            };
+            let (Ok(at), Ok(len)) = (
+                u32::try_from(self.names.len()),
+                u32::try_from(bytes.len() - 1),
+            ) else {
+                return Err(std::io::Error::other(
+                    "more than 4 GiB of names in one folder",
+                ));
+            };
+            self.names.extend_from_slice(bytes);
+            self.entries.push((at, len, kind));
+        }
+    }
+
+    /// Puts the entries in the byte order of their names.
+    pub fn sort_by_name(&mut self) {
+        let names = &self.names;
+        let name = |at: u32, len: u32| &names[at as usize..(at + len) as usize];
+        self.entries
+            .sort_unstable_by(|a, b| name(a.0, a.1).cmp(name(b.0, b.1)));
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Each entry's name (NUL-terminated, for the `*at` calls) and kind.
+    pub fn iter(&self) -> impl Iterator<Item = (&CStr, Listed)> {
+        self.entries.iter().map(|&(at, len, kind)| {
+            let with_nul = &self.names[at as usize..=(at + len) as usize];
+            // The names were copied with their NUL and hold no other.
+            let name = CStr::from_bytes_with_nul(with_nul).unwrap_or_default();
+            (name, kind)
+        })
+    }
 }
 
 fn check(r: libc::c_int) -> std::io::Result<()> {

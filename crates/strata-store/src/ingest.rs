@@ -332,11 +332,10 @@ pub fn matches_encoded(scan: &Scan, cache: &mut StatCache, base: &[u8]) -> Resul
         let same = e.link.is_none()
             && e.size == f.stat.size
             && scan.dataset_path(f) == e.path
-            && cache.lookup(&f.rel, &f.stat) == Some(*e.hash);
+            && cache.vouch(&f.rel, f.stat, *e.hash, scan.started_ns);
         if !same {
             return Ok(false);
         }
-        cache.record(&f.rel, f.stat, *e.hash, scan.started_ns);
     }
     // Checks what follows the last entry, as decoding does.
     Ok(entries.next_entry()?.is_none())

@@ -144,28 +144,29 @@ impl StatCache {
         (r.flags & GONE == 0 && r.stat.mtime_ns != UNTRUSTED && r.stat == *stat).then_some(r.hash)
     }
 
+    /// [`lookup`](Self::lookup) answering `hash` followed by its [`record`](Self::record), in
+    /// one search: whether the cache vouches that the file with this stat holds `hash`, and if
+    /// so the file is marked seen. What a scan compared with a version asks of every file.
+    pub fn vouch(&mut self, rel: &str, stat: Stat, hash: Hash, scan_start_ns: i64) -> bool {
+        let Some(i) = self.find(rel) else {
+            return false;
+        };
+        let r = &self.rows[i];
+        if r.flags & GONE != 0 || r.stat.mtime_ns == UNTRUSTED || r.stat != stat || r.hash != hash {
+            return false;
+        }
+        self.update(i, stat, hash, scan_start_ns);
+        true
+    }
+
     /// Records a hash for the next scan; racy files are remembered but never trusted.
     pub fn record(&mut self, rel: &str, stat: Stat, hash: Hash, scan_start_ns: i64) {
-        let trusted = stat.changed_ns() < scan_start_ns.saturating_sub(RACY_NS);
-        let stat = if trusted {
-            stat
-        } else {
-            Stat {
-                mtime_ns: UNTRUSTED,
-                ..stat
-            }
-        };
         // Unchanged files (the common case) cost one lookup and no allocation.
         if let Some(i) = self.find(rel) {
-            let r = &mut self.rows[i];
-            if r.stat != stat || r.hash != hash || r.flags & GONE != 0 {
-                r.stat = stat;
-                r.hash = hash;
-                self.changed = true;
-            }
-            r.flags = SEEN;
+            self.update(i, stat, hash, scan_start_ns);
             return;
         }
+        let stat = trusted_as(stat, scan_start_ns);
         // A path too long for a row, or names past 4 GiB: not remembered, so read next time.
         let (Ok(name_at), Ok(name_len)) =
             (u32::try_from(self.names.len()), u16::try_from(rel.len()))
@@ -187,6 +188,17 @@ impl StatCache {
             hash,
         });
         self.changed = true;
+    }
+
+    fn update(&mut self, i: usize, stat: Stat, hash: Hash, scan_start_ns: i64) {
+        let stat = trusted_as(stat, scan_start_ns);
+        let r = &mut self.rows[i];
+        if r.stat != stat || r.hash != hash || r.flags & GONE != 0 {
+            r.stat = stat;
+            r.hash = hash;
+            self.changed = true;
+        }
+        r.flags = SEEN;
     }
 
     /// Drops a path's entry: the file was deleted (by an in-place switch, say), so a complete
@@ -251,6 +263,19 @@ impl StatCache {
             }
             Ok(())
         })
+    }
+}
+
+/// The stat to remember: a file changed within [`RACY_NS`] of the scan's start may change
+/// again within the same timestamp, so it is remembered but never trusted.
+fn trusted_as(stat: Stat, scan_start_ns: i64) -> Stat {
+    if stat.changed_ns() < scan_start_ns.saturating_sub(RACY_NS) {
+        stat
+    } else {
+        Stat {
+            mtime_ns: UNTRUSTED,
+            ..stat
+        }
     }
 }
 
