@@ -320,6 +320,11 @@ impl Listing {
         self.entries.len()
     }
 
+    /// How many entries the buffers hold room for, whatever the last folder listed.
+    pub fn capacity(&self) -> usize {
+        self.entries.capacity()
+    }
+
     /// Each entry's name (NUL-terminated, for the `*at` calls) and kind.
     pub fn iter(&self) -> impl Iterator<Item = (&CStr, Listed)> {
         self.entries.iter().map(|&(at, len, kind)| {

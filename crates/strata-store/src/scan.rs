@@ -490,7 +490,11 @@ fn read_dir<'s>(
 ) -> Result<Vec<Source>> {
     let mut listing = LISTING.take();
     let files = read_listed(scope, &mut listing, dir, rel, chain, walk);
-    LISTING.set(listing);
+    // The pool's threads outlive the scan: the buffers of a folder of a million entries
+    // (some 20 MB) are not kept for the next scan.
+    if listing.capacity() <= 1 << 16 {
+        LISTING.set(listing);
+    }
     files
 }
 
