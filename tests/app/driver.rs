@@ -48,8 +48,21 @@ impl Session {
 
     /// The app with extra environment (credentials of a remote, say).
     pub async fn start_with_env(home: &Path, env: &[(&str, &str)]) -> Session {
+        // On a loaded machine the WebKit driver behind tauri-driver has been seen never to
+        // answer at all: a fresh pair of drivers is tried before the test gives up.
+        let mut last = String::new();
+        for _ in 0..3 {
+            match Session::try_start(home, env).await {
+                Ok(session) => return session,
+                Err(e) => last = e,
+            }
+        }
+        panic!("a WebDriver session with the app: {last}");
+    }
+
+    async fn try_start(home: &Path, env: &[(&str, &str)]) -> Result<Session, String> {
         let (port, native) = (free_port(), free_port());
-        let driver = Command::new(tauri_driver())
+        let mut driver = Command::new(tauri_driver())
             .envs(env.iter().copied())
             .args([
                 "--port",
@@ -63,8 +76,12 @@ impl Session {
             .spawn()
             .expect("tauri-driver must be installed (scripts/test.sh installs it)");
         let start = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(start.elapsed() < PATIENCE, "tauri-driver did not start");
+        let mut client = Err(fantoccini::error::NewSessionError::Lost(
+            std::io::Error::other("tauri-driver did not start"),
+        ));
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
+            && start.elapsed() < PATIENCE
+        {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let app = PathBuf::from(env!("CARGO_BIN_EXE_strata-app"));
@@ -76,9 +93,6 @@ impl Session {
         caps.insert("browserName".into(), serde_json::json!("wry"));
         // tauri-driver listens before the WebKit driver behind it does: on a loaded machine the
         // first session request can find nobody there, so it is asked again for a while.
-        let mut client = Err(fantoccini::error::NewSessionError::Lost(
-            std::io::Error::other("not tried"),
-        ));
         while start.elapsed() < PATIENCE {
             client = ClientBuilder::native()
                 .capabilities(caps.clone())
@@ -90,13 +104,12 @@ impl Session {
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
         match client {
-            Ok(client) => Session { client, driver },
+            Ok(client) => Ok(Session { client, driver }),
             Err(e) => {
                 // Left running, the driver would hold the test run's output open.
-                let mut driver = driver;
                 let _ = driver.kill();
                 let _ = driver.wait();
-                panic!("a WebDriver session with the app: {e}");
+                Err(e.to_string())
             }
         }
     }

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use futures::StreamExt;
 use strata_core::error::{Kind, Remedy};
 use strata_core::{Cancel, Entry, Error, Hash, Progress, Result, UploadState, Version};
-use strata_remote::{Connected, Layout};
+use strata_remote::{Buffers, Connected, Layout};
 use strata_store::{ListedPlace, PlaceList, SmallImport};
 use tokio::sync::Semaphore;
 
@@ -247,9 +247,11 @@ impl Engine {
         let mut import: Option<SmallImport<'_>> = None;
         let mut pending_bytes = 0u64;
         let budget = Arc::new(Semaphore::new(KIB_IN_FLIGHT as usize));
+        let buffers = Buffers::default();
         let mut stream = futures::stream::iter(reads.into_iter().map(|r| {
             let layout = &layout;
             let budget = budget.clone();
+            let buffers = &buffers;
             async move {
                 // Held until the range's objects are stored (dropped with the item below).
                 let kib = u32::try_from(r.end.saturating_sub(r.start).div_ceil(1024))
@@ -264,7 +266,7 @@ impl Engine {
                     Error::Internal("a planned range names a pack not in the list".into())
                 })?;
                 let key = layout.pack(pack);
-                let bytes = match c.get_range(&key, r.start..r.end).await {
+                let bytes = match c.get_range(&key, r.start..r.end, buffers).await {
                     Ok(b) => Some(b),
                     // Checking: a missing or short pack is a finding, not a failure.
                     Err(Error::NotFound { .. } | Error::Corrupt { .. }) if sink == Sink::Check => {

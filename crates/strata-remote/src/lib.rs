@@ -19,4 +19,4 @@ pub use location::{redact_url, refuse_userinfo, Location};
 pub use locator::{Locator, Place};
 pub use object_store;
 pub use probe::{probe, Probe};
-pub use transfer::PART_SIZE;
+pub use transfer::{Buffers, PART_SIZE};
