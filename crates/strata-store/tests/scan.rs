@@ -57,3 +57,40 @@ fn a_scan_lists_every_file_in_path_order_with_its_own_stat() {
         }
     }
 }
+
+/// What is not a file is not taken and never blocks the scan (a fifo opened for reading would);
+/// what cannot be read stops it with an error naming the entry; a name no version may hold
+/// stops it before anything is read.
+#[test]
+fn a_scan_skips_what_is_not_a_file_and_names_what_it_cannot_read() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("data");
+    write(&root, "kept.txt", b"kept");
+    let fifo = std::ffi::CString::new(root.join("pipe").as_os_str().as_bytes()).unwrap();
+    // SAFETY: a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    let _socket = std::os::unix::net::UnixListener::bind(root.join("sock")).unwrap();
+    let scan = scan_folder(&root, &ScanOptions::default(), &NoProgress).unwrap();
+    let got: Vec<&str> = scan.files.iter().map(|f| f.rel.as_str()).collect();
+    assert_eq!(got, ["kept.txt"]);
+
+    std::fs::create_dir_all(root.join("sub")).unwrap();
+    symlink("/nonexistent/target", root.join("sub/dangling")).unwrap();
+    let err = scan_folder(&root, &ScanOptions::default(), &NoProgress)
+        .err()
+        .expect("a dangling link is an error")
+        .to_string();
+    assert!(err.contains("sub/dangling"), "{err}");
+    std::fs::remove_file(root.join("sub/dangling")).unwrap();
+
+    write(&root, "sub/tab\there.txt", b"x");
+    let err = scan_folder(&root, &ScanOptions::default(), &NoProgress)
+        .err()
+        .expect("a control character in a name is refused")
+        .to_string();
+    assert!(
+        err.contains("tab\\there.txt") && err.contains("control character"),
+        "{err}"
+    );
+}
