@@ -295,9 +295,11 @@ impl Listing {
                 libc::DT_UNKNOWN => Listed::Unknown,
                 _ => Listed::Other,
             };
-            let (Ok(at), Ok(len)) = (
+            // Every name's end, NUL included, is within u32: offsets are never wrapped.
+            let (Ok(at), Ok(len), Ok(_)) = (
                 u32::try_from(self.names.len()),
                 u32::try_from(bytes.len() - 1),
+                u32::try_from(self.names.len() + bytes.len()),
             ) else {
                 return Err(std::io::Error::other(
                     "more than 4 GiB of names in one folder",
@@ -311,9 +313,8 @@ impl Listing {
     /// Puts the entries in the byte order of their names.
     pub fn sort_by_name(&mut self) {
         let names = &self.names;
-        let name = |at: u32, len: u32| &names[at as usize..(at + len) as usize];
         self.entries
-            .sort_unstable_by(|a, b| name(a.0, a.1).cmp(name(b.0, b.1)));
+            .sort_unstable_by(|a, b| name_in(names, a.0, a.1, 0).cmp(name_in(names, b.0, b.1, 0)));
     }
 
     pub fn len(&self) -> usize {
@@ -328,12 +329,18 @@ impl Listing {
     /// Each entry's name (NUL-terminated, for the `*at` calls) and kind.
     pub fn iter(&self) -> impl Iterator<Item = (&CStr, Listed)> {
         self.entries.iter().map(|&(at, len, kind)| {
-            let with_nul = &self.names[at as usize..=(at + len) as usize];
             // The names were copied with their NUL and hold no other.
-            let name = CStr::from_bytes_with_nul(with_nul).unwrap_or_default();
+            let name =
+                CStr::from_bytes_with_nul(name_in(&self.names, at, len, 1)).unwrap_or_default();
             (name, kind)
         })
     }
+}
+
+/// The name at `at` of `len` bytes in a listing's buffer, with `extra` bytes after it (its NUL).
+fn name_in(names: &[u8], at: u32, len: u32, extra: usize) -> &[u8] {
+    let at = at as usize;
+    names.get(at..at + len as usize + extra).unwrap_or_default()
 }
 
 fn check(r: libc::c_int) -> std::io::Result<()> {
