@@ -257,9 +257,22 @@ impl Pool {
     ) -> Result<bool> {
         let bucket = self.bucket(h)?;
         let pooled = c_name(&h.to_hex())?;
-        let linked = place(dir, name, target, replace, |dir, name| {
-            fsutil::link_at(bucket, &pooled, dir, name)
-        });
+        let link = || {
+            place(dir, name, target, replace, |dir, name| {
+                fsutil::link_at(bucket, &pooled, dir, name)
+            })
+        };
+        let mut linked = link();
+        // The name found the inode another process was just then replacing (its extraction
+        // renamed over the name): that inode lost its last name before the link, and the kernel
+        // refuses to link it (ENOENT) though the name is there. Asked again, the name gives
+        // the file now at it.
+        for _ in 0..RELINKS {
+            match &linked {
+                Err(e) if e.raw_os_error() == Some(libc::ENOENT) => linked = link(),
+                _ => break,
+            }
+        }
         self.linked_or_copied(linked, h, target)
     }
 
@@ -361,6 +374,11 @@ impl Pool {
         self.record(&fresh)
     }
 }
+
+/// Times a link from a pool name is tried again after finding an inode that lost that name to
+/// a concurrent replacement (see [`Pool::link_pooled`]); each replacement takes a whole
+/// extraction, so more than one in a row is already rare.
+const RELINKS: usize = 8;
 
 /// Whether pool files are written as anonymous files: cleared for the rest of the process the
 /// first time the filesystem (or kernel) turns out not to have them.

@@ -2,7 +2,7 @@
 //! records all come through [`open`], so they share one set of pragmas.
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
@@ -23,7 +23,23 @@ pub struct Options {
 pub fn open(path: &Path, options: Options) -> Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(options.busy_timeout)?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // Turning a new database to WAL takes its write lock from under a read lock. Processes
+    // creating the same database at once (several `get`s filling an emptied cache) can each
+    // hold the read lock and want the write lock: SQLite then answers one "database is locked"
+    // at once, the busy timeout unused (waiting would deadlock). That one lets go and asks
+    // again; by then the database is WAL and the pragma only reads it.
+    let started = Instant::now();
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(e)
+                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                    && started.elapsed() < options.busy_timeout =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            r => break r?,
+        }
+    }
     // NORMAL is durable across a killed process in WAL mode; FULL only adds power-loss safety
     // for the last transaction, at an fsync per commit.
     conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -44,6 +60,38 @@ mod tests {
                 other => format!("{other:?}"),
             })
             .unwrap()
+    }
+
+    /// Several openers of one new database at once, as `get`s filling an emptied cache are:
+    /// each gets a WAL database, none is told it is locked.
+    #[test]
+    fn openers_of_one_new_database_at_once_all_get_it() {
+        let dir = tempfile::tempdir().unwrap();
+        for round in 0..60 {
+            let path = dir.path().join(format!("r{round}.db"));
+            let start = std::sync::Barrier::new(4);
+            std::thread::scope(|s| {
+                let opened: Vec<_> = (0..4)
+                    .map(|_| {
+                        s.spawn(|| {
+                            start.wait();
+                            open(
+                                &path,
+                                Options {
+                                    busy_timeout: Duration::from_secs(30),
+                                    foreign_keys: false,
+                                },
+                            )
+                            .map(|c| pragma(&c, "journal_mode"))
+                        })
+                    })
+                    .collect();
+                for o in opened {
+                    let mode = o.join().unwrap();
+                    assert_eq!(mode.as_deref().ok(), Some("wal"), "round {round}: {mode:?}");
+                }
+            });
+        }
     }
 
     #[test]
