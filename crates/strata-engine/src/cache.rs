@@ -110,8 +110,7 @@ impl Engine {
             while let Some(e) = entries.next_entry()? {
                 objects.extend(e.objects());
             }
-            objects.sort_unstable_by_key(|o| o.0);
-            objects.dedup_by_key(|o| o.0);
+            crate::free::once_each(&mut objects);
         }
         let held = self.store.holds_each(&objects)?;
         let is_here = crate::free::held_among(&objects, &held);

@@ -89,8 +89,7 @@ impl Engine {
             }
             missing.extend(e.objects());
         }
-        missing.sort_unstable_by_key(|o| o.0);
-        missing.dedup_by_key(|o| o.0);
+        crate::free::once_each(&mut missing);
         // Asked of the store in one pass, and kept in place: a fresh home's get of a million
         // files spent 5 s asking one object at a time.
         let held = self.store.holds_each(&missing)?;

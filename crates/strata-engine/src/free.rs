@@ -122,6 +122,13 @@ impl Holdings {
     }
 }
 
+/// Sorts `objects` by hash and keeps each once: the list [`strata_store::Store::holds_each`] is
+/// asked about and [`held_among`] searches.
+pub(crate) fn once_each(objects: &mut Vec<(Hash, u64)>) {
+    objects.sort_unstable_by_key(|o| o.0);
+    objects.dedup_by_key(|o| o.0);
+}
+
 /// Whether the store holds a hash, from [`strata_store::Store::holds_each`]'s answers `held` for
 /// `objects` (sorted by hash, once each).
 pub(crate) fn held_among<'a>(
@@ -152,8 +159,7 @@ impl Engine {
     /// once, however many entries hold it.
     pub fn holdings_in(&self, m: &strata_core::Manifest) -> Result<Holdings> {
         let mut objects: Vec<(Hash, u64)> = m.entries().iter().flat_map(|e| e.objects()).collect();
-        objects.sort_unstable_by_key(|o| o.0);
-        objects.dedup_by(|a, b| a.0 == b.0);
+        once_each(&mut objects);
         let held = self.store.holds_each(&objects)?;
         Ok(Holdings::count(m, held_among(&objects, &held)))
     }

@@ -151,7 +151,9 @@ impl Connected {
                 format!("is {announced} bytes, more than the {max} expected"),
             ));
         }
-        self.body(key, got, announced, announced).await
+        // No set to lend from: the buffer is the caller's to keep.
+        self.body(key, got, announced, announced, &Buffers::default())
+            .await
     }
 
     /// A range of an object, exactly `range.end - range.start` bytes, read into one of
@@ -178,19 +180,13 @@ impl Connected {
             .get_opts(key, opts)
             .await
             .map_err(|e| self.err(e))?;
-        self.body_into(key, got, want, want, buffers).await
+        self.body(key, got, want, want, buffers).await
     }
 
-    /// The body of a response, exactly `expect` bytes (see [`Self::collect`]).
-    async fn body(&self, key: &StorePath, got: GetResult, expect: u64, max: u64) -> Result<Bytes> {
-        // No set to lend from: each buffer is the caller's to keep.
-        self.body_into(key, got, expect, max, &Buffers::default())
-            .await
-    }
-
-    /// [`Self::body`] read into one of `buffers`. A folder remote's file is read in one go:
-    /// its stream would hand it over 8 KB at a time, each read a task of its own.
-    async fn body_into(
+    /// The body of a response, exactly `expect` bytes (see [`Self::collect`]), read into one of
+    /// `buffers`. A folder remote's file is read in one go: its stream would hand it over 8 KB
+    /// at a time, each read a task of its own.
+    async fn body(
         &self,
         key: &StorePath,
         got: GetResult,
